@@ -1,0 +1,295 @@
+"""Run ``sync-cli fetch`` for a batch of external IDs and read its answers.
+
+This module does not import Odoo: it only knows the command-line contract of
+``sync-cli`` (IDs on stdin, settings and token in the environment, one JSON
+line per ID on stdout, in input order) so that it can be tested on its own.
+"""
+
+import json
+import logging
+import math
+import os
+import subprocess
+import unicodedata
+from dataclasses import dataclass, field
+
+_logger = logging.getLogger(__name__)
+
+#: Statuses that ``sync-cli`` prints, as documented in its contract.
+API_STATUSES = frozenset(
+    {
+        "ok",
+        "not_found",
+        "invalid_response",
+        "connection_error",
+        "timeout",
+        "http_error",
+    }
+)
+
+#: Status given to IDs that ``sync-cli`` gave no usable answer for (it is
+#: missing, crashed, timed out, printed garbage or too few lines).
+CLI_ERROR = "cli_error"
+
+#: Status given to IDs that cannot be sent to ``sync-cli`` at all.
+INVALID_ID = "invalid_id"
+
+#: Longest external ID accepted, in characters.
+MAX_ID_LENGTH = 255
+
+#: Upper bound, in seconds, of the pause ``sync-cli`` takes between retries.
+_MAX_BACKOFF = 10.0
+
+#: At most this many characters of ``sync-cli``'s stderr go into a message.
+_STDERR_EXCERPT = 300
+
+#: Environment variables that carry settings to ``sync-cli``; they are always
+#: set (or removed) explicitly, never inherited from the Odoo process.
+_SETTING_ENV = ("STOCK_API_URL", "STOCK_API_ENDPOINT", "STOCK_API_TOKEN")
+
+
+@dataclass(frozen=True)
+class SyncCliSettings:
+    """What a ``sync-cli fetch`` run needs to know."""
+
+    base_url: str
+    cli_path: str = "sync-cli"
+    endpoint: str = ""
+    token: str = field(default="", repr=False)
+    timeout: int = 10
+    retries: int = 2
+    concurrency: int = 8
+    #: Seconds the whole run may take on top of its requests' own time limits.
+    time_margin: float = 30.0
+
+    def __post_init__(self):
+        if not self.base_url:
+            raise ValueError("the stock API base URL is not set")
+        if not self.cli_path:
+            raise ValueError("the path to sync-cli is not set")
+        if not (1 <= self.timeout <= 3600):
+            raise ValueError(f"timeout must be between 0 and 3600 seconds, not {self.timeout}")
+        if not (0 <= self.retries <= 10):
+            raise ValueError(f"retries must be between 0 and 10, not {self.retries}")
+        if not (1 <= self.concurrency <= 256):
+            raise ValueError(f"concurrency must be between 1 and 256, not {self.concurrency}")
+
+    def argv(self):
+        """The command line: settings that are no secret, never the URL or the token."""
+        return [
+            self.cli_path,
+            "fetch",
+            "--format",
+            "jsonl",
+            "--timeout",
+            str(self.timeout),
+            "--retries",
+            str(self.retries),
+            "--concurrency",
+            str(self.concurrency),
+        ]
+
+    def env(self, base_env=None):
+        """The environment of the run: the caller's, with the API settings set."""
+        env = dict(os.environ if base_env is None else base_env)
+        for name in _SETTING_ENV:
+            env.pop(name, None)
+        env["STOCK_API_URL"] = self.base_url
+        if self.endpoint:
+            env["STOCK_API_ENDPOINT"] = self.endpoint
+        if self.token:
+            env["STOCK_API_TOKEN"] = self.token
+        # Errors and warnings only: stderr ends up in Odoo's log and messages.
+        env.setdefault("RUST_LOG", "warn")
+        env["NO_COLOR"] = "1"
+        return env
+
+    def run_timeout(self, count):
+        """Seconds a run for ``count`` IDs may take before it is stopped.
+
+        Each request may take ``timeout`` seconds per attempt, with pauses
+        between attempts; ``concurrency`` requests run at once.
+        """
+        waves = math.ceil(max(count, 1) / self.concurrency)
+        per_id = (self.retries + 1) * self.timeout + self.retries * _MAX_BACKOFF
+        return self.time_margin + waves * per_id
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What became of one external ID."""
+
+    external_id: str
+    status: str
+    quantity: float | None = None
+    error: str | None = None
+    http_status: int | None = None
+
+    @property
+    def ok(self):
+        return self.status == "ok"
+
+
+def check_external_id(external_id):
+    """Return why ``external_id`` cannot be sent to the API, or None if it can."""
+    if not isinstance(external_id, str) or not external_id.strip():
+        return "the external ID is empty"
+    if len(external_id) > MAX_ID_LENGTH:
+        return f"the external ID is longer than {MAX_ID_LENGTH} characters"
+    if external_id != external_id.strip():
+        return "the external ID starts or ends with spaces"
+    for char in external_id:
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            return f"the external ID contains a control character (U+{ord(char):04X})"
+    return None
+
+
+def fetch(external_ids, settings, base_env=None):
+    """Ask ``sync-cli`` for the quantity of each ID; never raises for a bad run.
+
+    :param external_ids: the IDs to ask for, without duplicates
+    :param settings: a :class:`SyncCliSettings`
+    :return: a dict mapping each ID to its :class:`FetchResult`
+    """
+    external_ids = list(external_ids)
+    if len(set(external_ids)) != len(external_ids):
+        raise ValueError("external IDs must be unique within a batch")
+    results = {}
+    to_ask = []
+    for external_id in external_ids:
+        reason = check_external_id(external_id)
+        if reason:
+            results[external_id] = FetchResult(external_id, INVALID_ID, error=reason)
+        else:
+            to_ask.append(external_id)
+    if to_ask:
+        results.update(_run(to_ask, settings, base_env))
+    return {external_id: results[external_id] for external_id in external_ids}
+
+
+def _run(external_ids, settings, base_env):
+    argv = settings.argv()
+    time_limit = settings.run_timeout(len(external_ids))
+    stdin = "".join(f"{external_id}\n" for external_id in external_ids)
+    _logger.debug("running %s for %d external IDs (time limit %ss)", argv, len(external_ids), time_limit)
+    try:
+        completed = subprocess.run(
+            argv,
+            input=stdin.encode(),
+            capture_output=True,
+            env=settings.env(base_env),
+            timeout=time_limit,
+            check=False,
+        )
+    except FileNotFoundError:
+        return _all_failed(
+            external_ids,
+            f"sync-cli was not found at '{settings.cli_path}': install it on the server's PATH "
+            "or set its path in the settings",
+        )
+    except PermissionError:
+        return _all_failed(external_ids, f"sync-cli at '{settings.cli_path}' cannot be run: permission denied")
+    except OSError as exc:
+        return _all_failed(external_ids, f"sync-cli at '{settings.cli_path}' cannot be run: {exc.strerror or exc}")
+    except subprocess.TimeoutExpired as exc:
+        # subprocess.run has killed it; what it printed before is still good.
+        return parse_output(
+            external_ids,
+            exc.stdout or b"",
+            missing_error=f"sync-cli did not finish within {time_limit:g} seconds and was stopped",
+        )
+
+    stderr = _excerpt(completed.stderr)
+    if stderr:
+        _logger.info("sync-cli stderr: %s", stderr)
+    code = completed.returncode
+    if code in (0, 3):
+        missing = "sync-cli gave no answer for this product"
+    elif code < 0:
+        missing = f"sync-cli was killed by signal {-code}"
+    elif code == 2:
+        missing = f"sync-cli refused its settings: {stderr or 'no message'}"
+    else:
+        missing = f"sync-cli failed with exit status {code}: {stderr or 'no message'}"
+    results = parse_output(external_ids, completed.stdout, missing_error=missing)
+    if code == 0 and any(not result.ok for result in results.values()):
+        # Exit status 0 promises that every ID is ok.
+        _logger.warning("sync-cli exited with status 0 but reported failures")
+    return results
+
+
+def parse_output(external_ids, stdout, missing_error):
+    """Match ``sync-cli``'s stdout lines to the IDs asked, in order.
+
+    Lines that are complete and valid are kept. From the first line that is
+    not (garbage, another ID, a line cut short) on, and for IDs with no line
+    at all, the result is a :data:`CLI_ERROR` with a message saying why.
+    """
+    if isinstance(stdout, bytes):
+        stdout = stdout.decode("utf-8", errors="replace")
+    lines = stdout.split("\n")
+    # The last element is what followed the last newline: a line cut short.
+    complete, partial = lines[:-1], lines[-1]
+    results = {}
+    problem = None
+    for index, external_id in enumerate(external_ids):
+        if problem is None and index < len(complete):
+            try:
+                results[external_id] = parse_line(complete[index], external_id)
+                continue
+            except ValueError as exc:
+                problem = f"sync-cli printed an unusable answer on line {index + 1}: {exc}"
+        elif problem is None and index == len(complete) and partial:
+            problem = f"sync-cli's output stopped in the middle of line {index + 1}"
+        results[external_id] = FetchResult(external_id, CLI_ERROR, error=problem or missing_error)
+    if len(complete) > len(external_ids):
+        _logger.warning("sync-cli printed %d lines for %d external IDs", len(complete), len(external_ids))
+    return results
+
+
+def parse_line(line, external_id):
+    """Parse one JSON line of ``sync-cli``'s output for ``external_id``.
+
+    :raises ValueError: the line does not follow the contract
+    """
+    try:
+        data = json.loads(line)
+    except ValueError:
+        raise ValueError("not JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    if data.get("external_id") != external_id:
+        raise ValueError(f"answer for {data.get('external_id')!r} where {external_id!r} was expected")
+    status = data.get("status")
+    if status not in API_STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    http_status = data.get("http_status")
+    if not isinstance(http_status, int) or isinstance(http_status, bool):
+        http_status = None
+    if status == "ok":
+        quantity = data.get("quantity")
+        if (
+            isinstance(quantity, bool)
+            or not isinstance(quantity, (int, float))
+            or not math.isfinite(quantity)
+            or quantity < 0
+        ):
+            raise ValueError(f"status ok with an invalid quantity {quantity!r}")
+        return FetchResult(external_id, status, quantity=float(quantity), http_status=http_status)
+    error = data.get("error")
+    if not isinstance(error, str) or not error.strip():
+        error = f"sync-cli reported {status} without a message"
+    return FetchResult(external_id, status, error=error.strip(), http_status=http_status)
+
+
+def _all_failed(external_ids, message):
+    return {external_id: FetchResult(external_id, CLI_ERROR, error=message) for external_id in external_ids}
+
+
+def _excerpt(stderr):
+    text = stderr.decode("utf-8", errors="replace") if isinstance(stderr, bytes) else stderr or ""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    text = " | ".join(lines)
+    if len(text) > _STDERR_EXCERPT:
+        text = "..." + text[-_STDERR_EXCERPT:]
+    return text
