@@ -1,0 +1,136 @@
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+from odoo.tests import TransactionCase, new_test_user
+
+WORKSPACE_DIR = Path(__file__).resolve().parents[2]
+
+#: What the mock-api of these tests knows: every case the tests need.
+API_PRODUCTS = [
+    {"product_id": "T-RAISE", "quantity": "50"},
+    {"product_id": "T-LOWER", "quantity": 10},
+    {"product_id": "T-SAME", "quantity": "7"},
+    {"product_id": "T-ZERO", "quantity": "0"},
+    {"product_id": "T-MIX-OK", "quantity": "12"},
+    {"product_id": "T-CRON-1", "quantity": "5"},
+    {"product_id": "T-CRON-2", "quantity": "6"},
+    {"product_id": "T-CRON-3", "quantity": "7"},
+    {"product_id": "T-500", "quantity": "1", "fault": "error_500"},
+    {"product_id": "T-JSON", "quantity": "1", "fault": "invalid_json"},
+    {"product_id": "T-WRONG", "quantity": "1", "fault": "wrong_product_id"},
+    {"product_id": "T-NEG", "quantity": "1", "fault": "negative_quantity"},
+    {"product_id": "T-HTML", "quantity": "1", "fault": "html_page"},
+    {"product_id": "T-SLOW", "quantity": "1", "fault": "slow"},
+]
+
+
+def find_binary(name, env_var):
+    """The path of one of the workspace's programs, or an error saying how to get it.
+
+    Looked up in ``env_var``, then the workspace's ``target/debug`` build,
+    then the PATH.
+    """
+    candidates = [
+        os.environ.get(env_var),
+        str(WORKSPACE_DIR / "target" / "debug" / name),
+        shutil.which(name),
+    ]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    raise RuntimeError(f"{name} not found: build it with `cargo build`, put it on PATH or set {env_var}")
+
+
+def closed_port_url():
+    """A URL on a localhost port where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+class StockSyncApiCase(TransactionCase):
+    """Runs the real mock-api on a free port and points the addon at it and at the real sync-cli."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sync_cli = find_binary("sync-cli", "SYNC_CLI_BIN")
+        cls.api_url = cls._start_mock_api(API_PRODUCTS)
+        cls._set_params(
+            base_url=cls.api_url,
+            cli_path=cls.sync_cli,
+            timeout=1,
+            retries=0,
+            concurrency=8,
+            batch_size=100,
+        )
+        cls.location = cls.env.ref("stock.warehouse0").lot_stock_id
+        cls.stock_manager = new_test_user(
+            cls.env,
+            login="sync_stock_manager",
+            groups="base.group_user,stock.group_stock_manager",
+            name="Stock Manager",
+        )
+        cls.stock_user = new_test_user(
+            cls.env, login="sync_stock_user", groups="base.group_user,stock.group_stock_user", name="Stock User"
+        )
+        cls.internal_user = new_test_user(
+            cls.env, login="sync_internal_user", groups="base.group_user", name="Internal User"
+        )
+        cls.env = cls.env(user=cls.stock_manager)
+
+    @classmethod
+    def _start_mock_api(cls, products):
+        data_dir = tempfile.mkdtemp(prefix="stock_sync_api_test_")
+        cls.addClassCleanup(shutil.rmtree, data_dir, ignore_errors=True)
+        data_file = Path(data_dir) / "products.json"
+        data_file.write_text(json.dumps(products))
+        process = subprocess.Popen(
+            [find_binary("mock-api", "MOCK_API_BIN"), "--bind", "127.0.0.1:0", "--data", str(data_file)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        cls.addClassCleanup(cls._stop, process)
+        first_line = process.stdout.readline().strip()
+        prefix = "listening on "
+        if not first_line.startswith(prefix):
+            raise RuntimeError(f"mock-api did not start: its first line was {first_line!r}")
+        return first_line[len(prefix) :]
+
+    @staticmethod
+    def _stop(process):
+        process.kill()
+        process.wait(timeout=10)
+
+    @classmethod
+    def _set_params(cls, **values):
+        params = cls.env["ir.config_parameter"].sudo()
+        for key, value in values.items():
+            params.set_param(f"stock_sync_api.{key}", str(value))
+
+    @classmethod
+    def _make_product(cls, external_id, on_hand=0.0, **values):
+        """A storable product with ``on_hand`` units at the sync location."""
+        vals = {"name": f"Product {external_id}", "is_storable": True, "api_external_id": external_id}
+        vals.update(values)
+        template = cls.env["product.template"].sudo().create(vals)
+        if on_hand:
+            cls.env["stock.quant"].sudo()._update_available_quantity(
+                template.product_variant_id, cls.location, on_hand
+            )
+        return template.with_env(cls.env)
+
+    def _on_hand(self, template):
+        return template.product_variant_id.with_context(location=self.location.id).qty_available
+
+    def _inventory_moves(self, template):
+        return self.env["stock.move"].sudo().search(
+            [("product_id", "=", template.product_variant_id.id), ("is_inventory", "=", True)]
+        )
