@@ -1,0 +1,384 @@
+//! Product data: the built-in demo set and the `--data FILE` format.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::fault::Fault;
+
+/// One product as the simulated API knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Product {
+    /// The external ID (`product_id` in the API).
+    pub product_id: String,
+    /// The on-hand quantity, as the decimal string the API answers with.
+    pub quantity: String,
+    /// The failure this product shows, if any.
+    pub fault: Option<Fault>,
+}
+
+impl Product {
+    /// A product without a fault.
+    pub fn new(product_id: impl Into<String>, quantity: impl Into<String>) -> Self {
+        Product {
+            product_id: product_id.into(),
+            quantity: quantity.into(),
+            fault: None,
+        }
+    }
+
+    /// A product that shows `fault`.
+    #[must_use]
+    pub fn with_fault(mut self, fault: Fault) -> Self {
+        self.fault = Some(fault);
+        self
+    }
+}
+
+/// The built-in demo data: `GS-1001` to `GS-1012` are normal products, and
+/// `GS-9001` onwards each show one fault (quantity `"10"` where the fault lets
+/// an answer through).
+pub fn demo_products() -> Vec<Product> {
+    const NORMAL: [(&str, &str); 12] = [
+        ("GS-1001", "50"),
+        ("GS-1002", "120"),
+        ("GS-1003", "0"),
+        ("GS-1004", "7"),
+        ("GS-1005", "33"),
+        ("GS-1006", "250"),
+        ("GS-1007", "18"),
+        ("GS-1008", "64"),
+        ("GS-1009", "5"),
+        ("GS-1010", "12"),
+        ("GS-1011", "90"),
+        ("GS-1012", "41"),
+    ];
+    let normal = NORMAL.into_iter().map(|(id, qty)| Product::new(id, qty));
+    let faulty = Fault::ALL
+        .into_iter()
+        .zip(9001..)
+        .map(|(fault, n)| Product::new(format!("GS-{n}"), "10").with_fault(fault));
+    normal.chain(faulty).collect()
+}
+
+/// Why a quantity is refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum QuantityError {
+    #[error("quantity is missing")]
+    Missing,
+    #[error("quantity must be a string or a number, not {0}")]
+    WrongType(&'static str),
+    #[error("quantity {0:?} is not a non-negative decimal number such as \"50\" or \"12.5\"")]
+    NotDecimal(String),
+    #[error("quantity {0} is negative")]
+    Negative(String),
+}
+
+/// Checks a quantity given as a JSON string or number and returns it as the
+/// decimal string the API answers with.
+pub fn parse_quantity(value: Option<&Value>) -> Result<String, QuantityError> {
+    match value {
+        None => Err(QuantityError::Missing),
+        Some(Value::String(s)) => {
+            if is_decimal(s) {
+                Ok(s.clone())
+            } else if s.strip_prefix('-').is_some_and(is_decimal) {
+                Err(QuantityError::Negative(format!("{s:?}")))
+            } else {
+                Err(QuantityError::NotDecimal(s.clone()))
+            }
+        }
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(f) if f.is_finite() && f >= 0.0 => Ok(n.to_string()),
+            Some(f) if f < 0.0 => Err(QuantityError::Negative(n.to_string())),
+            _ => Err(QuantityError::NotDecimal(n.to_string())),
+        },
+        Some(other) => Err(QuantityError::WrongType(json_kind(other))),
+    }
+}
+
+/// `digits` or `digits.digits`, ASCII only.
+fn is_decimal(s: &str) -> bool {
+    let (int, frac) = match s.split_once('.') {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (s, None),
+    };
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && frac.is_none_or(digits)
+}
+
+/// A short name for the kind of a JSON value, for error messages.
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A data file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("cannot read data file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("data file {} is not valid JSON: {source}", path.display())]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("data file {} must hold a JSON array of products, not {found}", path.display())]
+    NotArray { path: PathBuf, found: &'static str },
+    #[error("data file {}, entry {index}{}: {reason}", path.display(), describe_id(.product_id.as_deref()))]
+    Entry {
+        path: PathBuf,
+        /// 1-based position in the array.
+        index: usize,
+        product_id: Option<String>,
+        reason: String,
+    },
+}
+
+fn describe_id(id: Option<&str>) -> String {
+    id.map(|id| format!(" (product_id {id:?})"))
+        .unwrap_or_default()
+}
+
+/// Reads a data file: a JSON array of
+/// `{"product_id": "123", "quantity": "50", "fault": "error_500"}` objects
+/// (`product_id` and `quantity` strings or numbers, `fault` optional).
+pub fn load_products(path: &Path) -> Result<Vec<Product>, DataError> {
+    let text = std::fs::read(path).map_err(|source| DataError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let value: Value = serde_json::from_slice(&text).map_err(|source| DataError::Json {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_products(&value).map_err(|err| match err {
+        ParseError::NotArray(found) => DataError::NotArray {
+            path: path.to_owned(),
+            found,
+        },
+        ParseError::Entry {
+            index,
+            product_id,
+            reason,
+        } => DataError::Entry {
+            path: path.to_owned(),
+            index,
+            product_id,
+            reason,
+        },
+    })
+}
+
+enum ParseError {
+    NotArray(&'static str),
+    Entry {
+        index: usize,
+        product_id: Option<String>,
+        reason: String,
+    },
+}
+
+fn parse_products(value: &Value) -> Result<Vec<Product>, ParseError> {
+    let Value::Array(entries) = value else {
+        return Err(ParseError::NotArray(json_kind(value)));
+    };
+    let mut seen = HashSet::new();
+    let mut products = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let fail = |product_id: Option<&str>, reason: String| ParseError::Entry {
+            index: i + 1,
+            product_id: product_id.map(str::to_owned),
+            reason,
+        };
+        let Value::Object(fields) = entry else {
+            return Err(fail(
+                None,
+                format!("expected an object, found {}", json_kind(entry)),
+            ));
+        };
+        let product_id = match fields.get("product_id") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(Value::String(_)) => return Err(fail(None, "product_id is empty".into())),
+            Some(other) => {
+                return Err(fail(
+                    None,
+                    format!(
+                        "product_id must be a string or a number, not {}",
+                        json_kind(other)
+                    ),
+                ));
+            }
+            None => return Err(fail(None, "product_id is missing".into())),
+        };
+        let id = Some(product_id.as_str());
+        if let Some(key) = fields
+            .keys()
+            .find(|k| !matches!(k.as_str(), "product_id" | "quantity" | "fault"))
+        {
+            return Err(fail(
+                id,
+                format!(
+                    "unknown key {key:?} (expected product_id, quantity and an optional fault)"
+                ),
+            ));
+        }
+        let quantity =
+            parse_quantity(fields.get("quantity")).map_err(|e| fail(id, e.to_string()))?;
+        let fault = match fields.get("fault") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(name)) => {
+                Some(name.parse::<Fault>().map_err(|e| fail(id, e.to_string()))?)
+            }
+            Some(other) => {
+                return Err(fail(
+                    id,
+                    format!("fault must be a string, not {}", json_kind(other)),
+                ));
+            }
+        };
+        if !seen.insert(product_id.clone()) {
+            return Err(fail(id, "product_id appears more than once".into()));
+        }
+        products.push(Product {
+            product_id,
+            quantity,
+            fault,
+        });
+    }
+    Ok(products)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(value: &Value) -> Result<Vec<Product>, String> {
+        parse_products(value).map_err(|e| match e {
+            ParseError::NotArray(found) => format!("not an array: {found}"),
+            ParseError::Entry { index, reason, .. } => format!("entry {index}: {reason}"),
+        })
+    }
+
+    #[test]
+    fn demo_data_is_exact() {
+        let demo = demo_products();
+        let summary: Vec<(String, String, Option<&str>)> = demo
+            .iter()
+            .map(|p| {
+                (
+                    p.product_id.clone(),
+                    p.quantity.clone(),
+                    p.fault.map(Fault::name),
+                )
+            })
+            .collect();
+        assert_eq!(summary[0], ("GS-1001".into(), "50".into(), None));
+        assert_eq!(summary[2], ("GS-1003".into(), "0".into(), None));
+        assert_eq!(summary[11], ("GS-1012".into(), "41".into(), None));
+        assert_eq!(
+            summary[12],
+            ("GS-9001".into(), "10".into(), Some("error_500"))
+        );
+        assert_eq!(summary[23], ("GS-9012".into(), "10".into(), Some("slow")));
+        assert_eq!(demo.len(), 12 + Fault::ALL.len());
+    }
+
+    #[test]
+    fn quantities_accepted_and_refused() {
+        let ok = [
+            (json!("50"), "50"),
+            (json!("12.5"), "12.5"),
+            (json!("0"), "0"),
+            (json!(7), "7"),
+            (json!(12.5), "12.5"),
+        ];
+        for (value, expected) in ok {
+            assert_eq!(
+                parse_quantity(Some(&value)).as_deref(),
+                Ok(expected),
+                "{value}"
+            );
+        }
+        let refused = [
+            json!("-5"),
+            json!(-5),
+            json!("lots"),
+            json!(""),
+            json!("1,5"),
+            json!(" 5"),
+            json!(".5"),
+            json!("5."),
+            json!("1e3"),
+            json!(null),
+            json!(true),
+            json!([5]),
+            json!({"q": 5}),
+        ];
+        for value in refused {
+            assert!(parse_quantity(Some(&value)).is_err(), "{value} accepted");
+        }
+        assert_eq!(parse_quantity(None), Err(QuantityError::Missing));
+    }
+
+    #[test]
+    fn data_file_entries() {
+        let products = parse(&json!([
+            {"product_id": "A", "quantity": "1"},
+            {"product_id": 123, "quantity": 4.5, "fault": "slow"},
+            {"product_id": "B", "quantity": "2", "fault": null},
+        ]))
+        .unwrap();
+        assert_eq!(products[1].product_id, "123");
+        assert_eq!(products[1].quantity, "4.5");
+        assert_eq!(products[1].fault, Some(Fault::Slow));
+        assert_eq!(products[2].fault, None);
+    }
+
+    #[test]
+    fn bad_data_files_name_the_entry() {
+        let cases = [
+            (json!({"product_id": "A"}), "not an array: an object"),
+            (
+                json!([{"product_id": "A", "quantity": "1", "fault": "nope"}]),
+                "entry 1: unknown fault \"nope\"",
+            ),
+            (
+                json!([{"product_id": "A", "quantity": "1"}, {"quantity": "1"}]),
+                "entry 2: product_id is missing",
+            ),
+            (
+                json!([{"product_id": "A", "quantity": "-1"}]),
+                "entry 1: quantity \"-1\" is negative",
+            ),
+            (
+                json!([{"product_id": "A", "quantity": "1", "qty": 2}]),
+                "entry 1: unknown key \"qty\"",
+            ),
+            (
+                json!([{"product_id": "A", "quantity": "1"}, {"product_id": "A", "quantity": "2"}]),
+                "entry 2: product_id appears more than once",
+            ),
+            (json!([[1]]), "entry 1: expected an object, found an array"),
+        ];
+        for (value, expected) in cases {
+            let err = parse(&value).unwrap_err();
+            assert!(
+                err.starts_with(expected),
+                "{err:?} does not start with {expected:?}"
+            );
+        }
+    }
+}

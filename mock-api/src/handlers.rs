@@ -1,0 +1,248 @@
+//! Request handlers. Each one is small; faults are answered by [`fault_response`].
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use futures_util::{StreamExt, stream};
+use serde_json::{Value, json};
+
+use crate::data::{json_kind, parse_quantity};
+use crate::fault::Fault;
+use crate::state::AppState;
+
+/// How long the `slow` fault waits before answering.
+pub const SLOW_DELAY: Duration = Duration::from_secs(600);
+/// Size of the `huge_body` answer.
+pub const HUGE_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// Pause between two chunks of the `endless_body` answer.
+pub const ENDLESS_CHUNK_INTERVAL: Duration = Duration::from_millis(100);
+
+const PAD_LEN: usize = 64 * 1024;
+static PAD: [u8; PAD_LEN] = [b'x'; PAD_LEN];
+
+/// A JSON error answer: `{"error": message}`.
+fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+/// `GET /health`
+pub async fn health() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// `GET /api/stock`: every product, sorted by ID.
+pub async fn list(State(state): State<AppState>) -> Json<Value> {
+    let products: Vec<Value> = state
+        .products()
+        .into_iter()
+        .map(|p| {
+            let mut item = json!({ "product_id": p.product_id, "quantity": p.quantity });
+            if let Some(fault) = p.fault {
+                item["fault"] = json!(fault.name());
+            }
+            item
+        })
+        .collect();
+    Json(Value::Array(products))
+}
+
+/// `GET /api/stock/{id}`
+pub async fn get_stock(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match state.lookup(&id) {
+        None => json_error(StatusCode::NOT_FOUND, "product not found"),
+        Some(found) => match found.fault {
+            None => stock_body(&id, &found.quantity),
+            Some(fault) => fault_response(fault, &id, &found.quantity).await,
+        },
+    }
+}
+
+/// `PUT /api/stock/{id}` with `{"quantity": "60"}` (string or number).
+/// Creates the product when it does not exist yet (201), else updates it (200).
+pub async fn put_stock(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let value: Value = match serde_json::from_slice(&body) {
+        Ok(value) => value,
+        Err(err) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                &format!("body must be JSON such as {{\"quantity\": \"60\"}}: {err}"),
+            );
+        }
+    };
+    let Value::Object(fields) = &value else {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "body must be a JSON object such as {{\"quantity\": \"60\"}}, not {}",
+                json_kind(&value)
+            ),
+        );
+    };
+    let quantity = match parse_quantity(fields.get("quantity")) {
+        Ok(quantity) => quantity,
+        Err(err) => return json_error(StatusCode::BAD_REQUEST, &err.to_string()),
+    };
+    let created = state.set_quantity(&id, quantity.clone());
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        Json(json!({ "product_id": id, "quantity": quantity })),
+    )
+        .into_response()
+}
+
+/// Any other path.
+pub async fn fallback() -> Response {
+    json_error(StatusCode::NOT_FOUND, "no such route")
+}
+
+/// Middleware for the stock routes: adds the configured latency, then checks
+/// the bearer token when one is configured.
+pub async fn stock_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let settings = state.settings();
+    if !settings.latency.is_zero() {
+        tokio::time::sleep(settings.latency).await;
+    }
+    if let Some(token) = &settings.token {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
+        if !given.is_some_and(|given| constant_time_eq(given, token.as_bytes())) {
+            let mut response =
+                json_error(StatusCode::UNAUTHORIZED, "missing or invalid bearer token");
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return response;
+        }
+    }
+    next.run(request).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The normal answer: `{"product_id": id, "quantity": quantity}`.
+fn stock_body(id: &str, quantity: &str) -> Response {
+    Json(json!({ "product_id": id, "quantity": quantity })).into_response()
+}
+
+fn with_content_type(status: StatusCode, content_type: &'static str, body: Body) -> Response {
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+const JSON: &str = "application/json";
+
+/// The answer of a product that shows `fault`.
+async fn fault_response(fault: Fault, id: &str, quantity: &str) -> Response {
+    match fault {
+        Fault::Error500 => with_content_type(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "text/plain; charset=utf-8",
+            Body::from("Internal Server Error: the stock service failed\n"),
+        ),
+        Fault::Error503Once => json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service temporarily unavailable",
+        ),
+        Fault::RateLimitedOnce => {
+            let mut response = json_error(StatusCode::TOO_MANY_REQUESTS, "too many requests");
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            response
+        }
+        Fault::InvalidJson => {
+            // A JSON answer cut short.
+            let body = format!("{{\"product_id\": {}, \"quantity\": ", json!(id));
+            with_content_type(StatusCode::OK, JSON, Body::from(body))
+        }
+        Fault::WrongProductId => {
+            let other = if id == "GS-1001" {
+                "GS-1002"
+            } else {
+                "GS-1001"
+            };
+            stock_body(other, quantity)
+        }
+        Fault::NegativeQuantity => stock_body(id, "-5"),
+        Fault::QuantityNotNumber => stock_body(id, "lots"),
+        Fault::MissingQuantity => Json(json!({ "product_id": id })).into_response(),
+        Fault::EmptyBody => with_content_type(StatusCode::OK, JSON, Body::empty()),
+        Fault::HtmlPage => with_content_type(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            Body::from(HTML_PAGE),
+        ),
+        Fault::HugeBody => with_content_type(StatusCode::OK, JSON, huge_body(id, quantity)),
+        Fault::EndlessBody => with_content_type(StatusCode::OK, JSON, endless_body(id, quantity)),
+        Fault::Slow => {
+            tokio::time::sleep(SLOW_DELAY).await;
+            stock_body(id, quantity)
+        }
+    }
+}
+
+const HTML_PAGE: &str = "<!DOCTYPE html>\n<html>\n<head><title>502 Bad Gateway</title></head>\n\
+<body>\n<h1>502 Bad Gateway</h1>\n<p>The upstream stock service did not answer.</p>\n</body>\n</html>\n";
+
+/// The head of a JSON object whose last member is a `padding` string left open.
+fn padded_head(id: &str, quantity: &str) -> String {
+    format!(
+        "{{\"product_id\":{},\"quantity\":{},\"padding\":\"",
+        json!(id),
+        json!(quantity)
+    )
+}
+
+/// Exactly [`HUGE_BODY_BYTES`] of valid JSON, streamed from one static buffer
+/// (never held in memory), without a Content-Length.
+fn huge_body(id: &str, quantity: &str) -> Body {
+    let head = padded_head(id, quantity);
+    let tail = "\"}";
+    let padding = HUGE_BODY_BYTES - head.len() - tail.len();
+    let chunks = stream::once(async move { Bytes::from(head) })
+        .chain(stream::repeat(Bytes::from_static(&PAD)).take(padding / PAD_LEN))
+        .chain(stream::once(async move {
+            Bytes::from_static(&PAD[..padding % PAD_LEN])
+        }))
+        .chain(stream::once(
+            async move { Bytes::from_static(tail.as_bytes()) },
+        ))
+        .map(Ok::<_, Infallible>);
+    Body::from_stream(chunks)
+}
+
+/// A JSON-looking body that never ends: one small chunk every
+/// [`ENDLESS_CHUNK_INTERVAL`] until the client goes away.
+fn endless_body(id: &str, quantity: &str) -> Body {
+    let head = padded_head(id, quantity);
+    let chunks = stream::once(async move { Bytes::from(head) })
+        .chain(stream::unfold((), |()| async {
+            tokio::time::sleep(ENDLESS_CHUNK_INTERVAL).await;
+            Some((Bytes::from_static(&PAD[..1024]), ()))
+        }))
+        .map(Ok::<_, Infallible>);
+    Body::from_stream(chunks)
+}

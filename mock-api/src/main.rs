@@ -1,0 +1,171 @@
+//! `mock-api`: a simulated GlobalShop stock API with injectable faults.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use mock_api::{AppState, Settings, app, demo_products, load_products};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// How long open connections (a `slow` or `endless_body` answer, say) may
+/// delay exit after SIGTERM or Ctrl-C.
+const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(2);
+
+/// A simulated GlobalShop stock API, with products that misbehave on purpose.
+///
+/// Routes: GET /api/stock/{id}, PUT /api/stock/{id} with {"quantity": "60"},
+/// GET /api/stock (every product), GET /health.
+///
+/// The first line on stdout is `listening on http://ADDRESS`; request logs go to
+/// stderr (RUST_LOG, default info).
+#[derive(Debug, Parser)]
+#[command(version, after_help = AFTER_HELP)]
+struct Args {
+    /// Address to listen on; port 0 takes a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5000")]
+    bind: String,
+
+    /// JSON array of {"product_id": "123", "quantity": "50", "fault": "..."}
+    /// objects (fault optional) instead of the built-in demo data.
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+
+    /// Delay added to every stock request, in milliseconds.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    latency_ms: u64,
+
+    /// Require `Authorization: Bearer T` on the stock routes (401 otherwise).
+    #[arg(long, value_name = "T", env = "MOCK_API_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+const AFTER_HELP: &str = "\
+Faults (\"fault\" in a data file; demo products GS-9001 onwards):
+  error_500            always 500, plain-text body
+  error_503_once       503 on the first request, normal afterwards
+  rate_limited_once    429 with Retry-After: 1 first, normal afterwards
+  invalid_json         200, body not JSON
+  wrong_product_id     200, valid JSON naming another product
+  negative_quantity    200, quantity \"-5\"
+  quantity_not_number  200, quantity \"lots\"
+  empty_body           200, empty body
+  html_page            200, an HTML error page (text/html)
+  huge_body            200, a JSON body of 64 MiB, streamed
+  endless_body         200, a body streamed slowly forever
+  slow                 answers only after 10 minutes
+  missing_quantity     200, JSON without a quantity
+
+Examples:
+  mock-api
+  mock-api --bind 127.0.0.1:0 --latency-ms 20
+  mock-api --data products.json --token secret";
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let _log_guard = init_logging();
+    let products = match &args.data {
+        None => demo_products(),
+        Some(path) => match load_products(path) {
+            Ok(products) => products,
+            Err(err) => {
+                eprintln!("mock-api: {err}");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let settings = Settings {
+        latency: Duration::from_millis(args.latency_ms),
+        token: args.token.filter(|t| !t.is_empty()),
+    };
+    match serve(&args.bind, AppState::new(products, settings)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("mock-api: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Logs to stderr through a non-blocking writer, so a reader that does not
+/// drain stderr can never stall the server (lines are dropped instead).
+fn init_logging() -> tracing_appender::non_blocking::WorkerGuard {
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("mock_api=info,tower_http=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer)
+        .with_ansi(false)
+        .init();
+    guard
+}
+
+#[tokio::main]
+async fn serve(bind: &str, state: AppState) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
+    let address = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "listening on http://{address}")
+            .and_then(|()| stdout.flush())
+            .context("cannot write to stdout")?;
+    }
+    tracing::info!(
+        products = state.products().len(),
+        "listening on http://{address}"
+    );
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let mut server = tokio::spawn(async move {
+        axum::serve(listener, app(state))
+            .with_graceful_shutdown(async {
+                let _ = stop_rx.await;
+            })
+            .await
+    });
+    tokio::select! {
+        result = &mut server => return result.context("server task failed")?.context("server failed"),
+        () = shutdown_signal() => {}
+    }
+    tracing::info!("shutting down");
+    let _ = stop_tx.send(());
+    if let Ok(result) = tokio::time::timeout(SHUTDOWN_DEADLINE, server).await {
+        result
+            .context("server task failed")?
+            .context("server failed")
+    } else {
+        tracing::warn!("connections still open after {SHUTDOWN_DEADLINE:?}; exiting anyway");
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
