@@ -1,0 +1,177 @@
+//! The `mock-api` program itself: the first stdout line, data files, shutdown.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(args: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-api"))
+        .args(["--bind", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("MOCK_API_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .trim_end()
+        .to_owned();
+    assert!(line.ends_with('\n'));
+    Server { child, address }
+}
+
+/// A plain HTTP/1.1 GET; returns the status line and the body.
+fn http_get(address: &str, path: &str, extra: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\n{extra}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.lines().next().unwrap_or_default().to_owned();
+    let body = answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    (status, body)
+}
+
+fn temp_file(name: &str, contents: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("mock-api-{}-{name}", std::process::id()));
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn first_line_names_the_address_and_the_server_answers() {
+    let server = start(&[]);
+    let (ip, port) = server.address.rsplit_once(':').unwrap();
+    assert_eq!(ip, "127.0.0.1");
+    assert!(port.parse::<u16>().unwrap() > 0);
+    let (status, body) = http_get(&server.address, "/api/stock/GS-1002", "");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert_eq!(body, r#"{"product_id":"GS-1002","quantity":"120"}"#);
+}
+
+#[test]
+fn token_option_protects_stock_routes() {
+    let server = start(&["--token", "abc"]);
+    let (status, _) = http_get(&server.address, "/api/stock/GS-1001", "");
+    assert_eq!(status, "HTTP/1.1 401 Unauthorized");
+    let (status, _) = http_get(
+        &server.address,
+        "/api/stock/GS-1001",
+        "Authorization: Bearer abc\r\n",
+    );
+    assert_eq!(status, "HTTP/1.1 200 OK");
+}
+
+#[test]
+fn data_file_replaces_the_demo_data() {
+    let path = temp_file(
+        "good.json",
+        r#"[{"product_id": "X1", "quantity": "3"}, {"product_id": 42, "quantity": 1.5, "fault": "error_500"}]"#,
+    );
+    let server = start(&["--data", path.to_str().unwrap()]);
+    let (status, body) = http_get(&server.address, "/api/stock/X1", "");
+    assert_eq!(
+        (status.as_str(), body.as_str()),
+        ("HTTP/1.1 200 OK", r#"{"product_id":"X1","quantity":"3"}"#)
+    );
+    let (status, _) = http_get(&server.address, "/api/stock/42", "");
+    assert_eq!(status, "HTTP/1.1 500 Internal Server Error");
+    let (status, _) = http_get(&server.address, "/api/stock/GS-1001", "");
+    assert_eq!(status, "HTTP/1.1 404 Not Found");
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn bad_data_files_stop_startup_with_exit_2() {
+    let cases = [
+        (
+            "unknown-fault.json",
+            r#"[{"product_id": "A", "quantity": "1"}, {"product_id": "B", "quantity": "1", "fault": "explode"}]"#,
+            "entry 2 (product_id \"B\"): unknown fault \"explode\"",
+        ),
+        ("not-json.json", "[{", "is not valid JSON"),
+        (
+            "bad-quantity.json",
+            r#"[{"product_id": "A", "quantity": "lots"}]"#,
+            "entry 1 (product_id \"A\"): quantity \"lots\"",
+        ),
+    ];
+    for (name, contents, expected) in cases {
+        let path = temp_file(name, contents);
+        let output = Command::new(env!("CARGO_BIN_EXE_mock-api"))
+            .args(["--bind", "127.0.0.1:0", "--data", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(output.stdout.is_empty());
+        assert!(stderr.contains(path.to_str().unwrap()), "{stderr}");
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        std::fs::remove_file(path).unwrap();
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_mock-api"))
+        .args(["--data", "/nonexistent/products.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/products.json"));
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_server_even_with_a_hanging_request() {
+    let mut server = start(&[]);
+    // A request to the `slow` product that would hang for 10 minutes.
+    let mut hanging = TcpStream::connect(&server.address).unwrap();
+    write!(
+        hanging,
+        "GET /api/stock/GS-9012 HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let start = Instant::now();
+    loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            assert!(status.success(), "{status}");
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(5), "still running");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
