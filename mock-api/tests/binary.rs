@@ -1,5 +1,7 @@
 //! The `mock-api` program itself: the first stdout line, data files, shutdown.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;

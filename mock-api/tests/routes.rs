@@ -1,5 +1,7 @@
 //! Every route and every fault, through `app()` with `tower::ServiceExt::oneshot`.
 
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions
+
 use std::time::{Duration, Instant};
 
 use axum::Router;
