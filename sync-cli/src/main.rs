@@ -1,1 +1,104 @@
-fn main() {}
+//! `sync-cli`: parse the command line, set up logging, run, map the outcome to
+//! the documented exit status.
+
+use std::io::{self, BufReader, BufWriter, IsTerminal};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{CommandFactory, Parser};
+use sync_cli::cli::{Cli, Command, FetchArgs, TOKEN_ENV};
+use sync_cli::retry::RetryPolicy;
+use sync_cli::{FetchSettings, Format, Ids, RunConfig, Token, UrlTemplate};
+
+/// Some IDs were not `ok`.
+const EXIT_NOT_ALL_OK: u8 = 3;
+/// Usage error (also clap's own).
+const EXIT_USAGE: u8 = 2;
+/// The run itself failed.
+const EXIT_FAILED: u8 = 1;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logger(cli.verbose);
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => exit_code_for(&err),
+    }
+}
+
+fn init_logger(verbose: u8) {
+    let level = match verbose {
+        0 => log::LevelFilter::Warn,
+        1 => log::LevelFilter::Info,
+        2 => log::LevelFilter::Debug,
+        _ => log::LevelFilter::Trace,
+    };
+    let mut builder = env_logger::Builder::new();
+    builder.filter_level(level);
+    if let Ok(filters) = std::env::var("RUST_LOG") {
+        builder.parse_filters(&filters);
+    }
+    builder
+        .target(env_logger::Target::Stderr)
+        .format_timestamp_millis()
+        .init();
+}
+
+fn exit_code_for(err: &anyhow::Error) -> ExitCode {
+    match err.downcast_ref::<sync_cli::Error>() {
+        Some(usage) if usage.is_usage() => {
+            let _ = Cli::command()
+                .error(clap::error::ErrorKind::ValueValidation, usage)
+                .print();
+            ExitCode::from(EXIT_USAGE)
+        }
+        _ => {
+            eprintln!("sync-cli: {err:#}");
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Fetch(args) => fetch(args),
+    }
+}
+
+fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
+    let token = Token::from_env_value(std::env::var_os(TOKEN_ENV))?;
+    let template = UrlTemplate::new(&args.base_url, &args.endpoint)?;
+    let ids = if args.ids.is_empty() {
+        Ids::Lines(BufReader::new(io::stdin()))
+    } else {
+        Ids::List(args.ids)
+    };
+    let stdout = io::stdout();
+    let config = RunConfig {
+        template,
+        token,
+        settings: FetchSettings {
+            timeout: args.timeout,
+            connect_timeout: args.connect_timeout,
+            retry: RetryPolicy::new(args.retries),
+            max_body_bytes: args.max_body_bytes,
+            pool_size: usize::from(args.concurrency),
+        },
+        concurrency: usize::from(args.concurrency),
+        format: args.format,
+        progress: io::stderr().is_terminal() && ids.len_hint().is_none_or(|n| n >= 20),
+        output_is_terminal: stdout.is_terminal(),
+    };
+    log::debug!("fetching from {}", config.template.display());
+    let summary = sync_cli::fetch_all(config, ids, BufWriter::new(stdout.lock()))
+        .context("the run stopped")?;
+    match args.format {
+        Format::Table => eprintln!("{summary}"),
+        Format::Jsonl => log::info!("{summary}"),
+    }
+    Ok(if summary.all_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_NOT_ALL_OK)
+    })
+}

@@ -1,0 +1,157 @@
+//! The result for one external ID: one JSON line of output.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// How fetching one ID ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// 200, valid body, quantity present.
+    Ok,
+    /// 404: the API does not know the product.
+    NotFound,
+    /// A 2xx answer whose body is not the expected JSON.
+    InvalidResponse,
+    /// DNS, refused, reset, TLS failure, after retries.
+    ConnectionError,
+    /// No complete answer in time, after retries.
+    Timeout,
+    /// Any other status, after retries where retryable.
+    HttpError,
+}
+
+impl Status {
+    /// Every status, in the order summaries list them.
+    pub const ALL: [Status; 6] = [
+        Status::Ok,
+        Status::NotFound,
+        Status::InvalidResponse,
+        Status::ConnectionError,
+        Status::Timeout,
+        Status::HttpError,
+    ];
+
+    /// The name used in the output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::NotFound => "not_found",
+            Status::InvalidResponse => "invalid_response",
+            Status::ConnectionError => "connection_error",
+            Status::Timeout => "timeout",
+            Status::HttpError => "http_error",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The result for one external ID, serialised as one JSON line:
+///
+/// ```json
+/// {"external_id":"123","status":"ok","quantity":50.0,"http_status":200,"attempts":1,"elapsed_ms":3}
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Outcome {
+    pub external_id: String,
+    pub status: Status,
+    /// Present when `status` is `ok`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<f64>,
+    /// The last HTTP status received, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// One sentence saying what happened and with which URL; present unless `ok`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Requests sent for this ID (0 when none could be sent).
+    pub attempts: u32,
+    /// Time spent on this ID, retries and waits included.
+    pub elapsed_ms: u64,
+}
+
+impl Outcome {
+    /// A successful fetch.
+    pub fn ok(external_id: &str, quantity: f64, attempts: u32, elapsed: Duration) -> Self {
+        Outcome {
+            external_id: external_id.to_owned(),
+            status: Status::Ok,
+            quantity: Some(quantity),
+            http_status: Some(200),
+            error: None,
+            attempts,
+            elapsed_ms: millis(elapsed),
+        }
+    }
+
+    /// A failed fetch.
+    pub fn failed(
+        external_id: &str,
+        status: Status,
+        http_status: Option<u16>,
+        error: String,
+        attempts: u32,
+        elapsed: Duration,
+    ) -> Self {
+        Outcome {
+            external_id: external_id.to_owned(),
+            status,
+            quantity: None,
+            http_status,
+            error: Some(error),
+            attempts,
+            elapsed_ms: millis(elapsed),
+        }
+    }
+
+    pub fn is_ok(&self) -> bool {
+        self.status == Status::Ok
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_shape() {
+        let ok = Outcome::ok("123", 50.0, 1, Duration::from_millis(7));
+        assert_eq!(
+            serde_json::to_string(&ok).unwrap(),
+            r#"{"external_id":"123","status":"ok","quantity":50.0,"http_status":200,"attempts":1,"elapsed_ms":7}"#
+        );
+        let failed = Outcome::failed(
+            "999",
+            Status::NotFound,
+            Some(404),
+            "GET http://h/api/stock/999 answered 404 Not Found".into(),
+            1,
+            Duration::from_millis(2),
+        );
+        assert_eq!(
+            serde_json::to_string(&failed).unwrap(),
+            r#"{"external_id":"999","status":"not_found","http_status":404,"error":"GET http://h/api/stock/999 answered 404 Not Found","attempts":1,"elapsed_ms":2}"#
+        );
+    }
+
+    #[test]
+    fn status_names_match_serde() {
+        for status in Status::ALL {
+            assert_eq!(
+                serde_json::to_value(status).unwrap(),
+                serde_json::Value::from(status.as_str())
+            );
+        }
+    }
+}

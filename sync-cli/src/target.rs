@@ -1,0 +1,242 @@
+//! Where requests go: the base URL, the endpoint template, and how an external ID
+//! becomes exactly one path segment.
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use url::Url;
+
+use crate::Error;
+
+/// Bytes left as they are in an encoded ID: RFC 3986 "unreserved" characters.
+/// Everything else (`/`, `?`, `#`, `%`, spaces, non-ASCII, ...) is percent-encoded.
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The placeholder that an endpoint template must contain.
+pub const ID_PLACEHOLDER: &str = "{id}";
+
+/// Percent-encodes an external ID as one URL path segment.
+///
+/// ```
+/// assert_eq!(sync_cli::encode_segment("a/b?c#d"), "a%2Fb%3Fc%23d");
+/// assert_eq!(sync_cli::encode_segment("50% é"), "50%25%20%C3%A9");
+/// ```
+pub fn encode_segment(id: &str) -> String {
+    utf8_percent_encode(id, SEGMENT).to_string()
+}
+
+/// Checks a base URL: absolute `http` or `https`, with a host, without
+/// credentials, query or fragment. Used as a clap value parser.
+pub fn parse_base_url(value: &str) -> Result<Url, String> {
+    let url = Url::parse(value).map_err(|e| {
+        format!("{value:?} is not a valid URL ({e}); expected something like http://127.0.0.1:5000")
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "the base URL must start with http:// or https://, not {}://",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("the base URL {value:?} has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "the base URL must not contain credentials; put the token in STOCK_API_TOKEN".into(),
+        );
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "the base URL {value:?} must not have a query or fragment; use --endpoint for the path and query"
+        ));
+    }
+    Ok(url)
+}
+
+/// Checks that an endpoint template contains `{id}`. Used as a clap value parser.
+pub fn parse_endpoint(value: &str) -> Result<String, String> {
+    if value.contains(ID_PLACEHOLDER) {
+        Ok(value.to_owned())
+    } else {
+        Err(format!(
+            "the endpoint template {value:?} must contain {ID_PLACEHOLDER}, e.g. /api/stock/{ID_PLACEHOLDER}"
+        ))
+    }
+}
+
+/// An external ID that cannot be sent without changing the URL's path (`.` and
+/// `..` are dot segments, which URL parsers remove even when percent-encoded).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("external ID {id:?} cannot be sent as one URL path segment (it would become {url})")]
+pub struct UnsafeId {
+    pub id: String,
+    pub url: String,
+}
+
+/// The base URL and endpoint template joined, ready to take IDs.
+#[derive(Debug, Clone)]
+pub struct UrlTemplate {
+    /// The full URL text split around each `{id}`.
+    parts: Vec<String>,
+}
+
+impl UrlTemplate {
+    /// Joins `base` and `endpoint` (which must contain `{id}`).
+    pub fn new(base: &Url, endpoint: &str) -> Result<Self, Error> {
+        let endpoint = parse_endpoint(endpoint).map_err(Error::Usage)?;
+        let base_text = base.as_str().trim_end_matches('/');
+        let slash = if endpoint.starts_with('/') { "" } else { "/" };
+        let full = format!("{base_text}{slash}{endpoint}");
+        let template = UrlTemplate {
+            parts: full.split(ID_PLACEHOLDER).map(str::to_owned).collect(),
+        };
+        // The template itself must be a URL that parsers leave as it is, or no
+        // ID could be checked against it.
+        template.url_for("ID").map_err(|e| {
+            Error::Usage(format!(
+                "base URL {base} and endpoint {endpoint:?} do not make a usable URL (it becomes {}); \
+                 percent-encode the endpoint's special characters",
+                e.url
+            ))
+        })?;
+        Ok(template)
+    }
+
+    /// The URL for one external ID.
+    pub fn url_for(&self, id: &str) -> Result<Url, UnsafeId> {
+        let text = self.parts.join(&encode_segment(id));
+        match Url::parse(&text) {
+            Ok(url) if url.as_str() == text => Ok(url),
+            Ok(url) => Err(UnsafeId {
+                id: id.to_owned(),
+                url: url.to_string(),
+            }),
+            Err(_) => Err(UnsafeId {
+                id: id.to_owned(),
+                url: text,
+            }),
+        }
+    }
+
+    /// The template as text, with `{id}` in place.
+    pub fn display(&self) -> String {
+        self.parts.join(ID_PLACEHOLDER)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(base: &str, endpoint: &str) -> UrlTemplate {
+        UrlTemplate::new(&parse_base_url(base).unwrap(), endpoint).unwrap()
+    }
+
+    #[test]
+    fn ids_become_exactly_one_segment() {
+        let t = template("http://127.0.0.1:5000", "/api/stock/{id}");
+        let cases = [
+            ("GS-1001", "/api/stock/GS-1001"),
+            ("a/b", "/api/stock/a%2Fb"),
+            ("?x", "/api/stock/%3Fx"),
+            ("#", "/api/stock/%23"),
+            ("%", "/api/stock/%25"),
+            ("%2F", "/api/stock/%252F"),
+            ("a b", "/api/stock/a%20b"),
+            ("é", "/api/stock/%C3%A9"),
+            ("../admin", "/api/stock/..%2Fadmin"),
+            ("a.b_c~d", "/api/stock/a.b_c~d"),
+            ("\\", "/api/stock/%5C"),
+            ("tab\there", "/api/stock/tab%09here"),
+            ("...", "/api/stock/..."),
+        ];
+        for (id, path) in cases {
+            let url = t.url_for(id).unwrap();
+            assert_eq!(url.path(), path, "{id:?}");
+            assert_eq!(url.query(), None, "{id:?}");
+            assert_eq!(url.fragment(), None, "{id:?}");
+            let segment = url.path_segments().unwrap().next_back().unwrap();
+            let decoded = percent_encoding::percent_decode_str(segment)
+                .decode_utf8()
+                .unwrap();
+            assert_eq!(decoded, id);
+        }
+    }
+
+    #[test]
+    fn dot_segments_are_refused() {
+        let t = template("http://h", "/api/stock/{id}");
+        for id in [".", ".."] {
+            let err = t.url_for(id).unwrap_err();
+            assert_eq!(err.id, id);
+        }
+    }
+
+    #[test]
+    fn ids_in_a_query_template_cannot_add_parameters() {
+        let t = template("https://h/base/", "stock?id={id}&v=1");
+        let url = t.url_for("1&admin=yes#x").unwrap();
+        assert_eq!(url.path(), "/base/stock");
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        assert_eq!(
+            pairs,
+            [
+                ("id".into(), "1&admin=yes#x".into()),
+                ("v".into(), "1".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn base_url_checks() {
+        assert!(parse_base_url("http://127.0.0.1:5000").is_ok());
+        assert!(parse_base_url("https://api.example.com/prefix").is_ok());
+        for bad in [
+            "",
+            "127.0.0.1:5000",
+            "localhost",
+            "ftp://h",
+            "file:///tmp",
+            "http://user:pw@h",
+            "http://h/?q=1",
+            "http://h/#f",
+            "not a url",
+        ] {
+            assert!(parse_base_url(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn endpoint_must_contain_the_placeholder() {
+        assert!(parse_endpoint("/api/stock/{id}").is_ok());
+        assert!(parse_endpoint("/api/stock/").is_err());
+        assert!(parse_endpoint("/api/stock/{ID}").is_err());
+    }
+
+    #[test]
+    fn base_path_and_slashes_are_joined_once() {
+        assert_eq!(
+            template("http://h/v1/", "/stock/{id}")
+                .url_for("x")
+                .unwrap()
+                .as_str(),
+            "http://h/v1/stock/x"
+        );
+        assert_eq!(
+            template("http://h", "stock/{id}")
+                .url_for("x")
+                .unwrap()
+                .as_str(),
+            "http://h/stock/x"
+        );
+    }
+
+    #[test]
+    fn unusable_templates_are_usage_errors() {
+        let base = parse_base_url("http://h").unwrap();
+        assert!(UrlTemplate::new(&base, "/a b/{id}").unwrap_err().is_usage());
+        assert!(UrlTemplate::new(&base, "/stock").unwrap_err().is_usage());
+    }
+}

@@ -1,0 +1,366 @@
+//! Validation of an answer's body. The body is untrusted: its Content-Type is
+//! ignored and every field is checked.
+
+use serde_json::Value;
+
+/// Why a 2xx body is not the expected `{"product_id": ..., "quantity": ...}`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Invalid {
+    #[error("the body is empty")]
+    Empty,
+    #[error("the body is an HTML page, not JSON")]
+    Html,
+    #[error("the body is not JSON ({0})")]
+    NotJson(String),
+    #[error("the body is {0}, not a JSON object")]
+    NotObject(&'static str),
+    #[error("{0} is missing")]
+    Missing(&'static str),
+    #[error("{field} is {found}, not a string or a number")]
+    WrongType {
+        field: &'static str,
+        found: &'static str,
+    },
+    #[error("product_id is {found}, not the requested {expected}")]
+    OtherProduct { expected: String, found: String },
+    #[error("quantity {0} is not a decimal number")]
+    NotDecimal(String),
+    #[error("quantity {0} is negative")]
+    Negative(String),
+    #[error("quantity {0} is not a finite number")]
+    NotFinite(String),
+    #[error("the body is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+}
+
+/// Checks a body and returns the quantity.
+///
+/// The body must be a JSON object whose `product_id` (string or number) equals
+/// `expected_id` and whose `quantity` (string or number) is a finite,
+/// non-negative decimal. Other keys are ignored.
+///
+/// ```
+/// use sync_cli::validate::validate_body;
+/// assert_eq!(validate_body(br#"{"product_id": "123", "quantity": "12.5"}"#, "123"), Ok(12.5));
+/// assert!(validate_body(br#"{"product_id": "123", "quantity": "-1"}"#, "123").is_err());
+/// ```
+pub fn validate_body(body: &[u8], expected_id: &str) -> Result<f64, Invalid> {
+    let trimmed = body.trim_ascii();
+    if trimmed.is_empty() {
+        return Err(Invalid::Empty);
+    }
+    if trimmed.starts_with(b"<") {
+        return Err(Invalid::Html);
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|e| Invalid::NotJson(e.to_string()))?;
+    let Value::Object(fields) = &value else {
+        return Err(Invalid::NotObject(kind(&value)));
+    };
+    check_product_id(fields.get("product_id"), expected_id)?;
+    parse_quantity(fields.get("quantity"))
+}
+
+fn check_product_id(value: Option<&Value>, expected: &str) -> Result<(), Invalid> {
+    let found = match value {
+        None => return Err(Invalid::Missing("product_id")),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(other) => {
+            return Err(Invalid::WrongType {
+                field: "product_id",
+                found: kind(other),
+            });
+        }
+    };
+    if found == expected {
+        Ok(())
+    } else {
+        Err(Invalid::OtherProduct {
+            expected: quote(expected),
+            found: match value {
+                Some(Value::String(_)) => quote(&found),
+                _ => shorten(&found),
+            },
+        })
+    }
+}
+
+/// Reads a quantity given as a JSON string (`"50"`, `"12.5"`) or number.
+pub fn parse_quantity(value: Option<&Value>) -> Result<f64, Invalid> {
+    let (quantity, shown) = match value {
+        None => return Err(Invalid::Missing("quantity")),
+        Some(Value::String(s)) => {
+            if !is_decimal(s) {
+                return Err(Invalid::NotDecimal(quote(s)));
+            }
+            let parsed: f64 = s.parse().map_err(|_| Invalid::NotDecimal(quote(s)))?;
+            (parsed, quote(s))
+        }
+        Some(Value::Number(n)) => {
+            let shown = shorten(&n.to_string());
+            (n.as_f64().ok_or(Invalid::NotDecimal(shown.clone()))?, shown)
+        }
+        Some(other) => {
+            return Err(Invalid::WrongType {
+                field: "quantity",
+                found: kind(other),
+            });
+        }
+    };
+    if !quantity.is_finite() {
+        return Err(Invalid::NotFinite(shown));
+    }
+    if quantity < 0.0 {
+        return Err(Invalid::Negative(shown));
+    }
+    // `-0` is zero; normalise so it prints as `0.0`.
+    Ok(quantity + 0.0)
+}
+
+/// `-?digits(.digits)?`, ASCII only: no exponent, sign `+`, spaces or commas.
+fn is_decimal(s: &str) -> bool {
+    let unsigned = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match unsigned.split_once('.') {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (unsigned, None),
+    };
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && frac.is_none_or(digits)
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A value for an error message: at most 40 characters.
+fn shorten(s: &str) -> String {
+    const MAX: usize = 40;
+    if s.chars().count() <= MAX {
+        s.to_owned()
+    } else {
+        let head: String = s.chars().take(MAX).collect();
+        format!("{head}…")
+    }
+}
+
+fn quote(s: &str) -> String {
+    format!("{:?}", shorten(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(product_id: &str, quantity: &str) -> String {
+        format!(r#"{{"product_id": {product_id}, "quantity": {quantity}}}"#)
+    }
+
+    #[test]
+    fn accepted_quantities() {
+        let cases: &[(&str, f64)] = &[
+            (r#""50""#, 50.0),
+            (r#""12.5""#, 12.5),
+            (r#""0""#, 0.0),
+            (r#""0.0""#, 0.0),
+            (r#""007""#, 7.0),
+            (r#""-0""#, 0.0),
+            (r#""123456789012.125""#, 123_456_789_012.125),
+            ("50", 50.0),
+            ("12.5", 12.5),
+            ("0", 0.0),
+            ("-0", 0.0),
+            ("1e3", 1000.0),
+            ("18446744073709551615", 18_446_744_073_709_552_000.0),
+        ];
+        for &(quantity, expected) in cases {
+            let got = validate_body(body(r#""123""#, quantity).as_bytes(), "123");
+            assert_eq!(got, Ok(expected), "quantity {quantity}");
+            assert!(got.unwrap().is_sign_positive(), "quantity {quantity}");
+        }
+    }
+
+    #[test]
+    fn rejected_quantities() {
+        let cases: &[(&str, Invalid)] = &[
+            (r#""-5""#, Invalid::Negative(r#""-5""#.into())),
+            ("-5", Invalid::Negative("-5".into())),
+            ("-0.001", Invalid::Negative("-0.001".into())),
+            (r#""lots""#, Invalid::NotDecimal(r#""lots""#.into())),
+            (r#""1,5""#, Invalid::NotDecimal(r#""1,5""#.into())),
+            (r#""""#, Invalid::NotDecimal(r#""""#.into())),
+            (r#"" 5""#, Invalid::NotDecimal(r#"" 5""#.into())),
+            (r#""5 ""#, Invalid::NotDecimal(r#""5 ""#.into())),
+            (r#""+5""#, Invalid::NotDecimal(r#""+5""#.into())),
+            (r#"".5""#, Invalid::NotDecimal(r#"".5""#.into())),
+            (r#""5.""#, Invalid::NotDecimal(r#""5.""#.into())),
+            (r#""1e3""#, Invalid::NotDecimal(r#""1e3""#.into())),
+            (r#""NaN""#, Invalid::NotDecimal(r#""NaN""#.into())),
+            (r#""inf""#, Invalid::NotDecimal(r#""inf""#.into())),
+            (r#""Infinity""#, Invalid::NotDecimal(r#""Infinity""#.into())),
+            (r#""-inf""#, Invalid::NotDecimal(r#""-inf""#.into())),
+            (r#""٥""#, Invalid::NotDecimal(r#""٥""#.into())),
+            (
+                "null",
+                Invalid::WrongType {
+                    field: "quantity",
+                    found: "null",
+                },
+            ),
+            (
+                "true",
+                Invalid::WrongType {
+                    field: "quantity",
+                    found: "a boolean",
+                },
+            ),
+            (
+                "[50]",
+                Invalid::WrongType {
+                    field: "quantity",
+                    found: "an array",
+                },
+            ),
+            (
+                r#"{"v": 50}"#,
+                Invalid::WrongType {
+                    field: "quantity",
+                    found: "an object",
+                },
+            ),
+        ];
+        for (quantity, expected) in cases {
+            let got = validate_body(body(r#""123""#, quantity).as_bytes(), "123");
+            assert_eq!(got.as_ref(), Err(expected), "quantity {quantity}");
+        }
+    }
+
+    #[test]
+    fn too_large_quantities_are_not_finite() {
+        let huge = format!("\"{}\"", "9".repeat(400));
+        let got = validate_body(body(r#""1""#, &huge).as_bytes(), "1");
+        assert!(matches!(got, Err(Invalid::NotFinite(_))), "{got:?}");
+        // serde_json itself refuses a number literal out of f64's range.
+        let got = validate_body(body(r#""1""#, "1e400").as_bytes(), "1");
+        assert!(matches!(got, Err(Invalid::NotJson(_))), "{got:?}");
+    }
+
+    #[test]
+    fn product_id_may_be_a_string_or_a_number_and_must_match() {
+        let ok: &[(&str, &str)] = &[
+            (r#""123""#, "123"),
+            ("123", "123"),
+            (r#""GS-1001""#, "GS-1001"),
+            (r#""a/b é""#, "a/b é"),
+        ];
+        for &(product_id, asked) in ok {
+            assert_eq!(
+                validate_body(body(product_id, "1").as_bytes(), asked),
+                Ok(1.0)
+            );
+        }
+        let mismatched: &[(&str, &str)] = &[
+            (r#""124""#, "123"),
+            ("124", "123"),
+            ("123.0", "123"),
+            (r#""GS-1001 ""#, "GS-1001"),
+            (r#""gs-1001""#, "GS-1001"),
+            (r#""0123""#, "123"),
+        ];
+        for &(product_id, asked) in mismatched {
+            let got = validate_body(body(product_id, "1").as_bytes(), asked);
+            assert!(
+                matches!(got, Err(Invalid::OtherProduct { .. })),
+                "{product_id} vs {asked}: {got:?}"
+            );
+        }
+        for (product_id, found) in [
+            ("null", "null"),
+            ("[]", "an array"),
+            ("{}", "an object"),
+            ("false", "a boolean"),
+        ] {
+            let got = validate_body(body(product_id, "1").as_bytes(), "1");
+            assert_eq!(
+                got,
+                Err(Invalid::WrongType {
+                    field: "product_id",
+                    found
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn rejected_bodies() {
+        type Check = fn(&Invalid) -> bool;
+        let cases: &[(&[u8], Check)] = &[
+            (b"", |e| *e == Invalid::Empty),
+            (b"  \r\n", |e| *e == Invalid::Empty),
+            (b"<!DOCTYPE html><html><body>502</body></html>", |e| {
+                *e == Invalid::Html
+            }),
+            (b"  <html>", |e| *e == Invalid::Html),
+            (b"not json", |e| matches!(e, Invalid::NotJson(_))),
+            (br#"{"product_id": "1", "quantity": "#, |e| {
+                matches!(e, Invalid::NotJson(_))
+            }),
+            (br#"{"product_id": "1", "quantity": "1"} trailing"#, |e| {
+                matches!(e, Invalid::NotJson(_))
+            }),
+            (b"\xef\xbb\xbf{}", |e| matches!(e, Invalid::NotJson(_))),
+            (b"[]", |e| *e == Invalid::NotObject("an array")),
+            (br#"[{"product_id": "1", "quantity": "1"}]"#, |e| {
+                *e == Invalid::NotObject("an array")
+            }),
+            (b"\"50\"", |e| *e == Invalid::NotObject("a string")),
+            (b"50", |e| *e == Invalid::NotObject("a number")),
+            (b"null", |e| *e == Invalid::NotObject("null")),
+            (b"{}", |e| *e == Invalid::Missing("product_id")),
+            (br#"{"product_id": "1"}"#, |e| {
+                *e == Invalid::Missing("quantity")
+            }),
+            (br#"{"quantity": "1"}"#, |e| {
+                *e == Invalid::Missing("product_id")
+            }),
+            (br#"{"product_id": "1", "qty": "1"}"#, |e| {
+                *e == Invalid::Missing("quantity")
+            }),
+        ];
+        for (body, check) in cases {
+            let got = validate_body(body, "1");
+            let err = got.as_ref().expect_err(&String::from_utf8_lossy(body));
+            assert!(check(err), "{:?}: {err:?}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
+    fn extra_keys_and_whitespace_are_fine() {
+        let body =
+            br#"  {"product_id": "1", "quantity": "2", "warehouse": "WH", "updated": null}  "#;
+        assert_eq!(validate_body(body, "1"), Ok(2.0));
+    }
+
+    #[test]
+    fn messages_are_short_and_readable() {
+        let long = format!(
+            r#"{{"product_id": "1", "quantity": "{}"}}"#,
+            "x".repeat(500)
+        );
+        let message = validate_body(long.as_bytes(), "1").unwrap_err().to_string();
+        assert!(message.len() < 80, "{message}");
+        let message = validate_body(br#"{"product_id": "GS-1001", "quantity": "1"}"#, "GS-9005")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            r#"product_id is "GS-1001", not the requested "GS-9005""#
+        );
+    }
+}
