@@ -45,7 +45,10 @@ pub fn app(state: AppState) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                // Faults answer 5xx on purpose: `on_response` already logs
+                // the status, an extra error line would only alarm.
+                .on_failure(()),
         )
         .with_state(state)
 }

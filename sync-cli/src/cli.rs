@@ -26,7 +26,7 @@ pub const TOKEN_ENV: &str = "STOCK_API_TOKEN";
 pub struct Cli {
     /// More logs on stderr: -v info (retries), -vv debug, -vvv trace. RUST_LOG
     /// overrides.
-    #[arg(short, long, action = ArgAction::Count, global = true)]
+    #[arg(short, long, action = ArgAction::Count, global = true, display_order = 100)]
     pub verbose: u8,
 
     #[command(subcommand)]
@@ -96,7 +96,12 @@ Exit status:
   0  every ID is ok
   3  at least one ID is not ok (the output is still complete)
   2  usage error
-  1  the run failed (e.g. stdin unreadable); stderr says why in one line";
+  1  the run failed (e.g. stdin unreadable); stderr says why in one line
+
+Examples:
+  STOCK_API_URL=http://127.0.0.1:5000 sync-cli fetch GS-1001 GS-1002
+  printf 'GS-1001\\nGS-9001\\n' | sync-cli fetch --base-url http://127.0.0.1:5000
+  sync-cli fetch --help";
 
 const FETCH_AFTER_HELP: &str = "\
 Token:
@@ -118,7 +123,7 @@ Exit status:
 Examples:
   STOCK_API_URL=http://127.0.0.1:5000 sync-cli fetch GS-1001 GS-1002
   printf 'GS-1001\\nGS-9001\\n' | sync-cli fetch --base-url http://127.0.0.1:5000
-  sync-cli fetch --base-url https://api.example.com --endpoint '/v2/stock/{id}' --format table GS-1001
+  sync-cli fetch --base-url https://api.example.com --format table GS-1001
   sync-cli fetch --timeout 2 --retries 0 --concurrency 32 < ids.txt > results.jsonl";
 
 /// An ID given as an argument: not blank.
