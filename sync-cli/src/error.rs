@@ -14,6 +14,9 @@ pub enum Error {
     /// The results could not be written.
     #[error("cannot write results to stdout: {0}")]
     Output(#[source] io::Error),
+    /// A worker thread could not be started, or one panicked.
+    #[error("worker thread failure: {0}")]
+    Thread(String),
     /// The HTTP client could not be set up.
     #[error("cannot set up the HTTP client: {0}")]
     Client(#[source] reqwest::Error),

@@ -202,11 +202,15 @@ impl Fetcher {
             };
             return Attempt::Body { status, result };
         }
-        let retry_after = response
-            .headers()
-            .get(header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let retry_after = if matches!(status.as_u16(), 429 | 503) {
+            response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, SystemTime::now()))
+        } else {
+            None
+        };
         // Read a small error body so the connection can be reused; a larger
         // or failing one just closes the connection.
         let _ = io::copy(&mut (&mut response).take(64 * 1024), &mut io::sink());
@@ -254,7 +258,11 @@ impl Fetcher {
         };
         let (status, http_status) = match attempt {
             Attempt::Body { status, result } => match result {
-                Ok(quantity) => return Outcome::ok(id, *quantity, attempts, elapsed),
+                Ok(quantity) => {
+                    let mut outcome = Outcome::ok(id, *quantity, attempts, elapsed);
+                    outcome.http_status = Some(status.as_u16());
+                    return outcome;
+                }
                 Err(_) => (Status::InvalidResponse, Some(status.as_u16())),
             },
             Attempt::NotFound => (Status::NotFound, Some(404)),

@@ -78,7 +78,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// A successful fetch.
+    /// A successful fetch, answered 200 (callers may set another 2xx).
     pub fn ok(external_id: &str, quantity: f64, attempts: u32, elapsed: Duration) -> Self {
         Outcome {
             external_id: external_id.to_owned(),

@@ -134,7 +134,7 @@ where
         let feeder = std::thread::Builder::new()
             .name("feeder".into())
             .spawn_scoped(scope, move || feed(ids, &job_tx, &credit_rx))
-            .map_err(|e| Error::Output(io::Error::other(format!("cannot start a thread: {e}"))))?;
+            .map_err(|e| Error::Thread(format!("cannot start the feeder thread: {e}")))?;
         for n in 0..workers {
             let (job_rx, result_tx) = (job_rx.clone(), result_tx.clone());
             std::thread::Builder::new()
@@ -146,19 +146,15 @@ where
                         }
                     }
                 })
-                .map_err(|e| {
-                    Error::Output(io::Error::other(format!("cannot start a thread: {e}")))
-                })?;
+                .map_err(|e| Error::Thread(format!("cannot start worker {n}: {e}")))?;
         }
         drop((job_rx, result_tx));
         // Returning drops `result_rx` and `credit_tx`, which stops the feeder
         // and the workers if writing failed.
         let written = write_in_order(result_rx, credit_tx, sink);
-        let fed = feeder.join().unwrap_or_else(|_| {
-            Err(Error::Output(io::Error::other(
-                "the feeder thread panicked",
-            )))
-        });
+        let fed = feeder
+            .join()
+            .unwrap_or_else(|_| Err(Error::Thread("the feeder thread panicked".into())));
         written.and(fed)
     })
 }

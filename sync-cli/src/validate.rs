@@ -308,6 +308,16 @@ mod tests {
             }),
             (b"  <html>", |e| *e == Invalid::Html),
             (b"not json", |e| matches!(e, Invalid::NotJson(_))),
+            // JSON has no NaN or infinities: such bodies are not JSON at all.
+            (br#"{"product_id": "1", "quantity": NaN}"#, |e| {
+                matches!(e, Invalid::NotJson(_))
+            }),
+            (br#"{"product_id": "1", "quantity": Infinity}"#, |e| {
+                matches!(e, Invalid::NotJson(_))
+            }),
+            (br#"{"product_id": "1", "quantity": -Infinity}"#, |e| {
+                matches!(e, Invalid::NotJson(_))
+            }),
             (br#"{"product_id": "1", "quantity": "#, |e| {
                 matches!(e, Invalid::NotJson(_))
             }),
