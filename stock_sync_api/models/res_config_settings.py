@@ -165,7 +165,7 @@ class ResConfigSettings(models.TransientModel):
             raise UserError(
                 _(
                     "The stock API URL is not set: set it in Inventory > Configuration > Settings "
-                    "(API Synchronisation) or in the STOCK_API_URL environment variable of the server."
+                    "(API Sync) or in the STOCK_API_URL environment variable of the server."
                 )
             )
         if not base_url.startswith(("http://", "https://")):

@@ -46,10 +46,20 @@ class TestAccess(StockSyncApiCase):
             self.assertTrue(form.xpath(f"//page[@name='api_sync']//field[@name='{name}']"), name)
 
     def test_list_action_is_for_stock_managers(self):
-        action = self.env.ref("stock_sync_api.action_product_template_api_sync")
+        action = self.env.ref("stock_sync_api.action_product_template_api_sync").sudo()
         self.assertEqual(action.group_ids, self.env.ref("stock.group_stock_manager"))
         self.assertEqual(action.binding_model_id.model, "product.template")
+        self.assertEqual(action.binding_view_types, "list")
         product = self._make_product("T-LOWER", on_hand=25)
-        result = action.with_context(active_model="product.template", active_ids=product.ids).run()
+        context = {"active_model": "product.template", "active_ids": product.ids}
+
+        def run_as(user):
+            # As the web client's /web/action/run does, in the user's environment.
+            return self.env["ir.actions.server"].with_user(user).with_context(**context).browse(action.id).run()
+
+        with self.assertRaises(AccessError):
+            run_as(self.stock_user)
+        self.assertEqual(self._on_hand(product), 25)
+        result = run_as(self.stock_manager)
         self.assertEqual(result["tag"], "display_notification")
         self.assertEqual(self._on_hand(product), 10)

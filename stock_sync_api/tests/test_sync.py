@@ -197,7 +197,7 @@ class TestSync(StockSyncApiCase):
     def test_changing_the_external_id_resets_the_status(self):
         product = self._make_product("T-RAISE", on_hand=40)
         product.action_api_sync()
-        product.api_external_id = "T-LOWER"
+        product.sudo().api_external_id = "T-LOWER"
         self.assertEqual(product.api_sync_state, "never")
         self.assertFalse(product.api_last_sync_date)
         self.assertFalse(product.api_sync_message)
