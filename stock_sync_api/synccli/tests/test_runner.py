@@ -6,6 +6,10 @@ garbage or too few lines) are produced by a small stand-in program.
 """
 
 import json
+import os
+import threading
+import time
+from pathlib import Path
 
 import pytest
 from synccli import (
@@ -307,3 +311,34 @@ def test_real_sync_cli_refuses_a_bad_endpoint(sync_cli_bin, mock_api):
     assert result.status == CLI_ERROR
     assert result.error.startswith("sync-cli refused its settings:")
     assert "{id}" in result.error
+
+
+def test_token_not_in_the_running_sync_cli_command_line(sync_cli_bin, mock_api):
+    """Read /proc/<pid>/cmdline of the real sync-cli while it waits on a slow answer."""
+    url = mock_api(PRODUCTS, "--token", TOKEN)
+    results = {}
+    config = settings(url, cli_path=sync_cli_bin, token=TOKEN, timeout=3, retries=0)
+    worker = threading.Thread(target=lambda: results.update(fetch(["P-SLOW"], config)))
+    worker.start()
+    try:
+        running = None
+        deadline = time.monotonic() + 5
+        while running is None and time.monotonic() < deadline:
+            for proc in Path("/proc").iterdir():
+                try:
+                    if proc.name.isdigit() and os.path.realpath(proc / "exe") == os.path.realpath(sync_cli_bin):
+                        running = proc
+                        break
+                except OSError:
+                    continue
+            time.sleep(0.05)
+        assert running is not None, "sync-cli was not seen running"
+        cmdline = (running / "cmdline").read_bytes()
+        environ = (running / "environ").read_bytes()
+    finally:
+        worker.join()
+    assert b"fetch" in cmdline
+    assert TOKEN.encode() not in cmdline
+    assert f"STOCK_API_TOKEN={TOKEN}".encode() in environ.split(b"\0")
+    assert results["P-SLOW"].status == "timeout"
+    assert TOKEN not in results["P-SLOW"].error
