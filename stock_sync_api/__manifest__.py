@@ -15,5 +15,10 @@
     "demo": [
         "demo/product_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "stock_sync_api/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
 }

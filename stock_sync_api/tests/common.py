@@ -54,12 +54,15 @@ def closed_port_url():
     return f"http://127.0.0.1:{port}"
 
 
-class StockSyncApiCase(TransactionCase):
-    """Runs the real mock-api on a free port and points the addon at it and at the real sync-cli."""
+class StockSyncApiMixin:
+    """Runs the real mock-api on a free port and points the addon at it and at the real sync-cli.
+
+    Mixed into a TransactionCase or an HttpCase, whose ``setUpClass`` calls
+    ``_setup_stock_sync_api()``.
+    """
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
+    def _setup_stock_sync_api(cls):
         cls.sync_cli = find_binary("sync-cli", "SYNC_CLI_BIN")
         cls.api_url = cls._start_mock_api(API_PRODUCTS)
         cls._set_params(
@@ -71,19 +74,6 @@ class StockSyncApiCase(TransactionCase):
             batch_size=100,
         )
         cls.location = cls.env.ref("stock.warehouse0").lot_stock_id
-        cls.stock_manager = new_test_user(
-            cls.env,
-            login="sync_stock_manager",
-            groups="base.group_user,stock.group_stock_manager",
-            name="Stock Manager",
-        )
-        cls.stock_user = new_test_user(
-            cls.env, login="sync_stock_user", groups="base.group_user,stock.group_stock_user", name="Stock User"
-        )
-        cls.internal_user = new_test_user(
-            cls.env, login="sync_internal_user", groups="base.group_user", name="Internal User"
-        )
-        cls.env = cls.env(user=cls.stock_manager)
 
     @classmethod
     def _start_mock_api(cls, products):
@@ -134,3 +124,25 @@ class StockSyncApiCase(TransactionCase):
         return self.env["stock.move"].sudo().search(
             [("product_id", "=", template.product_variant_id.id), ("is_inventory", "=", True)]
         )
+
+
+class StockSyncApiCase(StockSyncApiMixin, TransactionCase):
+    """The addon pointed at the real mock-api and sync-cli, run as a stock manager."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_stock_sync_api()
+        cls.stock_manager = new_test_user(
+            cls.env,
+            login="sync_stock_manager",
+            groups="base.group_user,stock.group_stock_manager",
+            name="Stock Manager",
+        )
+        cls.stock_user = new_test_user(
+            cls.env, login="sync_stock_user", groups="base.group_user,stock.group_stock_user", name="Stock User"
+        )
+        cls.internal_user = new_test_user(
+            cls.env, login="sync_internal_user", groups="base.group_user", name="Internal User"
+        )
+        cls.env = cls.env(user=cls.stock_manager)
