@@ -1,5 +1,6 @@
 //! Command-line interface (clap derive; `///` comments are the help text).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
@@ -7,6 +8,8 @@ use url::Url;
 
 use crate::output::Format;
 use crate::target::{parse_base_url, parse_endpoint};
+use crate::tls::CA_FILE_ENV;
+use crate::validate::MAX_QUANTITY_CEILING;
 
 /// Environment variable holding the API token.
 pub const TOKEN_ENV: &str = "STOCK_API_TOKEN";
@@ -86,6 +89,17 @@ pub struct FetchArgs {
     #[arg(long, value_name = "N", default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_body_bytes: u64,
 
+    /// Largest quantity accepted (a sanity bound); a larger one is
+    /// invalid_response, never applied. At most 1000000000000000 (1e15).
+    #[arg(long, value_name = "N", default_value = "1000000000", value_parser = parse_max_quantity)]
+    pub max_quantity: f64,
+
+    /// PEM file of CA certificates to trust besides the system's (for an API
+    /// whose certificate comes from a private CA). Certificates are always
+    /// verified.
+    #[arg(long, value_name = "PATH", env = CA_FILE_ENV)]
+    pub ca_file: Option<PathBuf>,
+
     /// Output format: jsonl for programs, table for people.
     #[arg(long, value_enum, default_value_t = Format::Jsonl)]
     pub format: Format,
@@ -114,6 +128,24 @@ Output (jsonl), one object per ID, in input order:
   status: ok, not_found, invalid_response, connection_error, timeout, http_error;
   every non-ok object has an \"error\" sentence naming the URL.
 
+External IDs:
+  1 to 255 characters; spaces and any Unicode are allowed and percent-encoded
+  as one URL path segment. An ID longer than 255 characters, or with a control
+  character (Unicode categories Cc, Cf, Zl, Zp: tab, ESC, U+200B, U+2028, ...),
+  or that is . or .., is http_error with attempts 0: no request is sent.
+
+Quantities:
+  \"quantity\" is a JSON number (50, 12.5, 1e3), or a JSON string of digits with
+  an optional fraction (\"50\", \"12.5\"; not \"+5\", \" 5\", \"1e3\", \".5\", \"5.\",
+  \"1,5\", \"0x10\", \"NaN\"; at most 1000 characters). Rounded to a double, it must
+  be finite, not below 0 and not above --max-quantity; otherwise the answer is
+  invalid_response and the quantity is never applied.
+
+TLS:
+  https:// certificates are verified against the system's CA certificates
+  (SSL_CERT_FILE / SSL_CERT_DIR when set) plus those of --ca-file. Plain http://
+  to a host other than localhost, 127.0.0.0/8 or ::1 logs a warning.
+
 Exit status:
   0  every ID is ok
   3  at least one ID is not ok (the output is still complete)
@@ -135,6 +167,19 @@ fn parse_id(value: &str) -> Result<String, String> {
     }
 }
 
+/// The `--max-quantity` limit: a number from 0 to [`MAX_QUANTITY_CEILING`].
+fn parse_max_quantity(value: &str) -> Result<f64, String> {
+    let max: f64 = value
+        .parse()
+        .map_err(|_| format!("{value:?} is not a number"))?;
+    if !(0.0..=MAX_QUANTITY_CEILING).contains(&max) {
+        return Err(format!(
+            "{value} must be from 0 to {MAX_QUANTITY_CEILING:.0}"
+        ));
+    }
+    Ok(max + 0.0)
+}
+
 /// Seconds as a positive decimal (`10`, `0.5`), at most a day.
 fn parse_seconds(value: &str) -> Result<Duration, String> {
     let secs: f64 = value
@@ -151,11 +196,30 @@ fn parse_seconds(value: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::id::MAX_ID_CHARS;
+    use crate::validate::MAX_QUANTITY_CHARS;
     use clap::CommandFactory;
 
     #[test]
     fn cli_definition_is_valid() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn max_quantity() {
+        assert_eq!(parse_max_quantity("1000000000"), Ok(1e9));
+        assert_eq!(parse_max_quantity("1e15"), Ok(1e15));
+        assert_eq!(parse_max_quantity("0"), Ok(0.0));
+        assert_eq!(parse_max_quantity("12.5"), Ok(12.5));
+        for bad in ["-1", "NaN", "inf", "1e16", "x", ""] {
+            assert!(parse_max_quantity(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn help_states_the_limits_of_the_code() {
+        assert!(FETCH_AFTER_HELP.contains(&format!("1 to {MAX_ID_CHARS} characters")));
+        assert!(FETCH_AFTER_HELP.contains(&format!("at most {MAX_QUANTITY_CHARS} characters")));
     }
 
     #[test]

@@ -17,9 +17,9 @@ pub enum Error {
     /// A worker thread could not be started, or one panicked.
     #[error("worker thread failure: {0}")]
     Thread(String),
-    /// The HTTP client could not be set up.
+    /// The HTTP client could not be set up (e.g. no CA certificate found).
     #[error("cannot set up the HTTP client: {0}")]
-    Client(#[source] reqwest::Error),
+    Client(String),
 }
 
 impl Error {

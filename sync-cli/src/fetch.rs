@@ -7,8 +7,10 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{self, HeaderMap, HeaderValue};
+use rustls::pki_types::CertificateDer;
 use url::Url;
 
+use crate::id::check_id;
 use crate::outcome::{Outcome, Status};
 use crate::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use crate::target::UrlTemplate;
@@ -45,6 +47,15 @@ impl Token {
         value.set_sensitive(true);
         Ok(value)
     }
+
+    /// `text` with every occurrence of the token replaced by `<redacted>`.
+    pub fn redact(&self, text: String) -> String {
+        if text.contains(&self.0) {
+            text.replace(&self.0, "<redacted>")
+        } else {
+            text
+        }
+    }
 }
 
 impl fmt::Debug for Token {
@@ -66,6 +77,10 @@ pub struct FetchSettings {
     pub max_body_bytes: u64,
     /// Connections kept open for reuse (at least the number of workers).
     pub pool_size: usize,
+    /// Largest quantity accepted; a larger one is `invalid_response`.
+    pub max_quantity: f64,
+    /// CA certificates trusted besides the system's (`--ca-file`).
+    pub extra_roots: Vec<CertificateDer<'static>>,
 }
 
 /// Fetches IDs with one shared, pooled HTTP client. `Sync`: worker threads
@@ -75,6 +90,8 @@ pub struct Fetcher {
     client: Client,
     template: UrlTemplate,
     settings: FetchSettings,
+    /// Kept only to keep it out of messages and logs.
+    token: Option<Token>,
 }
 
 /// How one attempt ended.
@@ -122,7 +139,9 @@ impl Attempt {
 
 impl Fetcher {
     /// One client for the whole run: pooled keep-alive connections, no
-    /// redirects, the token as a sensitive default header.
+    /// redirects, the token as a sensitive default header, certificates
+    /// verified against the system's CA certificates plus
+    /// `settings.extra_roots`.
     pub fn new(
         template: UrlTemplate,
         token: Option<&Token>,
@@ -134,7 +153,14 @@ impl Fetcher {
         if let Some(token) = token {
             headers.insert(header::AUTHORIZATION, token.header_value()?);
         }
+        let extra_roots = settings
+            .extra_roots
+            .iter()
+            .map(|der| reqwest::Certificate::from_der(der))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Error::Client(root_cause(&e)))?;
         let client = Client::builder()
+            .tls_certs_merge(extra_roots)
             .user_agent(USER_AGENT)
             .default_headers(headers)
             .connect_timeout(settings.connect_timeout)
@@ -143,11 +169,12 @@ impl Fetcher {
             .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true)
             .build()
-            .map_err(Error::Client)?;
+            .map_err(|e| Error::Client(root_cause(&e)))?;
         Ok(Fetcher {
             client,
             template,
             settings,
+            token: token.cloned(),
         })
     }
 
@@ -155,6 +182,10 @@ impl Fetcher {
     /// [`Outcome`] with a status and a message.
     pub fn fetch(&self, id: &str) -> Outcome {
         let start = Instant::now();
+        if let Err(err) = check_id(id) {
+            let message = format!("{err}; no request was sent");
+            return Outcome::failed(id, Status::HttpError, None, message, 0, start.elapsed());
+        }
         let url = match self.template.url_for(id) {
             Ok(url) => url,
             Err(err) => {
@@ -167,7 +198,10 @@ impl Fetcher {
         loop {
             attempts += 1;
             let attempt = self.attempt(&url, id);
-            log::debug!("GET {url}: attempt {attempts}: {attempt:?}");
+            log::debug!(
+                "GET {url}: attempt {attempts}: {}",
+                self.redact(format!("{attempt:?}"))
+            );
             if attempt.retryable() && attempts <= policy.retries {
                 let delay = policy.delay(attempts, attempt.retry_after());
                 log::info!(
@@ -194,7 +228,7 @@ impl Fetcher {
         let status = response.status();
         if status.is_success() {
             let result = match self.read_body(&mut response) {
-                Ok(body) => validate_body(&body, id),
+                Ok(body) => self.validate(&body, id),
                 Err(BodyError::TooLarge) => Err(Invalid::TooLarge {
                     limit: self.settings.max_body_bytes,
                 }),
@@ -221,6 +255,22 @@ impl Fetcher {
                 status,
                 retry_after,
             }
+        }
+    }
+
+    /// Validates a body. When it is refused and holds the token (an API that
+    /// echoes the request), the reason is found again with the token
+    /// replaced, so that no part of it reaches a message.
+    fn validate(&self, body: &[u8], id: &str) -> Result<f64, Invalid> {
+        let max = self.settings.max_quantity;
+        let result = validate_body(body, id, max);
+        match (&result, &self.token) {
+            (Err(_), Some(token)) if contains(body, token.0.as_bytes()) => {
+                let redacted = String::from_utf8_lossy(body).replace(&token.0, "<redacted>");
+                // Never accept what was refused.
+                validate_body(redacted.as_bytes(), id, max).and(result)
+            }
+            _ => result,
         }
     }
 
@@ -272,8 +322,16 @@ impl Fetcher {
                 (Status::ConnectionError, status.map(|s| s.as_u16()))
             }
         };
-        let message = format!("{}{after}", self.sentence(url, id, attempt));
+        let message = self.redact(format!("{}{after}", self.sentence(url, id, attempt)));
         Outcome::failed(id, status, http_status, message, attempts, elapsed)
+    }
+
+    /// `text` without the token, should an answer have echoed it.
+    fn redact(&self, text: String) -> String {
+        match &self.token {
+            Some(token) => token.redact(text),
+            None => text,
+        }
     }
 
     /// One human sentence for a failed attempt, naming the URL.
@@ -394,6 +452,10 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
         cause = source;
     }
     cause.to_string()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// "10 s", "0.5 s".

@@ -4,7 +4,9 @@
 //! fetches them with a bounded pool of worker threads sharing one pooled HTTP
 //! client, and writes one result per ID in input order as soon as it is ready.
 //!
+//! - [`id`]: which external IDs may be sent;
 //! - [`target`]: base URL, endpoint template, percent-encoding of IDs;
+//! - [`tls`]: extra CA certificates, the plain-http warning;
 //! - [`fetch`]: one ID: request, retries, body limit, validation;
 //! - [`validate`]: checks of the untrusted body;
 //! - [`pipeline`]: workers, bounded channels and the reorder buffer;
@@ -13,11 +15,13 @@
 pub mod cli;
 pub mod error;
 pub mod fetch;
+pub mod id;
 pub mod outcome;
 pub mod output;
 pub mod pipeline;
 pub mod retry;
 pub mod target;
+pub mod tls;
 pub mod validate;
 
 use std::io::{BufRead, Write};
@@ -29,7 +33,7 @@ pub use error::Error;
 pub use fetch::{FetchSettings, Fetcher, Token};
 pub use outcome::{Outcome, Status};
 pub use output::{Format, Summary};
-pub use pipeline::Ids;
+pub use pipeline::{Ids, LineIds};
 pub use target::{UrlTemplate, encode_segment};
 
 /// `User-Agent` of every request.

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use sync_cli::cli::{Cli, Command, FetchArgs, TOKEN_ENV};
 use sync_cli::retry::RetryPolicy;
+use sync_cli::tls::{load_ca_file, plain_http_warning};
 use sync_cli::{FetchSettings, Format, Ids, RunConfig, Token, UrlTemplate};
 
 /// Some IDs were not `ok`.
@@ -68,6 +69,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     let token = Token::from_env_value(std::env::var_os(TOKEN_ENV))?;
     let template = UrlTemplate::new(&args.base_url, &args.endpoint)?;
+    let extra_roots = match &args.ca_file {
+        Some(path) => load_ca_file(path)?,
+        None => Vec::new(),
+    };
+    // Once per run, from the URL alone, before any request.
+    if let Some(warning) = plain_http_warning(&args.base_url) {
+        log::warn!("{warning}");
+    }
     let ids = if args.ids.is_empty() {
         Ids::Lines(BufReader::new(io::stdin()))
     } else {
@@ -83,6 +92,8 @@ fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
             retry: RetryPolicy::new(args.retries),
             max_body_bytes: args.max_body_bytes,
             pool_size: usize::from(args.concurrency),
+            max_quantity: args.max_quantity,
+            extra_roots,
         },
         concurrency: usize::from(args.concurrency),
         format: args.format,

@@ -68,7 +68,9 @@ impl<W: Write> Table<W> {
     fn cells(outcome: Outcome) -> [String; 4] {
         let quantity = outcome.quantity.map(|q| q.to_string()).unwrap_or_default();
         [
-            printable(&outcome.external_id),
+            // IDs may hold control characters; show them escaped so they
+            // cannot break the table or the terminal.
+            crate::id::printable(&outcome.external_id),
             outcome.status.as_str().to_owned(),
             quantity,
             outcome.error.unwrap_or_default(),
@@ -136,16 +138,6 @@ impl<W: Write> Table<W> {
             self.print_sample()?;
         }
         self.out.flush().map_err(Error::Output)
-    }
-}
-
-/// IDs may hold control characters; show them escaped so they cannot break
-/// the table or the terminal.
-fn printable(s: &str) -> String {
-    if s.chars().any(char::is_control) {
-        s.escape_debug().to_string()
-    } else {
-        s.to_owned()
     }
 }
 
@@ -280,8 +272,10 @@ GS-9001  http_error            GET http://h/api/stock/GS-9001 answered 500 Inter
 
     #[test]
     fn control_characters_in_ids_are_escaped() {
+        use crate::id::printable;
         assert_eq!(printable("a\tb\u{1b}[31m"), "a\\tb\\u{1b}[31m");
         assert_eq!(printable("é/?"), "é/?");
+        assert_eq!(printable("x\u{202e}y\u{2028}"), "x\\u{202e}y\\u{2028}");
     }
 
     #[test]

@@ -42,20 +42,30 @@ impl<R: BufRead> Ids<R> {
     {
         match self {
             Ids::List(ids) => Box::new(ids.into_iter().map(Ok)),
-            Ids::Lines(reader) => Box::new(LineIds {
-                reader,
-                line: 0,
-                done: false,
-            }),
+            Ids::Lines(reader) => Box::new(LineIds::new(reader)),
         }
     }
 }
 
-/// Non-blank lines of a reader, without their line endings (`\n` or `\r\n`).
-struct LineIds<R> {
+/// The IDs of a reader: its non-blank lines, without their line endings
+/// (`\n`, `\r\n`, or a final `\r`), UTF-8 or an [`Error::Input`] that ends
+/// the iteration. IDs are not checked here (see [`crate::id::check_id`]): a
+/// `\r` inside a line stays in its ID, which is then refused.
+#[derive(Debug)]
+pub struct LineIds<R> {
     reader: R,
     line: u64,
     done: bool,
+}
+
+impl<R: BufRead> LineIds<R> {
+    pub fn new(reader: R) -> Self {
+        LineIds {
+            reader,
+            line: 0,
+            done: false,
+        }
+    }
 }
 
 impl<R: BufRead> Iterator for LineIds<R> {
@@ -68,9 +78,8 @@ impl<R: BufRead> Iterator for LineIds<R> {
             match self.reader.read_line(&mut text) {
                 Ok(0) => self.done = true,
                 Ok(_) => {
-                    let id = text
-                        .strip_suffix('\n')
-                        .map_or(text.as_str(), |t| t.strip_suffix('\r').unwrap_or(t));
+                    let id = text.strip_suffix('\n').unwrap_or(&text);
+                    let id = id.strip_suffix('\r').unwrap_or(id);
                     if !id.trim().is_empty() {
                         return Some(Ok(id.to_owned()));
                     }
@@ -245,7 +254,7 @@ mod tests {
 
     #[test]
     fn lines_skip_blanks_and_strip_line_endings() {
-        let input = "a\n\n  \r\nb\r\n c \nlast";
+        let input = "a\n\n  \r\nb\r\n c \nx\ry\r\r\nlast\r";
         let mut sink = Collect::default();
         run(
             Ids::Lines(Cursor::new(input.as_bytes().to_vec())),
@@ -254,7 +263,7 @@ mod tests {
             &mut sink,
         )
         .unwrap();
-        assert_eq!(sink.0, ["a", "b", " c ", "last"]);
+        assert_eq!(sink.0, ["a", "b", " c ", "x\ry\r", "last"]);
     }
 
     #[test]

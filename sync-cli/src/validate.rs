@@ -1,7 +1,34 @@
 //! Validation of an answer's body. The body is untrusted: its Content-Type is
 //! ignored and every field is checked.
+//!
+//! A quantity is accepted when it is
+//! - a JSON number (any JSON number syntax, exponents included: `50`, `12.5`,
+//!   `1e3`), or a JSON string of ASCII digits with an optional fraction and an
+//!   optional leading `-` (`"50"`, `"12.5"`, `"007"`; not `"+5"`, `" 5"`,
+//!   `"1e3"`, `".5"`, `"5."`, `"1,5"`, `"0x10"`, `"NaN"`, `"inf"`), the
+//!   string at most [`MAX_QUANTITY_CHARS`] characters long;
+//! - once rounded to the nearest double-precision number: finite, not below
+//!   zero (`-0` is zero) and not above the limit (`--max-quantity`, by default
+//!   [`DEFAULT_MAX_QUANTITY`]).
+//!
+//! Anything else makes the answer `invalid_response`: the quantity is never
+//! applied.
+
+use std::cmp::Ordering;
 
 use serde_json::Value;
+
+/// The default largest quantity accepted (`--max-quantity`).
+pub const DEFAULT_MAX_QUANTITY: f64 = 1e9;
+
+/// The largest value `--max-quantity` may take: every whole number up to it
+/// is exact as a double (2^53 is about 9.007e15), so what Odoo stores is what
+/// the API said.
+pub const MAX_QUANTITY_CEILING: f64 = 1e15;
+
+/// The longest quantity string read: a guard against absurd inputs, far above
+/// any real quantity.
+pub const MAX_QUANTITY_CHARS: usize = 1000;
 
 /// Why a 2xx body is not the expected `{"product_id": ..., "quantity": ...}`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,22 +56,47 @@ pub enum Invalid {
     Negative(String),
     #[error("quantity {0} is not a finite number")]
     NotFinite(String),
+    #[error("quantity {shown} is above the limit of {limit}")]
+    AboveLimit { shown: String, limit: Limit },
+    #[error("quantity is a string of {0} characters, more than the limit of {MAX_QUANTITY_CHARS}")]
+    TooLong(usize),
     #[error("the body is larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
+}
+
+/// A quantity limit, shown in full (`1000000000`, not `1e9`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit(pub f64);
+
+// Limits come from `--max-quantity`, which refuses NaN.
+impl Eq for Limit {}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
 }
 
 /// Checks a body and returns the quantity.
 ///
 /// The body must be a JSON object whose `product_id` (string or number) equals
 /// `expected_id` and whose `quantity` (string or number) is a finite,
-/// non-negative decimal. Other keys are ignored.
+/// non-negative decimal of at most `max_quantity` (see the module's
+/// documentation for the exact rules). Other keys are ignored.
 ///
 /// ```
 /// use sync_cli::validate::validate_body;
-/// assert_eq!(validate_body(br#"{"product_id": "123", "quantity": "12.5"}"#, "123"), Ok(12.5));
-/// assert!(validate_body(br#"{"product_id": "123", "quantity": "-1"}"#, "123").is_err());
+/// let body = br#"{"product_id": "123", "quantity": "12.5"}"#;
+/// assert_eq!(validate_body(body, "123", 1e9), Ok(12.5));
+/// let body = br#"{"product_id": "123", "quantity": "-1"}"#;
+/// assert!(validate_body(body, "123", 1e9).is_err());
+/// let body = br#"{"product_id": "123", "quantity": 1e12}"#;
+/// assert_eq!(
+///     validate_body(body, "123", 1e9).unwrap_err().to_string(),
+///     "quantity 1000000000000.0 is above the limit of 1000000000"
+/// );
 /// ```
-pub fn validate_body(body: &[u8], expected_id: &str) -> Result<f64, Invalid> {
+pub fn validate_body(body: &[u8], expected_id: &str, max_quantity: f64) -> Result<f64, Invalid> {
     let trimmed = body.trim_ascii();
     if trimmed.is_empty() {
         return Err(Invalid::Empty);
@@ -57,7 +109,7 @@ pub fn validate_body(body: &[u8], expected_id: &str) -> Result<f64, Invalid> {
         return Err(Invalid::NotObject(kind(&value)));
     };
     check_product_id(fields.get("product_id"), expected_id)?;
-    parse_quantity(fields.get("quantity"))
+    parse_quantity(fields.get("quantity"), max_quantity)
 }
 
 fn check_product_id(value: Option<&Value>, expected: &str) -> Result<(), Invalid> {
@@ -85,11 +137,16 @@ fn check_product_id(value: Option<&Value>, expected: &str) -> Result<(), Invalid
     }
 }
 
-/// Reads a quantity given as a JSON string (`"50"`, `"12.5"`) or number.
-pub fn parse_quantity(value: Option<&Value>) -> Result<f64, Invalid> {
+/// Reads a quantity given as a JSON string (`"50"`, `"12.5"`) or number, of at
+/// most `max_quantity`.
+pub fn parse_quantity(value: Option<&Value>, max_quantity: f64) -> Result<f64, Invalid> {
     let (quantity, shown) = match value {
         None => return Err(Invalid::Missing("quantity")),
         Some(Value::String(s)) => {
+            let chars = s.chars().count();
+            if chars > MAX_QUANTITY_CHARS {
+                return Err(Invalid::TooLong(chars));
+            }
             if !is_decimal(s) {
                 return Err(Invalid::NotDecimal(quote(s)));
             }
@@ -112,6 +169,16 @@ pub fn parse_quantity(value: Option<&Value>) -> Result<f64, Invalid> {
     }
     if quantity < 0.0 {
         return Err(Invalid::Negative(shown));
+    }
+    // Also refuses everything when `max_quantity` is NaN.
+    if quantity
+        .partial_cmp(&max_quantity)
+        .is_none_or(Ordering::is_gt)
+    {
+        return Err(Invalid::AboveLimit {
+            shown,
+            limit: Limit(max_quantity),
+        });
     }
     // `-0` is zero; normalise so it prints as `0.0`.
     Ok(quantity + 0.0)
@@ -158,6 +225,8 @@ fn quote(s: &str) -> String {
 mod tests {
     use super::*;
 
+    const MAX: f64 = DEFAULT_MAX_QUANTITY;
+
     fn body(product_id: &str, quantity: &str) -> String {
         format!(r#"{{"product_id": {product_id}, "quantity": {quantity}}}"#)
     }
@@ -171,16 +240,19 @@ mod tests {
             (r#""0.0""#, 0.0),
             (r#""007""#, 7.0),
             (r#""-0""#, 0.0),
-            (r#""123456789012.125""#, 123_456_789_012.125),
+            (r#""999999999.125""#, 999_999_999.125),
+            (r#""1000000000""#, 1e9),
+            ("1000000000", 1e9),
+            ("1e9", 1e9),
+            ("1000000000.0", 1e9),
             ("50", 50.0),
             ("12.5", 12.5),
             ("0", 0.0),
             ("-0", 0.0),
             ("1e3", 1000.0),
-            ("18446744073709551615", 18_446_744_073_709_552_000.0),
         ];
         for &(quantity, expected) in cases {
-            let got = validate_body(body(r#""123""#, quantity).as_bytes(), "123");
+            let got = validate_body(body(r#""123""#, quantity).as_bytes(), "123", MAX);
             assert_eq!(got, Ok(expected), "quantity {quantity}");
             assert!(got.unwrap().is_sign_positive(), "quantity {quantity}");
         }
@@ -236,7 +308,7 @@ mod tests {
             ),
         ];
         for (quantity, expected) in cases {
-            let got = validate_body(body(r#""123""#, quantity).as_bytes(), "123");
+            let got = validate_body(body(r#""123""#, quantity).as_bytes(), "123", MAX);
             assert_eq!(got.as_ref(), Err(expected), "quantity {quantity}");
         }
     }
@@ -244,11 +316,68 @@ mod tests {
     #[test]
     fn too_large_quantities_are_not_finite() {
         let huge = format!("\"{}\"", "9".repeat(400));
-        let got = validate_body(body(r#""1""#, &huge).as_bytes(), "1");
+        let got = validate_body(body(r#""1""#, &huge).as_bytes(), "1", MAX);
         assert!(matches!(got, Err(Invalid::NotFinite(_))), "{got:?}");
         // serde_json itself refuses a number literal out of f64's range.
-        let got = validate_body(body(r#""1""#, "1e400").as_bytes(), "1");
+        let got = validate_body(body(r#""1""#, "1e400").as_bytes(), "1", MAX);
         assert!(matches!(got, Err(Invalid::NotJson(_))), "{got:?}");
+    }
+
+    #[test]
+    fn quantities_above_the_limit_are_refused() {
+        let limit = Limit(MAX);
+        let cases: &[(&str, &str)] = &[
+            (r#""1000000000.5""#, r#""1000000000.5""#),
+            (r#""1000000001""#, r#""1000000001""#),
+            (r#""1000000000000""#, r#""1000000000000""#),
+            ("1000000001", "1000000001"),
+            ("1e12", "1000000000000.0"),
+            ("1.7976931348623157e308", "1.7976931348623157e+308"),
+            ("18446744073709551615", "18446744073709551615"),
+            (r#""123456789012.125""#, r#""123456789012.125""#),
+        ];
+        for &(quantity, shown) in cases {
+            let got = validate_body(body(r#""1""#, quantity).as_bytes(), "1", MAX);
+            let expected = Invalid::AboveLimit {
+                shown: shown.into(),
+                limit,
+            };
+            assert_eq!(got, Err(expected), "quantity {quantity}");
+        }
+        let message = validate_body(body(r#""1""#, "1e12").as_bytes(), "1", MAX)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "quantity 1000000000000.0 is above the limit of 1000000000"
+        );
+        // The limit is a setting.
+        let small = body(r#""1""#, r#""10.5""#);
+        assert_eq!(validate_body(small.as_bytes(), "1", 10.5), Ok(10.5));
+        let message = validate_body(small.as_bytes(), "1", 10.0)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(message, r#"quantity "10.5" is above the limit of 10"#);
+        assert!(validate_body(small.as_bytes(), "1", f64::NAN).is_err());
+        let zero = body(r#""1""#, "0");
+        assert_eq!(validate_body(zero.as_bytes(), "1", 0.0), Ok(0.0));
+    }
+
+    #[test]
+    fn long_quantity_strings_are_refused_before_parsing() {
+        let ok = format!("\"{}.{}\"", "0".repeat(500), "0".repeat(499));
+        assert_eq!(ok.len(), 1002, "1000 characters between the quotes");
+        assert_eq!(
+            validate_body(body(r#""1""#, &ok).as_bytes(), "1", MAX),
+            Ok(0.0)
+        );
+        let long = format!("\"{}\"", "0".repeat(1001));
+        let got = validate_body(body(r#""1""#, &long).as_bytes(), "1", MAX);
+        assert_eq!(got, Err(Invalid::TooLong(1001)));
+        assert_eq!(
+            got.unwrap_err().to_string(),
+            "quantity is a string of 1001 characters, more than the limit of 1000"
+        );
     }
 
     #[test]
@@ -261,7 +390,7 @@ mod tests {
         ];
         for &(product_id, asked) in ok {
             assert_eq!(
-                validate_body(body(product_id, "1").as_bytes(), asked),
+                validate_body(body(product_id, "1").as_bytes(), asked, MAX),
                 Ok(1.0)
             );
         }
@@ -274,7 +403,7 @@ mod tests {
             (r#""0123""#, "123"),
         ];
         for &(product_id, asked) in mismatched {
-            let got = validate_body(body(product_id, "1").as_bytes(), asked);
+            let got = validate_body(body(product_id, "1").as_bytes(), asked, MAX);
             assert!(
                 matches!(got, Err(Invalid::OtherProduct { .. })),
                 "{product_id} vs {asked}: {got:?}"
@@ -286,7 +415,7 @@ mod tests {
             ("{}", "an object"),
             ("false", "a boolean"),
         ] {
-            let got = validate_body(body(product_id, "1").as_bytes(), "1");
+            let got = validate_body(body(product_id, "1").as_bytes(), "1", MAX);
             assert_eq!(
                 got,
                 Err(Invalid::WrongType {
@@ -344,7 +473,7 @@ mod tests {
             }),
         ];
         for (body, check) in cases {
-            let got = validate_body(body, "1");
+            let got = validate_body(body, "1", MAX);
             let err = got.as_ref().expect_err(&String::from_utf8_lossy(body));
             assert!(check(err), "{:?}: {err:?}", String::from_utf8_lossy(body));
         }
@@ -354,7 +483,7 @@ mod tests {
     fn extra_keys_and_whitespace_are_fine() {
         let body =
             br#"  {"product_id": "1", "quantity": "2", "warehouse": "WH", "updated": null}  "#;
-        assert_eq!(validate_body(body, "1"), Ok(2.0));
+        assert_eq!(validate_body(body, "1", MAX), Ok(2.0));
     }
 
     #[test]
@@ -363,11 +492,17 @@ mod tests {
             r#"{{"product_id": "1", "quantity": "{}"}}"#,
             "x".repeat(500)
         );
-        let message = validate_body(long.as_bytes(), "1").unwrap_err().to_string();
-        assert!(message.len() < 80, "{message}");
-        let message = validate_body(br#"{"product_id": "GS-1001", "quantity": "1"}"#, "GS-9005")
+        let message = validate_body(long.as_bytes(), "1", MAX)
             .unwrap_err()
             .to_string();
+        assert!(message.len() < 80, "{message}");
+        let message = validate_body(
+            br#"{"product_id": "GS-1001", "quantity": "1"}"#,
+            "GS-9005",
+            MAX,
+        )
+        .unwrap_err()
+        .to_string();
         assert_eq!(
             message,
             r#"product_id is "GS-1001", not the requested "GS-9005""#

@@ -1,0 +1,210 @@
+//! Which external IDs may be sent: the same rules as the addon's.
+//!
+//! An external ID has 1 to [`MAX_ID_CHARS`] characters (Unicode scalar values,
+//! as Python's `len()` counts them) and none of Unicode general categories Cc
+//! (control), Cf (format, e.g. U+200B or U+202E), Zl or Zp (line and paragraph
+//! separators). Spaces, punctuation and any other Unicode are allowed: the ID
+//! is percent-encoded as one URL path segment (see [`crate::target`]).
+
+use unicode_general_category::{GeneralCategory, get_general_category};
+
+/// The longest external ID, in characters.
+pub const MAX_ID_CHARS: usize = 255;
+
+/// Characters of an ID shown in a message before it is cut with "…".
+const SHOWN_CHARS: usize = 40;
+
+/// Why an external ID is refused (no request is sent for it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BadId {
+    #[error("external ID is empty")]
+    Empty,
+    #[error("external ID {shown} is longer than {MAX_ID_CHARS} characters ({chars})")]
+    TooLong { shown: String, chars: usize },
+    #[error("external ID {shown} contains a control character ({code})")]
+    ControlCharacter { shown: String, code: String },
+}
+
+/// Checks an external ID against the rules of this module.
+///
+/// ```
+/// use sync_cli::id::check_id;
+/// assert!(check_id("GS-1001").is_ok());
+/// assert!(check_id("Pièce n° 7 / A").is_ok());
+/// assert_eq!(
+///     check_id("GS\u{7}1").unwrap_err().to_string(),
+///     r#"external ID "GS\u{7}1" contains a control character (U+0007)"#
+/// );
+/// ```
+pub fn check_id(id: &str) -> Result<(), BadId> {
+    if id.is_empty() {
+        return Err(BadId::Empty);
+    }
+    let chars = id.chars().count();
+    if chars > MAX_ID_CHARS {
+        return Err(BadId::TooLong {
+            shown: escape_id(id),
+            chars,
+        });
+    }
+    if let Some(c) = id.chars().find(|&c| is_forbidden(c)) {
+        return Err(BadId::ControlCharacter {
+            shown: escape_id(id),
+            code: format!("U+{:04X}", u32::from(c)),
+        });
+    }
+    Ok(())
+}
+
+/// Whether `c` is of general category Cc, Cf, Zl or Zp.
+pub fn is_forbidden(c: char) -> bool {
+    matches!(
+        get_general_category(c),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    )
+}
+
+/// An ID for a message or a terminal: in double quotes, at most 40 characters
+/// then "…", with `"`, `\` and every forbidden character escaped (`\u{7}`), so
+/// that no control character reaches a terminal or a log raw.
+pub fn escape_id(id: &str) -> String {
+    let mut shown = String::with_capacity(id.len().min(4 * SHOWN_CHARS) + 2);
+    shown.push('"');
+    for (n, c) in id.chars().enumerate() {
+        if n == SHOWN_CHARS {
+            shown.push('…');
+            break;
+        }
+        push_escaped(&mut shown, c);
+    }
+    shown.push('"');
+    shown
+}
+
+/// `id` as it is, or when it holds a forbidden character, with those and
+/// backslashes escaped (not quoted nor cut): for the table format.
+pub fn printable(id: &str) -> String {
+    if !id.chars().any(is_forbidden) {
+        return id.to_owned();
+    }
+    let mut shown = String::with_capacity(id.len() + 8);
+    for c in id.chars() {
+        if c == '"' {
+            shown.push(c);
+        } else {
+            push_escaped(&mut shown, c);
+        }
+    }
+    shown
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\t' => out.push_str("\\t"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        c if is_forbidden(c) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        }
+        c => out.push(c),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepted_ids() {
+        for id in [
+            "GS-1001",
+            "a",
+            "a b",
+            " leading and trailing ",
+            "é",
+            "日本語",
+            "50%/?#&=",
+            "emoji 🦀",
+            "\u{e000}",
+            "\u{a0}nbsp",
+            &"x".repeat(255),
+            &"é".repeat(255),
+        ] {
+            assert_eq!(check_id(id), Ok(()), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn length_is_counted_in_characters() {
+        assert!(check_id(&"é".repeat(255)).is_ok(), "510 bytes, 255 chars");
+        let err = check_id(&"x".repeat(256)).unwrap_err();
+        assert!(matches!(err, BadId::TooLong { chars: 256, .. }));
+        let message = err.to_string();
+        assert!(message.starts_with(r#"external ID "xxxx"#), "{message}");
+        assert!(
+            message.ends_with(r#"x…" is longer than 255 characters (256)"#),
+            "{message}"
+        );
+        assert!(message.chars().count() < 100, "{message}");
+        assert_eq!(check_id(""), Err(BadId::Empty));
+    }
+
+    #[test]
+    fn control_characters_of_each_category_are_refused() {
+        let cases = [
+            ('\0', "U+0000"),
+            ('\u{7}', "U+0007"),
+            ('\t', "U+0009"),
+            ('\n', "U+000A"),
+            ('\r', "U+000D"),
+            ('\u{1b}', "U+001B"),
+            ('\u{7f}', "U+007F"),
+            ('\u{85}', "U+0085"),
+            ('\u{9f}', "U+009F"),
+            ('\u{ad}', "U+00AD"),
+            ('\u{200b}', "U+200B"),
+            ('\u{200e}', "U+200E"),
+            ('\u{202e}', "U+202E"),
+            ('\u{2066}', "U+2066"),
+            ('\u{feff}', "U+FEFF"),
+            ('\u{e0041}', "U+E0041"),
+            ('\u{2028}', "U+2028"),
+            ('\u{2029}', "U+2029"),
+        ];
+        for (c, code) in cases {
+            let id = format!("GS{c}1");
+            let err = check_id(&id).unwrap_err();
+            let message = err.to_string();
+            assert!(
+                message.ends_with(&format!("contains a control character ({code})")),
+                "{message}"
+            );
+            assert!(!message.contains(c), "raw {code} in {message:?}");
+        }
+    }
+
+    #[test]
+    fn first_forbidden_character_is_named() {
+        let message = check_id("a\u{200b}b\u{7}").unwrap_err().to_string();
+        assert_eq!(
+            message,
+            r#"external ID "a\u{200b}b\u{7}" contains a control character (U+200B)"#
+        );
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(escape_id(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert_eq!(escape_id("a\tb\r\n"), r#""a\tb\r\n""#);
+        assert_eq!(escape_id("é 🦀"), "\"é 🦀\"");
+        assert_eq!(printable("plain \"id\" \\"), "plain \"id\" \\");
+        assert_eq!(printable("a\u{1b}[2Jb\\"), r"a\u{1b}[2Jb\\");
+        assert_eq!(printable("rtl\u{202e}x"), r"rtl\u{202e}x");
+    }
+}
