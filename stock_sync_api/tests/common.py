@@ -76,13 +76,13 @@ class StockSyncApiMixin:
         cls.location = cls.env.ref("stock.warehouse0").lot_stock_id
 
     @classmethod
-    def _start_mock_api(cls, products):
+    def _start_mock_api(cls, products, *extra_args):
         data_dir = tempfile.mkdtemp(prefix="stock_sync_api_test_")
         cls.addClassCleanup(shutil.rmtree, data_dir, ignore_errors=True)
         data_file = Path(data_dir) / "products.json"
         data_file.write_text(json.dumps(products))
         process = subprocess.Popen(
-            [find_binary("mock-api", "MOCK_API_BIN"), "--bind", "127.0.0.1:0", "--data", str(data_file)],
+            [find_binary("mock-api", "MOCK_API_BIN"), "--bind", "127.0.0.1:0", "--data", str(data_file), *extra_args],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
