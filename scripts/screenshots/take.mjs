@@ -5,6 +5,7 @@
 //   IDS_FILE   JSON with the ids of "office_chair" (product.template) and "cron" (ir.cron)
 //   OUT_DIR    where the PNG files go
 import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 
@@ -103,7 +104,7 @@ try {
     await shoot("scheduled_action");
 } catch (error) {
     // What the browser showed when it failed, to see why.
-    const failure = join(process.env.TMPDIR || "/tmp", "stock_sync_api_screenshot_failure.png");
+    const failure = join(tmpdir(), "stock_sync_api_screenshot_failure.png");
     for (const context of browser.contexts()) {
         for (const page of context.pages()) {
             await page.screenshot({ path: failure }).catch(() => {});
