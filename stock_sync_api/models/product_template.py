@@ -301,7 +301,9 @@ class ProductTemplate(models.Model):
                 after=self._format_api_sync_quantity(template, after),
             )
             outcomes[template.id] = ("ok", message)
-            template.message_post(
+            # As the sync's own bookkeeping: a stock manager may have no right to
+            # edit products, which posting on them needs. The author stays the user.
+            template.sudo().message_post(
                 body=_(
                     "Stock synchronised with the stock API (external ID %(external_id)s): "
                     "on hand at %(location)s %(before)s -> %(after)s %(uom)s.",
