@@ -1,6 +1,14 @@
 import logging
+import os
+import stat
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+from unittest.mock import patch
 
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import StockSyncApiCase
 
@@ -73,6 +81,97 @@ class TestFaultMatrix(StockSyncApiCase):
         product.action_api_sync()
         self.assertEqual(self._on_hand(product), 12.5)
         self.assertEqual(product.api_sync_message, "On hand 3 -> 12.5")
+
+
+class WorkerStopped(Exception):
+    """Stands for the end of an Odoo worker in the middle of the scheduled action."""
+
+
+@tagged("post_install", "-at_install")
+class TestInterruptions(StockSyncApiCase):
+    """Runs cut short: what was answered or committed stays, nothing is applied twice."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        products = [{"product_id": f"I-{n}", "quantity": str(10 + n)} for n in range(1, 6)]
+        cls._set_params(base_url=cls._start_mock_api(products))
+
+    def _stand_in_cli(self, body):
+        """A stand-in for sync-cli: the real one never dies half-way on its own."""
+        folder = tempfile.mkdtemp(prefix="stock_sync_api_test_")
+        self.addCleanup(lambda: [p.unlink() for p in Path(folder).iterdir()] and os.rmdir(folder))
+        path = Path(folder) / "sync-cli"
+        path.write_text(
+            f"#!{sys.executable}\n"
+            "import json, os, signal, sys\n"
+            "ids = [line.rstrip('\\n') for line in sys.stdin if line.strip()]\n" + textwrap.dedent(body)
+        )
+        path.chmod(path.stat().st_mode | stat.S_IXUSR)
+        return str(path)
+
+    def test_sync_cli_killed_mid_batch(self):
+        first = self._make_product("I-1", on_hand=2)
+        second = self._make_product("I-2", on_hand=2)
+        self._set_params(
+            cli_path=self._stand_in_cli(
+                """
+                print(json.dumps({"external_id": ids[0], "status": "ok", "quantity": 11}), flush=True)
+                os.kill(os.getpid(), signal.SIGKILL)
+                """
+            )
+        )
+        (first | second).action_api_sync()
+        # What it answered before dying is applied; the rest keeps its stock.
+        self.assertEqual(self._on_hand(first), 11)
+        self.assertEqual(first.api_sync_state, "ok")
+        self.assertEqual(second.api_sync_state, "error")
+        self.assertEqual(second.api_sync_message, "sync-cli failed: sync-cli was killed by signal 9")
+        self.assertEqual(self._on_hand(second), 2)
+        # The next run, with the real sync-cli, finishes and applies nothing twice.
+        self._set_params(cli_path=self.sync_cli)
+        (first | second).action_api_sync()
+        self.assertEqual(self._on_hand(first), 11)
+        self.assertEqual(len(self._inventory_moves(first)), 1)
+        self.assertEqual(self._on_hand(second), 12)
+
+    def test_worker_stopping_between_batches(self):
+        self.env["product.template"].sudo().search([("api_external_id", "!=", False)]).write(
+            {"api_external_id": False}
+        )
+        self._set_params(batch_size=2)
+        templates = self.env["product.template"].concat(
+            *(self._make_product(f"I-{n}", on_hand=1) for n in range(1, 6))
+        )
+        cron = self.env.ref("stock_sync_api.ir_cron_api_sync").sudo()
+        commit_progress = self.registry["ir.cron"]._commit_progress
+        stops = []
+        rounds = []
+
+        def stop_after_first_batch(self, processed=0, **kwargs):
+            # The worker cannot be killed inside a test: stop it right after the
+            # first batch's commit, as a restart or a time limit would.
+            if "remaining" in kwargs:
+                rounds.append(kwargs["remaining"])
+            result = commit_progress(self, processed, **kwargs)
+            if processed and not stops:
+                stops.append(processed)
+                raise WorkerStopped("worker stopped")
+            return result
+
+        with (
+            patch.object(self.registry["ir.cron"], "_commit_progress", stop_after_first_batch),
+            mute_logger("odoo.addons.base.models.ir_cron"),
+            self.enter_registry_test_mode(),
+        ):
+            cron.method_direct_trigger()
+        self.assertEqual(stops, [2])
+        # The committed batch stayed: the scheduler's next call found 3 products left...
+        self.assertEqual(rounds, [5, 3])
+        # ... and finished them.
+        self.assertEqual(templates.mapped("api_sync_state"), ["ok"] * 5)
+        self.assertEqual([self._on_hand(t) for t in templates], [11, 12, 13, 14, 15])
+        self.assertEqual(sum(len(self._inventory_moves(t)) for t in templates), 5)
 
 
 @tagged("post_install", "-at_install")
