@@ -17,6 +17,8 @@ DEFAULTS = {
     "concurrency": 8,
     "batch_size": 200,
     "cli_path": "sync-cli",
+    "max_quantity": 1e9,
+    "ca_file": "",
 }
 
 #: Accepted range of each whole-number setting.
@@ -26,6 +28,9 @@ RANGES = {
     "concurrency": (1, 256),
     "batch_size": (1, 10000),
 }
+
+#: Accepted range of the quantity bound (sync-cli's own limit is 1e15).
+MAX_QUANTITY_RANGE = (1.0, 1e15)
 
 #: Used as the base URL when its setting is empty (e.g. set by a container).
 BASE_URL_ENV = "STOCK_API_URL"
@@ -84,6 +89,30 @@ class ResConfigSettings(models.TransientModel):
         help="The sync-cli program the Odoo server runs: a name found on the server's PATH, or an absolute path.",
     )
 
+    api_sync_max_quantity = fields.Float(
+        string="Largest Quantity",
+        config_parameter="stock_sync_api.max_quantity",
+        default=DEFAULTS["max_quantity"],
+        digits=(16, 0),
+        help="A sanity bound: a quantity above it from the stock API is refused as invalid, never applied.",
+    )
+    api_sync_ca_file = fields.Char(
+        string="CA Certificates File",
+        config_parameter="stock_sync_api.ca_file",
+        groups="base.group_system",
+        help="Path on the Odoo server of a PEM file of CA certificates to trust besides the system's, "
+        "for a stock API whose certificate comes from a private CA. Certificates are always verified.",
+    )
+
+    @api.constrains("api_sync_max_quantity")
+    def _check_api_sync_max_quantity(self):
+        low, high = MAX_QUANTITY_RANGE
+        for settings in self:
+            if not low <= settings.api_sync_max_quantity <= high:
+                raise ValidationError(
+                    _("The largest quantity must be between %(low)s and %(high)s.", low=f"{low:.0f}", high=f"{high:.0f}")
+                )
+
     @api.constrains("api_sync_timeout", "api_sync_retries", "api_sync_concurrency", "api_sync_batch_size")
     def _check_api_sync_numbers(self):
         for settings in self:
@@ -135,23 +164,31 @@ class ResConfigSettings(models.TransientModel):
         default = DEFAULTS[key]
         if raw in (None, False, ""):
             return default
-        if not isinstance(default, int):
+        if isinstance(default, str):
             return raw.strip()
-        low, high = RANGES[key]
+        low, high = MAX_QUANTITY_RANGE if key == "max_quantity" else RANGES[key]
         try:
-            value = int(raw)
+            value = type(default)(raw)
         except ValueError:
             value = None
         if value is None or not low <= value <= high:
-            raise UserError(
-                _(
+            if isinstance(default, int):
+                message = _(
                     "The setting %(param)s is %(value)r; it must be a whole number between %(low)s and %(high)s.",
                     param=PARAM_PREFIX + key,
                     value=raw,
                     low=low,
                     high=high,
                 )
-            )
+            else:
+                message = _(
+                    "The setting %(param)s is %(value)r; it must be a number between %(low)s and %(high)s.",
+                    param=PARAM_PREFIX + key,
+                    value=raw,
+                    low=f"{low:.0f}",
+                    high=f"{high:.0f}",
+                )
+            raise UserError(message)
         return value
 
     @api.model
@@ -186,6 +223,8 @@ class ResConfigSettings(models.TransientModel):
                 timeout=self._get_api_sync_param("timeout"),
                 retries=self._get_api_sync_param("retries"),
                 concurrency=self._get_api_sync_param("concurrency"),
+                max_quantity=self._get_api_sync_param("max_quantity"),
+                ca_file=self._get_api_sync_param("ca_file"),
             )
         except ValueError as exc:
             raise UserError(_("The stock API settings are wrong: %(error)s", error=exc)) from exc

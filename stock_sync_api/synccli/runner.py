@@ -45,7 +45,10 @@ _STDERR_EXCERPT = 300
 
 #: Environment variables that carry settings to ``sync-cli``; they are always
 #: set (or removed) explicitly, never inherited from the Odoo process.
-_SETTING_ENV = ("STOCK_API_URL", "STOCK_API_ENDPOINT", "STOCK_API_TOKEN")
+_SETTING_ENV = ("STOCK_API_URL", "STOCK_API_ENDPOINT", "STOCK_API_TOKEN", "STOCK_API_CA_FILE")
+
+#: Largest quantity sync-cli may accept at all (its own hard limit).
+MAX_QUANTITY_LIMIT = 1e15
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,10 @@ class SyncCliSettings:
     timeout: int = 10
     retries: int = 2
     concurrency: int = 8
+    #: Largest quantity accepted from the API: a larger one is refused.
+    max_quantity: float = 1e9
+    #: PEM file of CA certificates to trust besides the system's.
+    ca_file: str = ""
     #: Seconds the whole run may take on top of its requests' own time limits.
     time_margin: float = 30.0
 
@@ -73,6 +80,8 @@ class SyncCliSettings:
             raise ValueError(f"retries must be between 0 and 10, not {self.retries}")
         if not (1 <= self.concurrency <= 256):
             raise ValueError(f"concurrency must be between 1 and 256, not {self.concurrency}")
+        if not (0 < self.max_quantity <= MAX_QUANTITY_LIMIT):
+            raise ValueError(f"the largest quantity must be between 0 and {MAX_QUANTITY_LIMIT:.0f}, not {self.max_quantity}")
 
     def argv(self):
         """The command line: settings that are no secret, never the URL or the token."""
@@ -87,6 +96,8 @@ class SyncCliSettings:
             str(self.retries),
             "--concurrency",
             str(self.concurrency),
+            "--max-quantity",
+            _format_quantity(self.max_quantity),
         ]
 
     def env(self, base_env=None):
@@ -99,6 +110,8 @@ class SyncCliSettings:
             env["STOCK_API_ENDPOINT"] = self.endpoint
         if self.token:
             env["STOCK_API_TOKEN"] = self.token
+        if self.ca_file:
+            env["STOCK_API_CA_FILE"] = self.ca_file
         # Errors and warnings only: stderr ends up in Odoo's log and messages.
         env.setdefault("RUST_LOG", "warn")
         env["NO_COLOR"] = "1"
@@ -293,3 +306,8 @@ def _excerpt(stderr):
     if len(text) > _STDERR_EXCERPT:
         text = "..." + text[-_STDERR_EXCERPT:]
     return text
+
+
+def _format_quantity(value):
+    """A quantity as sync-cli reads it: plain decimal digits, no exponent."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

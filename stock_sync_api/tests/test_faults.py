@@ -76,6 +76,23 @@ class TestFaultMatrix(StockSyncApiCase):
         self.assertIn("above the limit", huge.api_sync_message)
         self.assertEqual(self._on_hand(huge), 3)
 
+    def test_quantity_above_the_configured_bound(self):
+        self._set_params(max_quantity=10)
+        product = self._make_product("F-GOOD-1", on_hand=3)
+        product.action_api_sync()
+        self.assertEqual(product.api_sync_state, "error")
+        self.assertIn("above the limit of 10", product.api_sync_message)
+        self.assertEqual(self._on_hand(product), 3)
+
+    def test_bad_bound_setting_named(self):
+        self._set_params(max_quantity="lots")
+        product = self._make_product("F-GOOD-1", on_hand=3)
+        product.action_api_sync()
+        self.assertEqual(
+            product.api_sync_message,
+            "The setting stock_sync_api.max_quantity is 'lots'; it must be a number between 1 and 1000000000000000.",
+        )
+
     def test_fractional_quantity(self):
         product = self._make_product("F-GOOD-2", on_hand=3)
         product.action_api_sync()

@@ -43,6 +43,8 @@ def test_argv_never_holds_url_or_token():
     assert argv[argv.index("--timeout") + 1] == "2"
     assert argv[argv.index("--retries") + 1] == "0"
     assert argv[argv.index("--concurrency") + 1] == "8"
+    assert argv[argv.index("--max-quantity") + 1] == "1000000000"
+    assert settings(max_quantity=12.5).argv()[-1] == "12.5"
 
 
 def test_env_carries_url_endpoint_and_token_and_drops_inherited_ones():
@@ -53,6 +55,8 @@ def test_env_carries_url_endpoint_and_token_and_drops_inherited_ones():
     assert "STOCK_API_ENDPOINT" not in env
     assert env["PATH"] == "/bin"
     assert "STOCK_API_TOKEN" not in settings().env(inherited)
+    assert "STOCK_API_CA_FILE" not in env
+    assert settings(ca_file="/etc/ssl/private-ca.pem").env({})["STOCK_API_CA_FILE"] == "/etc/ssl/private-ca.pem"
 
 
 def test_token_is_not_in_repr():
@@ -68,6 +72,8 @@ def test_token_is_not_in_repr():
         ({"retries": -1}, "retries"),
         ({"retries": 11}, "retries"),
         ({"concurrency": 0}, "concurrency"),
+        ({"max_quantity": 0}, "largest quantity"),
+        ({"max_quantity": 1e16}, "largest quantity"),
     ],
 )
 def test_bad_settings_are_refused_with_their_name(values, message):
@@ -303,6 +309,23 @@ def test_real_sync_cli_sends_the_token_and_never_prints_it(sync_cli_bin, mock_ap
     assert refused.status == "http_error"
     assert refused.http_status == 401
     assert TOKEN not in refused.error
+
+
+def test_real_sync_cli_applies_the_quantity_bound(sync_cli_bin, mock_api):
+    url = mock_api(PRODUCTS[:2])
+    results = fetch(["P-1", "P-2"], settings(url, cli_path=sync_cli_bin, max_quantity=20))
+    assert results["P-1"].status == "invalid_response"
+    assert "limit" in results["P-1"].error
+    assert results["P-2"].quantity == 12.5
+
+
+def test_real_sync_cli_with_an_unreadable_ca_file(sync_cli_bin, mock_api, tmp_path):
+    url = mock_api(PRODUCTS[:1])
+    missing = str(tmp_path / "missing-ca.pem")
+    result = fetch(["P-1"], settings(url, cli_path=sync_cli_bin, ca_file=missing))["P-1"]
+    assert result.status == CLI_ERROR
+    assert result.error.startswith("sync-cli refused its settings:")
+    assert "missing-ca.pem" in result.error
 
 
 def test_real_sync_cli_refuses_a_bad_endpoint(sync_cli_bin, mock_api):
