@@ -128,9 +128,11 @@ class ProductTemplate(models.Model):
             batch_size = self.env["res.config.settings"]._get_api_sync_batch_size()
         except UserError as exc:
             _logger.warning("Stock API sync of %d products not run: %s", len(self), exc)
-            error = exc.args[0]
-            self._api_sync_write_outcomes({template.id: ("error", error) for template in self})
-            return {template.id: ("error", error) for template in self}
+            locked = self._api_sync_lock()
+            outcomes = dict.fromkeys((self - locked).ids, ("busy", self._get_api_sync_busy_message()))
+            outcomes.update(dict.fromkeys(locked.ids, ("error", exc.args[0])))
+            self._api_sync_write_outcomes(outcomes)
+            return outcomes
         for ids in split_every(batch_size, self.ids):
             batch = self.browse(ids)
             outcomes.update(batch._api_sync_batch(settings))
@@ -153,9 +155,8 @@ class ProductTemplate(models.Model):
     def _api_sync_batch_unsafe(self, settings):
         templates = self._api_sync_lock()
         outcomes = {}
-        busy = self - templates
-        for template in busy:
-            outcomes[template.id] = ("busy", _("Already being synchronised: try again in a moment."))
+        for template in self - templates:
+            outcomes[template.id] = ("busy", self._get_api_sync_busy_message())
 
         refused = templates._get_api_sync_refusals()
         outcomes.update(refused)
@@ -183,11 +184,17 @@ class ProductTemplate(models.Model):
 
     def _api_sync_lock(self):
         """Lock these rows for the sync; return those no other sync holds."""
+        if not self:
+            return self
         self.env.cr.execute(
             "SELECT id FROM product_template WHERE id IN %s FOR UPDATE SKIP LOCKED",
             [tuple(self.ids)],
         )
         return self.browse([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model
+    def _get_api_sync_busy_message(self):
+        return _("Already being synchronised: try again in a moment.")
 
     def _get_api_sync_refusals(self):
         """Products whose quantity the inventory adjustment cannot set safely."""

@@ -7,8 +7,11 @@ import textwrap
 from pathlib import Path
 from unittest.mock import patch
 
+from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 from odoo.tools import mute_logger
+
+from ..models import product_template
 
 from .common import StockSyncApiCase
 
@@ -189,6 +192,75 @@ class TestInterruptions(StockSyncApiCase):
         self.assertEqual(templates.mapped("api_sync_state"), ["ok"] * 5)
         self.assertEqual([self._on_hand(t) for t in templates], [11, 12, 13, 14, 15])
         self.assertEqual(sum(len(self._inventory_moves(t)) for t in templates), 5)
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrency(StockSyncApiCase):
+    """Other work on the same products while a sync runs."""
+
+    def test_stock_moving_during_the_fetch(self):
+        product = self._make_product("T-RAISE", on_hand=40)
+        customers = self.env.ref("stock.stock_location_customers")
+        real_fetch = product_template.fetch
+
+        def fetch_then_deliver(*args, **kwargs):
+            # A delivery validated while sync-cli asks the API: it cannot be
+            # timed from outside, so it is done right after the real fetch.
+            results = real_fetch(*args, **kwargs)
+            move = (
+                self.env["stock.move"]
+                .sudo()
+                .create(
+                    {
+                        "product_id": product.product_variant_id.id,
+                        "product_uom_qty": 5,
+                        "location_id": self.location.id,
+                        "location_dest_id": customers.id,
+                    }
+                )
+            )
+            move._action_confirm()
+            move._action_assign()
+            move.picked = True
+            move._action_done()
+            self.assertEqual(move.state, "done")
+            return results
+
+        with patch.object(product_template, "fetch", fetch_then_deliver):
+            product.action_api_sync()
+        # The API's quantity, not the API's quantity minus the delivery.
+        self.assertEqual(self._on_hand(product), 50)
+        self.assertEqual(product.api_sync_message, "On hand 35 -> 50")
+
+    def test_button_while_another_sync_holds_the_product(self):
+        # The product must be visible to other transactions: it is committed in
+        # a cursor of its own, and removed at the end.
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            template_id = (
+                env["product.template"]
+                .create({"name": "Held product", "is_storable": True, "api_external_id": "T-HELD"})
+                .id
+            )
+        self.addCleanup(self._remove_committed_product, template_id)
+        with self.registry.cursor() as holder:
+            # Another sync (e.g. the scheduled action) holds the product's row.
+            holder.execute("SELECT id FROM product_template WHERE id = %s FOR UPDATE", [template_id])
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                template = env["product.template"].browse(template_id)
+                action = template.action_api_sync()
+                self.assertEqual(action["params"]["message"], "Already being synchronised: try again in a moment.")
+                self.assertEqual(action["params"]["type"], "danger")
+                self.assertEqual(template.api_sync_state, "never")
+                self.assertFalse(
+                    env["stock.move"].search([("product_id", "in", template.product_variant_ids.ids)])
+                )
+                cr.rollback()
+
+    def _remove_committed_product(self, template_id):
+        with self.registry.cursor() as cr:
+            api.Environment(cr, SUPERUSER_ID, {})["product.template"].browse(template_id).unlink()
 
 
 @tagged("post_install", "-at_install")
