@@ -29,3 +29,8 @@ class TestExternalId(StockSyncApiCase):
     def test_spaces_unicode_and_slashes_allowed(self):
         product = self._make_product("GS 10/é?#")
         self.assertEqual(product.api_external_id, "GS 10/é?#")
+
+    def test_length_limit(self):
+        self.assertEqual(len(self._make_product("L" * 255).api_external_id), 255)
+        with self.assertRaisesRegex(ValidationError, "longer than 255 characters"):
+            self._make_product("M" * 256)
