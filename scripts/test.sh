@@ -36,6 +36,23 @@ step "addon: sync-cli runner tests (pytest, no Odoo)"
 # above it, which needs Odoo.
 (cd stock_sync_api/synccli/tests && python3 -m pytest -q -p no:cacheprovider)
 
+step "docker compose file"
+# A parser of the Compose specification, which needs no Docker engine.
+if command -v docker-compose >/dev/null 2>&1; then
+    docker-compose -f docker-compose.yml config -q
+    echo "docker-compose.yml is valid ($(docker-compose version --short))"
+elif docker compose version >/dev/null 2>&1; then
+    docker compose -f docker-compose.yml config -q
+    echo "docker-compose.yml is valid ($(docker compose version --short))"
+else
+    cat >&2 <<'MSG'
+##########################################################################
+#  docker-compose.yml WAS NOT VALIDATED: neither `docker-compose` nor    #
+#  `docker compose` is installed (Debian: apt-get install docker-compose)#
+##########################################################################
+MSG
+fi
+
 step "addon: tests in Odoo 19"
 if ! command -v odoo >/dev/null 2>&1; then
     cat >&2 <<'MSG'
