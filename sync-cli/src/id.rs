@@ -11,7 +11,8 @@ use unicode_general_category::{GeneralCategory, get_general_category};
 /// The longest external ID, in characters.
 pub const MAX_ID_CHARS: usize = 255;
 
-/// Characters of an ID shown in a message before it is cut with "…".
+/// Characters of a value shown in a message (between its quotes, escapes
+/// included) before it is cut with "…".
 const SHOWN_CHARS: usize = 40;
 
 /// Why an external ID is refused (no request is sent for it).
@@ -67,18 +68,29 @@ pub fn is_forbidden(c: char) -> bool {
     )
 }
 
-/// An ID for a message or a terminal: in double quotes, at most 40 characters
-/// then "…", with `"`, `\` and every forbidden character escaped (`\u{7}`), so
-/// that no control character reaches a terminal or a log raw.
+/// An ID for a message or a terminal; see [`quote`].
 pub fn escape_id(id: &str) -> String {
-    let mut shown = String::with_capacity(id.len().min(4 * SHOWN_CHARS) + 2);
+    quote(id)
+}
+
+/// Untrusted text for a message: in double quotes, with `"`, `\` and every
+/// forbidden character escaped (`\u{7}`), so that no control character
+/// reaches a terminal or a log raw, and cut with "…" after 40 characters of
+/// output.
+pub fn quote(text: &str) -> String {
+    let mut shown = String::with_capacity(text.len().min(SHOWN_CHARS * 4) + 8);
     shown.push('"');
-    for (n, c) in id.chars().enumerate() {
-        if n == SHOWN_CHARS {
+    let mut count = 0;
+    let mut piece = String::new();
+    for c in text.chars() {
+        piece.clear();
+        push_escaped(&mut piece, c);
+        count += piece.chars().count();
+        if count > SHOWN_CHARS {
             shown.push('…');
             break;
         }
-        push_escaped(&mut shown, c);
+        shown.push_str(&piece);
     }
     shown.push('"');
     shown
@@ -190,6 +202,58 @@ mod tests {
     }
 
     #[test]
+    fn messages_stay_short_however_many_escapes() {
+        // Found by the stdin_ids fuzz target: escapes made messages long.
+        let id = format!("{}\0", "\u{7f}".repeat(24));
+        let message = check_id(&id).unwrap_err().to_string();
+        assert!(message.chars().count() < 100, "{message}");
+        assert!(!message.contains('\u{7f}'), "{message:?}");
+    }
+
+    /// Every code point of categories Cc, Cf, Zl and Zp in Unicode 16 (as
+    /// Python's `unicodedata.category` lists them, plus U+13439..U+1343F,
+    /// format controls since Unicode 15): an oracle independent of the crate
+    /// that `is_forbidden` uses.
+    const FORBIDDEN: &[(u32, u32)] = &[
+        (0x0, 0x1F),
+        (0x7F, 0x9F),
+        (0xAD, 0xAD),
+        (0x600, 0x605),
+        (0x61C, 0x61C),
+        (0x6DD, 0x6DD),
+        (0x70F, 0x70F),
+        (0x890, 0x891),
+        (0x8E2, 0x8E2),
+        (0x180E, 0x180E),
+        (0x200B, 0x200F),
+        (0x2028, 0x202E),
+        (0x2060, 0x2064),
+        (0x2066, 0x206F),
+        (0xFEFF, 0xFEFF),
+        (0xFFF9, 0xFFFB),
+        (0x110BD, 0x110BD),
+        (0x110CD, 0x110CD),
+        (0x13430, 0x1343F),
+        (0x1BCA0, 0x1BCA3),
+        (0x1D173, 0x1D17A),
+        (0xE0001, 0xE0001),
+        (0xE0020, 0xE007F),
+    ];
+
+    #[test]
+    fn forbidden_characters_are_exactly_cc_cf_zl_zp() {
+        let mut ranges = FORBIDDEN.iter().peekable();
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            let code = u32::from(c);
+            while ranges.next_if(|&&(_, hi)| hi < code).is_some() {}
+            let expected = ranges.peek().is_some_and(|&&(lo, _)| lo <= code);
+            if is_forbidden(c) != expected {
+                panic!("U+{code:04X}: expected forbidden = {expected}");
+            }
+        }
+    }
+
+    #[test]
     fn first_forbidden_character_is_named() {
         let message = check_id("a\u{200b}b\u{7}").unwrap_err().to_string();
         assert_eq!(
@@ -203,6 +267,10 @@ mod tests {
         assert_eq!(escape_id(r#"a"b\c"#), r#""a\"b\\c""#);
         assert_eq!(escape_id("a\tb\r\n"), r#""a\tb\r\n""#);
         assert_eq!(escape_id("é 🦀"), "\"é 🦀\"");
+        let long = quote(&"\u{7f}".repeat(100));
+        assert_eq!(long, format!("\"{}…\"", r"\u{7f}".repeat(6)));
+        assert_eq!(quote(&"x".repeat(40)), format!("\"{}\"", "x".repeat(40)));
+        assert_eq!(quote(&"é".repeat(41)), format!("\"{}…\"", "é".repeat(40)));
         assert_eq!(printable("plain \"id\" \\"), "plain \"id\" \\");
         assert_eq!(printable("a\u{1b}[2Jb\\"), r"a\u{1b}[2Jb\\");
         assert_eq!(printable("rtl\u{202e}x"), r"rtl\u{202e}x");

@@ -18,6 +18,8 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
+use crate::id::quote;
+
 /// The default largest quantity accepted (`--max-quantity`).
 pub const DEFAULT_MAX_QUANTITY: f64 = 1e9;
 
@@ -206,7 +208,7 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-/// A value for an error message: at most 40 characters.
+/// A number for an error message: at most 40 characters.
 fn shorten(s: &str) -> String {
     const MAX: usize = 40;
     if s.chars().count() <= MAX {
@@ -215,10 +217,6 @@ fn shorten(s: &str) -> String {
         let head: String = s.chars().take(MAX).collect();
         format!("{head}…")
     }
-}
-
-fn quote(s: &str) -> String {
-    format!("{:?}", shorten(s))
 }
 
 #[cfg(test)]
@@ -484,6 +482,30 @@ mod tests {
         let body =
             br#"  {"product_id": "1", "quantity": "2", "warehouse": "WH", "updated": null}  "#;
         assert_eq!(validate_body(body, "1", MAX), Ok(2.0));
+    }
+
+    #[test]
+    fn control_characters_from_the_body_are_escaped_and_cut() {
+        // Found by the validate_body fuzz target: escapes made messages long.
+        let product_id = format!("GS{}", "\u{7f}".repeat(100));
+        let body = serde_json::json!({"product_id": product_id, "quantity": "1"}).to_string();
+        let message = validate_body(body.as_bytes(), "GS-1001", MAX)
+            .unwrap_err()
+            .to_string();
+        assert!(!message.contains('\u{7f}'), "{message:?}");
+        assert!(message.chars().count() < 100, "{message}");
+        assert!(
+            message.starts_with(r#"product_id is "GS\u{7f}"#),
+            "{message}"
+        );
+        let body = serde_json::json!({"product_id": "1", "quantity": "\u{1b}[2J\u{202e}"});
+        let message = validate_body(body.to_string().as_bytes(), "1", MAX)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            r#"quantity "\u{1b}[2J\u{202e}" is not a decimal number"#
+        );
     }
 
     #[test]

@@ -1,0 +1,244 @@
+//! Properties checked on generated input (proptest):
+//! - a quantity is accepted only if it is a finite, non-negative decimal of
+//!   at most the limit, per the documented grammar;
+//! - any ID that the ID check accepts round-trips through the URL as one
+//!   path segment.
+
+#![allow(clippy::unwrap_used)] // helpers outside #[test] functions
+
+use std::sync::LazyLock;
+
+use proptest::prelude::*;
+use regex::Regex;
+use sync_cli::UrlTemplate;
+use sync_cli::id::{MAX_ID_CHARS, check_id, is_forbidden};
+use sync_cli::target::parse_base_url;
+use sync_cli::validate::{DEFAULT_MAX_QUANTITY, MAX_QUANTITY_CHARS, validate_body};
+
+/// Cases per property: enough to mean something, few enough to keep the
+/// test suite fast. `PROPTEST_CASES` overrides it for a longer run.
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+// --- quantities -----------------------------------------------------------------
+
+/// The documented grammar of a quantity string.
+static DECIMAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\A-?[0-9]+(\.[0-9]+)?\z").unwrap());
+
+/// The oracle: the quantity an answer with `value` as its quantity should
+/// give, or `None` when it must be refused.
+fn expected_quantity(value: &serde_json::Value, max: f64) -> Option<f64> {
+    let parsed = match value {
+        serde_json::Value::String(s) => {
+            if s.chars().count() > MAX_QUANTITY_CHARS || !DECIMAL.is_match(s) {
+                return None;
+            }
+            s.parse::<f64>().unwrap()
+        }
+        serde_json::Value::Number(n) => n.as_f64().unwrap(),
+        _ => return None,
+    };
+    let finite_non_negative = parsed.is_finite() && (parsed >= 0.0 || parsed == 0.0);
+    (finite_non_negative && parsed <= max).then_some(parsed + 0.0)
+}
+
+fn check_quantity(quantity_json: &str, max: f64) -> Result<(), TestCaseError> {
+    let body = format!(r#"{{"product_id": "GS-1", "quantity": {quantity_json}}}"#);
+    let got = validate_body(body.as_bytes(), "GS-1", max);
+    match serde_json::from_str::<serde_json::Value>(quantity_json) {
+        Ok(value) => {
+            let expected = expected_quantity(&value, max);
+            prop_assert_eq!(
+                got.as_ref().ok().copied(),
+                expected,
+                "{} -> {:?}",
+                quantity_json,
+                got
+            );
+        }
+        // Not JSON (e.g. a number out of range): refused.
+        Err(_) => prop_assert!(got.is_err(), "{} -> {:?}", quantity_json, got),
+    }
+    if let Ok(quantity) = got {
+        prop_assert!(quantity.is_finite() && quantity.is_sign_positive() && quantity <= max);
+    }
+    Ok(())
+}
+
+/// Strings near and far from the grammar.
+fn quantity_strings() -> impl Strategy<Value = String> {
+    prop_oneof![
+        // In the grammar (negative ones then refused unless zero).
+        "-?[0-9]{1,12}(\\.[0-9]{1,8})?",
+        // Around the limit.
+        "(99999999[0-9]|1000000000|100000000[0-9])(\\.[0-9]{1,3})?",
+        // Near misses: signs, spaces, exponents, hex, separators.
+        "[-+ 0-9.eExX,_]{0,14}",
+        prop::sample::select(vec![
+            "", "NaN", "nan", "inf", "-inf", "Infinity", "+5", " 5", "5 ", ".5", "5.", "1,5",
+            "1_000", "0x10", "1e3", "1E3", "5e-1", "-0", "-0.0", "00", "٥", "５", "1\u{0}",
+        ])
+        .prop_map(str::to_owned),
+        // Whatever Rust prints for any double: NaN, inf, exponents, negatives.
+        any::<f64>().prop_map(|f| f.to_string()),
+        any::<f64>().prop_map(|f| format!("{f:e}")),
+        // Long digit strings: overflow, and the length guard.
+        (1usize..1100).prop_map(|n| "9".repeat(n)),
+        (0usize..1100).prop_map(|n| format!("0.{}", "0".repeat(n))),
+        // Anything.
+        any::<String>(),
+    ]
+}
+
+/// JSON number texts, exponents included.
+fn json_numbers() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "-?(0|[1-9][0-9]{0,20})(\\.[0-9]{1,20})?([eE][-+]?[0-9]{1,3})?",
+        any::<f64>()
+            .prop_filter("JSON has no NaN or infinity", |f| f.is_finite())
+            .prop_map(|f| serde_json::Value::from(f).to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        (0u32..2_000_000_000).prop_map(|n| n.to_string()),
+    ]
+}
+
+fn limits() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        Just(DEFAULT_MAX_QUANTITY),
+        Just(0.0),
+        (0u32..100_000).prop_map(f64::from),
+        0.0..1e15,
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn a_quantity_string_is_accepted_iff_it_is_a_finite_non_negative_decimal_within_the_limit(
+        s in quantity_strings(),
+        max in limits(),
+    ) {
+        check_quantity(&serde_json::Value::from(s).to_string(), max)?;
+    }
+
+    #[test]
+    fn a_quantity_number_is_accepted_iff_it_is_finite_non_negative_and_within_the_limit(
+        text in json_numbers(),
+        max in limits(),
+    ) {
+        check_quantity(&text, max)?;
+    }
+
+    #[test]
+    fn other_json_types_are_never_a_quantity(
+        text in prop::sample::select(vec!["null", "true", "false", "[]", "[1]", "{}", r#"{"v": 1}"#]),
+    ) {
+        check_quantity(text, DEFAULT_MAX_QUANTITY)?;
+    }
+}
+
+// --- IDs ------------------------------------------------------------------------
+
+/// (base URL, endpoint template) pairs whose `{id}` is a whole path segment.
+const TEMPLATES: [(&str, &str); 3] = [
+    ("http://127.0.0.1:5000", "/api/stock/{id}"),
+    ("https://api.example.com/base/", "v2/items/{id}/stock"),
+    ("http://localhost:8069", "/{id}"),
+];
+
+fn ids() -> impl Strategy<Value = String> {
+    prop_oneof![
+        // Printable text of any script (no control, format or unassigned).
+        "\\PC{1,40}",
+        // ASCII with every URL delimiter.
+        "[ -~]{1,40}",
+        // Characters that mean something to URLs, paths and percent-encoding.
+        prop::collection::vec(
+            prop::sample::select(vec![
+                "/", "?", "#", "%", "%2F", "%25", ".", "..", " ", "+", "&", "=", ";", ":", "@",
+                "\\", "[", "]", "é", "日", "🦀", "\u{a0}", "\u{e000}", "~", "-", "_",
+            ]),
+            1..12,
+        )
+        .prop_map(|parts| parts.concat()),
+        // Anything, control characters included (then refused).
+        any::<String>(),
+        // Around the length limit.
+        (250usize..260).prop_map(|n| "é".repeat(n)),
+    ]
+}
+
+/// The oracle of the ID check.
+fn id_is_acceptable(id: &str) -> bool {
+    let chars = id.chars().count();
+    (1..=MAX_ID_CHARS).contains(&chars) && !id.chars().any(is_forbidden)
+}
+
+fn round_trip(id: &str, base: &str, endpoint: &str) -> Result<(), TestCaseError> {
+    let template = UrlTemplate::new(&parse_base_url(base).unwrap(), endpoint).unwrap();
+    let expected: Vec<String> = template
+        .url_for("ID")
+        .unwrap()
+        .path_segments()
+        .unwrap()
+        .map(str::to_owned)
+        .collect();
+    let Ok(url) = template.url_for(id) else {
+        // Dot segments are the only IDs that cannot be sent.
+        prop_assert!(id == "." || id == "..", "{:?} refused", id);
+        return Ok(());
+    };
+    prop_assert!(id != "." && id != "..", "{:?} accepted as {}", id, url);
+    prop_assert_eq!(url.query(), None, "{:?} -> {}", id, url);
+    prop_assert_eq!(url.fragment(), None, "{:?} -> {}", id, url);
+    let base_url = parse_base_url(base).unwrap();
+    prop_assert_eq!(url.host_str(), base_url.host_str());
+    let segments: Vec<&str> = url.path_segments().unwrap().collect();
+    prop_assert_eq!(segments.len(), expected.len(), "{:?} -> {}", id, url);
+    for (segment, template_segment) in segments.iter().zip(&expected) {
+        if template_segment == "ID" {
+            let decoded = percent_encoding::percent_decode_str(segment)
+                .decode_utf8()
+                .unwrap();
+            prop_assert_eq!(&*decoded, id);
+        } else {
+            prop_assert_eq!(segment, template_segment);
+        }
+    }
+    // What is sent is the URL as built: parsing it again changes nothing.
+    prop_assert_eq!(url::Url::parse(url.as_str()).unwrap(), url.clone());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn any_accepted_id_round_trips_through_the_url_as_one_path_segment(id in ids()) {
+        let checked = check_id(&id);
+        prop_assert_eq!(checked.is_ok(), id_is_acceptable(&id), "{:?}: {:?}", id, checked);
+        match checked {
+            Ok(()) => {
+                for (base, endpoint) in TEMPLATES {
+                    round_trip(&id, base, endpoint)?;
+                }
+            }
+            Err(refused) => {
+                let message = refused.to_string();
+                prop_assert!(!message.chars().any(is_forbidden), "{:?}", message);
+                prop_assert!(message.chars().count() < 120, "{}", message);
+            }
+        }
+    }
+}
