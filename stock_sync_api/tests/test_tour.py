@@ -26,8 +26,8 @@ class TestTour(StockSyncApiMixin, HttpCase):
             cls.env,
             login="tour_stock_manager",
             password="tour_stock_manager",
-            # Inventory administrator who may also edit products (Odoo's "Product: Create").
-            groups="base.group_user,stock.group_stock_manager,product.group_product_manager",
+            # An inventory administrator only: no right to edit products.
+            groups="base.group_user,stock.group_stock_manager",
             name="Gestionnaire de stock",
             lang="fr_FR",
             tz="Europe/Paris",
@@ -46,6 +46,8 @@ class TestTour(StockSyncApiMixin, HttpCase):
         self.assertTrue(product.api_last_sync_date)
         self.assertEqual(self._on_hand(product), 50)
         self.assertEqual(len(self._inventory_moves(product)), 1)
+        # Posted in the chatter in the manager's name, who may not edit products.
+        self.assertIn(self.manager.partner_id, product.message_ids.author_id)
 
     def test_invalid_answer_shown_and_stock_kept(self):
         product = self._make_product("T-JSON", on_hand=4, name="Lampe de bureau")
