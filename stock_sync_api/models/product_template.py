@@ -1,5 +1,7 @@
 import logging
+import time
 from collections import defaultdict
+from contextlib import contextmanager
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -11,6 +13,24 @@ _logger = logging.getLogger(__name__)
 
 #: System parameter holding when the running scheduled sync round started.
 ROUND_PARAM = "stock_sync_api.cron_round_started_at"
+
+#: The phases of a batch, whose durations are logged at DEBUG level.
+SYNC_PHASES = ("fetch", "compare", "apply", "bookkeeping")
+
+
+class _PhaseTimer:
+    """Adds up the wall time a batch spends in each of :data:`SYNC_PHASES`."""
+
+    def __init__(self):
+        self.seconds = dict.fromkeys(SYNC_PHASES, 0.0)
+
+    @contextmanager
+    def __call__(self, phase):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] += time.perf_counter() - start
 
 
 class ProductTemplate(models.Model):
@@ -153,33 +173,64 @@ class ProductTemplate(models.Model):
             return outcomes
 
     def _api_sync_batch_unsafe(self, settings):
-        templates = self._api_sync_lock()
-        outcomes = {}
-        for template in self - templates:
-            outcomes[template.id] = ("busy", self._get_api_sync_busy_message())
+        """Fetch, compare, apply and record one batch, doing nothing per product
+        that can be done for the whole batch at once.
 
-        refused = templates._get_api_sync_refusals()
-        outcomes.update(refused)
-        templates = templates.filtered(lambda t: t.id not in refused)
+        How long each phase took is logged at DEBUG level, with the durations
+        in the record's ``api_sync_timings`` (``{phase: seconds}``).
+        """
+        timer = _PhaseTimer()
+        with timer("compare"):
+            templates = self._api_sync_lock()
+            outcomes = dict.fromkeys((self - templates).ids, ("busy", self._get_api_sync_busy_message()))
+            variants = templates._get_api_sync_variants()
+            refused = templates._get_api_sync_refusals(variants)
+            outcomes.update(refused)
+            templates = templates.filtered(lambda t: t.id not in refused)
 
-        results = fetch([t.api_external_id for t in templates], settings)
-        quantities = {}
-        for template in templates:
-            result = results[template.api_external_id]
-            if result.ok:
-                quantities[template] = template.uom_id.round(result.quantity)
-            else:
-                outcomes[template.id] = ("error", self._get_api_sync_error_message(result))
-                _logger.warning(
-                    "Stock API sync failed for product %r (id %s, external ID %r): %s: %s",
-                    template.display_name,
-                    template.id,
-                    template.api_external_id,
-                    result.status,
-                    result.error,
-                )
-        outcomes.update(self._api_sync_apply(quantities))
-        self._api_sync_write_outcomes(outcomes)
+        with timer("fetch"):
+            results = fetch([t.api_external_id for t in templates], settings)
+
+        with timer("compare"):
+            quantities = {}
+            for template in templates:
+                result = results[template.api_external_id]
+                if result.ok:
+                    quantities[template] = template.uom_id.round(result.quantity)
+                else:
+                    outcomes[template.id] = ("error", self._get_api_sync_error_message(result))
+                    _logger.warning(
+                        "Stock API sync failed for product %r (id %s, external ID %r): %s: %s",
+                        template.display_name,
+                        template.id,
+                        template.api_external_id,
+                        result.status,
+                        result.error,
+                    )
+            # On hand is read after the fetch: stock that moved meanwhile counts.
+            location = self._get_api_sync_location() if quantities else None
+            compared, changes = self._api_sync_compare(quantities, location, variants)
+            outcomes.update(compared)
+
+        with timer("apply"):
+            applied = self._api_sync_apply(changes, location, variants)
+            outcomes.update(applied)
+
+        with timer("bookkeeping"):
+            done = {template: change for template, change in changes.items() if applied[template.id][0] == "ok"}
+            self._api_sync_log_changes(done, location)
+            self._api_sync_write_outcomes(outcomes)
+            # Written now rather than when the batch's savepoint is released,
+            # so that the time is counted here.
+            self.env.flush_all()
+
+        _logger.debug(
+            "Stock API sync of a batch of %d products (%d changed): %s",
+            len(self),
+            len(done),
+            ", ".join(f"{phase} {seconds:.3f} s" for phase, seconds in timer.seconds.items()),
+            extra={"api_sync_timings": timer.seconds},
+        )
         return outcomes
 
     def _api_sync_lock(self):
@@ -196,14 +247,31 @@ class ProductTemplate(models.Model):
     def _get_api_sync_busy_message(self):
         return _("Already being synchronised: try again in a moment.")
 
-    def _get_api_sync_refusals(self):
-        """Products whose quantity the inventory adjustment cannot set safely."""
+    def _get_api_sync_variants(self):
+        """The variants of each template, in one query (``product_variant_ids``
+        computes them one template at a time).
+
+        :return: ``{template: variants}``
+        """
+        Product = self.env["product.product"]
+        groups = Product._read_group([("product_tmpl_id", "in", self.ids)], ["product_tmpl_id"], ["id:recordset"])
+        variants = dict.fromkeys(self, Product)
+        variants.update(groups)
+        return variants
+
+    def _get_api_sync_refusals(self, variants=None):
+        """Products whose quantity the inventory adjustment cannot set safely.
+
+        :param variants: ``{template: variants}``, see :meth:`_get_api_sync_variants`
+        """
+        if variants is None:
+            variants = self._get_api_sync_variants()
         refused = {}
         for template in self:
-            if template.product_variant_count != 1:
+            if len(variants[template]) != 1:
                 message = _(
                     "This product has %(count)s variants: only products with a single variant can be synchronised.",
-                    count=template.product_variant_count,
+                    count=len(variants[template]),
                 )
             elif not template.is_storable:
                 message = _("This product does not track inventory: enable “Track Inventory” to synchronise it.")
@@ -246,37 +314,48 @@ class ProductTemplate(models.Model):
         on_hand.update(groups)
         return on_hand
 
-    def _api_sync_apply(self, quantities):
-        """Set each template's on-hand to its API quantity through an inventory adjustment.
+    def _api_sync_compare(self, quantities, location, variants):
+        """Compare each template's API quantity with its on-hand at ``location``.
 
         :param quantities: ``{template: quantity}``
-        :return: outcomes ``{template_id: (state, message)}``
+        :param variants: ``{template: variant}``
+        :return: ``(outcomes, changes)``: the outcomes of the products already
+            up to date, and ``{template: (on_hand, quantity)}`` of the others
         """
         if not quantities:
-            return {}
-        location = self._get_api_sync_location()
-        products = self.env["product.product"].concat(*(t.product_variant_id for t in quantities))
+            return {}, {}
+        products = self.env["product.product"].concat(*(variants[t] for t in quantities))
         on_hand = self._get_api_sync_on_hand(products, location)
+        up_to_date = ("ok", _("Up to date: on hand matches the stock API."))
         outcomes = {}
         changes = {}
         for template, quantity in quantities.items():
-            before = on_hand[template.product_variant_id]
+            before = on_hand[variants[template]]
             if template.uom_id.compare(before, quantity) == 0:
-                outcomes[template.id] = ("ok", _("Up to date: on hand matches the stock API."))
+                outcomes[template.id] = up_to_date
             else:
                 changes[template] = (before, quantity)
-        if changes:
-            if not self.env.user.has_group("stock.group_stock_user"):
-                message = _(
-                    "The user %(user)s who runs the synchronisation is not an Inventory user: "
-                    "no stock can be adjusted.",
-                    user=self.env.user.name,
-                )
-                return dict(outcomes, **{template.id: ("error", message) for template in changes})
-            outcomes.update(self._api_sync_adjust(changes, location))
-        return outcomes
+        return outcomes, changes
 
-    def _api_sync_adjust(self, changes, location):
+    def _api_sync_apply(self, changes, location, variants):
+        """Set each changed template's on-hand to its API quantity.
+
+        :param changes: ``{template: (on_hand, quantity)}``
+        :param variants: ``{template: variant}``
+        :return: outcomes ``{template_id: (state, message)}``
+        """
+        if not changes:
+            return {}
+        if not self.env.user.has_group("stock.group_stock_user"):
+            message = _(
+                "The user %(user)s who runs the synchronisation is not an Inventory user: "
+                "no stock can be adjusted.",
+                user=self.env.user.name,
+            )
+            return {template.id: ("error", message) for template in changes}
+        return self._api_sync_adjust(changes, location, variants)
+
+    def _api_sync_adjust(self, changes, location, variants):
         """Apply ``{template: (before, after)}`` as one inventory adjustment.
 
         Should the batch fail as a whole, each product is tried on its own so
@@ -284,7 +363,7 @@ class ProductTemplate(models.Model):
         """
         try:
             with self.env.cr.savepoint():
-                self._api_sync_apply_inventory(changes, location)
+                self._api_sync_apply_inventory(changes, location, variants)
         except Exception as exc:  # noqa: BLE001 -- isolate the faulty product below
             if len(changes) == 1:
                 template = next(iter(changes))
@@ -298,7 +377,7 @@ class ProductTemplate(models.Model):
                 return {template.id: ("error", message)}
             outcomes = {}
             for template, change in changes.items():
-                outcomes.update(self._api_sync_adjust({template: change}, location))
+                outcomes.update(self._api_sync_adjust({template: change}, location, variants))
             return outcomes
         outcomes = {}
         for template, (before, after) in changes.items():
@@ -308,62 +387,41 @@ class ProductTemplate(models.Model):
                 after=self._format_api_sync_quantity(template, after),
             )
             outcomes[template.id] = ("ok", message)
-            # As the sync's own bookkeeping: a stock manager may have no right to
-            # edit products, which posting on them needs. The author stays the user.
-            template.sudo().message_post(
-                body=_(
-                    "Stock synchronised with the stock API (external ID %(external_id)s): "
-                    "on hand at %(location)s %(before)s -> %(after)s %(uom)s.",
-                    external_id=template.api_external_id,
-                    location=location.display_name,
-                    before=self._format_api_sync_quantity(template, before),
-                    after=self._format_api_sync_quantity(template, after),
-                    uom=template.uom_id.name,
-                )
-            )
         return outcomes
 
-    def _api_sync_apply_inventory(self, changes, location):
-        """Create the inventory counts and apply them, checking that stock moved.
+    def _api_sync_apply_inventory(self, changes, location, variants):
+        """Count each product at ``location`` and apply the counts, checking that stock moved.
+
+        The counts are those Odoo's "set the counted quantity, then apply"
+        makes, prepared for the whole batch at once (one search, one write per
+        distinct counted quantity) instead of one quant creation per product,
+        and applied by one ``action_apply_inventory``: one done inventory move
+        and move line per product, with the same quants and valuation.
 
         :raises UserError: Odoo did not apply the counts as asked
         """
-        products = self.env["product.product"].concat(*(t.product_variant_id for t in changes))
-        exact = self.env["stock.quant"]._read_group(
-            [
-                ("product_id", "in", products.ids),
-                ("location_id", "=", location.id),
-                ("lot_id", "=", False),
-                ("package_id", "=", False),
-                ("owner_id", "=", False),
-            ],
-            ["product_id"],
-            ["quantity:sum"],
-        )
-        at_location = dict(exact)
+        products = self.env["product.product"].concat(*(variants[t] for t in changes))
         Quant = self.env["stock.quant"].with_context(
             inventory_mode=True,
             inventory_name=_("Stock API synchronisation"),
         )
-        vals_list = []
+        count_quants = self._get_api_sync_count_quants(Quant, products, location)
+        counted = defaultdict(list)
         for template, (before, after) in changes.items():
-            product = template.product_variant_id
+            quant = count_quants[variants[template]]
             # Only the difference is applied, on the location's own quant:
             # stock kept in sub-locations stays where it is.
-            vals_list.append(
-                {
-                    "product_id": product.id,
-                    "location_id": location.id,
-                    "inventory_quantity": at_location.get(product, 0.0) + after - before,
-                }
-            )
-        quants = Quant.create(vals_list)
+            counted[quant.quantity + after - before].append(quant.id)
+        for inventory_quantity, quant_ids in counted.items():
+            Quant.sudo().browse(quant_ids).write({"inventory_quantity": inventory_quantity})
+        quants = Quant.browse([count_quants[variants[t]].id for t in changes])
+        quants.sudo().write({"user_id": self.env.user.id, "inventory_date": fields.Date.today()})
         result = quants.action_apply_inventory()
         if isinstance(result, dict):
             raise UserError(_("Odoo reported a conflict with an inventory count in progress; nothing was applied."))
         on_hand = self._get_api_sync_on_hand(products, location)
         for template, (_before, after) in changes.items():
-            if template.uom_id.compare(on_hand[template.product_variant_id], after) != 0:
+            if template.uom_id.compare(on_hand[variants[template]], after) != 0:
                 raise UserError(
                     _(
                         "The inventory adjustment of %(product)s did not take effect.",
@@ -371,8 +429,74 @@ class ProductTemplate(models.Model):
                     )
                 )
 
+    @api.model
+    def _get_api_sync_count_quants(self, Quant, products, location):
+        """The quant an inventory count of each product at ``location`` sets.
+
+        The one Odoo's counting picks (``stock.quant.create`` in inventory
+        mode): the product's quant at the location itself, without lot,
+        package or owner, the first one in removal order should there be
+        several, or a new empty one.
+
+        :param Quant: ``stock.quant`` in inventory mode
+        :return: ``{product: quant}``, each quant as superuser
+        """
+        found = defaultdict(list)
+        for quant in Quant.search_fetch(
+            [
+                ("product_id", "in", products.ids),
+                ("location_id", "=", location.id),
+                ("lot_id", "=", False),
+                ("package_id", "=", False),
+                ("owner_id", "=", False),
+            ],
+            ["product_id", "quantity"],
+        ):
+            found[quant.product_id].append(quant)
+        result = {}
+        missing = []
+        for product in products:
+            candidates = found.get(product)
+            if not candidates:
+                missing.append(product)
+            elif len(candidates) == 1:
+                result[product] = candidates[0].sudo()
+            else:
+                result[product] = Quant._gather(product, location, strict=True)[0].sudo()
+        if missing:
+            created = Quant.sudo().create([{"product_id": p.id, "location_id": location.id} for p in missing])
+            result.update(zip(missing, created))
+        return result
+
+    def _api_sync_log_changes(self, changes, location):
+        """Post one chatter note on each product whose stock the sync changed.
+
+        :param changes: ``{template: (before, after)}``, applied
+        """
+        if not changes:
+            return
+        bodies = {
+            template.id: _(
+                "Stock synchronised with the stock API (external ID %(external_id)s): "
+                "on hand at %(location)s %(before)s -> %(after)s %(uom)s.",
+                external_id=template.api_external_id,
+                location=location.display_name,
+                before=self._format_api_sync_quantity(template, before),
+                after=self._format_api_sync_quantity(template, after),
+                uom=template.uom_id.name,
+            )
+            for template, (before, after) in changes.items()
+        }
+        # As the sync's own bookkeeping: a stock manager may have no right to
+        # edit products, which posting on them needs. The author stays the user.
+        self.browse(list(bodies)).sudo()._message_log_batch(bodies=bodies)
+
     def _api_sync_write_outcomes(self, outcomes):
-        """Record each product's outcome, one write per distinct outcome."""
+        """Record each product's outcome, one write per distinct outcome.
+
+        Products already up to date all share one outcome: a batch of them
+        costs one write. None of these fields is tracked, hence no tracking.
+        """
         now = fields.Datetime.now()
         groups = defaultdict(list)
         for template_id, (state, message) in outcomes.items():
@@ -383,7 +507,7 @@ class ProductTemplate(models.Model):
             if state == "ok":
                 vals["api_last_sync_date"] = now
             # Bookkeeping of the sync itself, whoever triggered it.
-            self.browse(ids).sudo().write(vals)
+            self.browse(ids).sudo().with_context(tracking_disable=True).write(vals)
 
     @api.model
     def _format_api_sync_quantity(self, template, quantity):

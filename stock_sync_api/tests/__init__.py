@@ -1,4 +1,5 @@
 from . import test_access
+from . import test_batch
 from . import test_cron
 from . import test_external_id
 from . import test_faults

@@ -1,0 +1,197 @@
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import StockSyncApiCase
+
+#: Products of the batch tests: external ID -> quantity in the stock API.
+API_QUANTITIES = {
+    "B-RAISE": 9,
+    "B-LOWER": 3,
+    "B-NEW": 6,
+    "B-SUB": 10,
+    "B-ZERO": 0,
+    "B-SAME-1": 4,
+    "B-SAME-2": 5,
+    "B-TWO-QUANTS": 9,
+}
+
+
+@tagged("post_install", "-at_install")
+class TestBatch(StockSyncApiCase):
+    """A batch does per product only what must be done per product, and the
+    same as Odoo's own inventory count would."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        products = [{"product_id": pid, "quantity": str(qty)} for pid, qty in API_QUANTITIES.items()]
+        cls._set_params(base_url=cls._start_mock_api(products))
+        cls.sub_location = cls.env["stock.location"].sudo().create({"name": "Shelf", "location_id": cls.location.id})
+
+    def _outcome_writes(self, templates):
+        """Run the sync of ``templates``; return the writes of sync outcomes it made."""
+        Template = self.registry["product.template"]
+        real_write = Template.write
+        writes = []
+
+        def counting_write(records, vals):
+            if "api_sync_state" in vals:
+                writes.append((sorted(records.ids), vals.get("api_sync_message")))
+            return real_write(records, vals)
+
+        with patch.object(Template, "write", counting_write):
+            templates._api_sync()
+        return writes
+
+    def test_one_note_per_changed_product_none_for_the_others(self):
+        changed = [self._make_product("B-RAISE", on_hand=4), self._make_product("B-LOWER", on_hand=10)]
+        same = [self._make_product("B-SAME-1", on_hand=4), self._make_product("B-SAME-2", on_hand=5)]
+        templates = self.env["product.template"].concat(*changed, *same)
+        before = {t: t.message_ids for t in templates}
+        templates.action_api_sync()
+        for template, (old, new) in zip(changed, [("4", "9"), ("10", "3")]):
+            notes = template.message_ids - before[template]
+            self.assertEqual(len(notes), 1, template.api_external_id)
+            self.assertIn(f"on hand at WH/Stock {old} -&gt; {new} Units", notes.body)
+            self.assertEqual(notes.author_id, self.stock_manager.partner_id)
+            self.assertEqual(notes.subtype_id, self.env.ref("mail.mt_note"))
+            self.assertEqual(notes.message_type, "notification")
+        for template in same:
+            self.assertEqual(template.message_ids, before[template], template.api_external_id)
+            self.assertEqual(template.api_sync_message, "Up to date: on hand matches the stock API.")
+
+    def test_outcomes_written_once_per_distinct_value(self):
+        same = self.env["product.template"].concat(
+            self._make_product("B-SAME-1", on_hand=4), self._make_product("B-SAME-2", on_hand=5)
+        )
+        # Nothing changed: one write for the whole batch.
+        writes = self._outcome_writes(same)
+        self.assertEqual(writes, [(sorted(same.ids), "Up to date: on hand matches the stock API.")])
+        self.assertEqual(same.mapped("api_sync_state"), ["ok", "ok"])
+        self.assertEqual(len(set(same.mapped("api_last_sync_date"))), 1)
+        # Two changes: one more write for each message of its own.
+        raised = self._make_product("B-RAISE", on_hand=4)
+        lowered = self._make_product("B-LOWER", on_hand=10)
+        writes = self._outcome_writes(same | raised | lowered)
+        self.assertCountEqual(
+            writes,
+            [
+                (sorted(same.ids), "Up to date: on hand matches the stock API."),
+                (raised.ids, "On hand 4 -> 9"),
+                (lowered.ids, "On hand 10 -> 3"),
+            ],
+        )
+
+    def test_same_adjustment_as_odoo_inventory_count(self):
+        """The sync's batch gives the moves, move lines and quants that counting
+        each product in Odoo's inventory (set the counted quantity, apply) gives."""
+        cases = {
+            # external ID: (on hand at WH/Stock, on hand at WH/Stock/Shelf)
+            "B-RAISE": (4, 0),
+            "B-LOWER": (10, 0),
+            "B-NEW": (0, 0),
+            "B-SUB": (5, 2),
+            "B-ZERO": (3, 0),
+        }
+        Quant = self.env["stock.quant"].sudo()
+        synced, counted = {}, {}
+        for external_id, (at_stock, at_shelf) in cases.items():
+            synced[external_id] = self._make_product(external_id, on_hand=at_stock)
+            counted[external_id] = self._make_product(False, name=f"Counted {external_id}", on_hand=at_stock)
+            for template in (synced[external_id], counted[external_id]):
+                if at_shelf:
+                    Quant._update_available_quantity(template.product_variant_id, self.sub_location, at_shelf)
+
+        self.env["product.template"].concat(*synced.values())._api_sync()
+
+        # The same, counted in Odoo's inventory by the same user: the counted
+        # quantity of WH/Stock is what it holds plus the difference.
+        Count = self.env["stock.quant"].with_context(inventory_mode=True, inventory_name="Stock API synchronisation")
+        vals_list = []
+        for external_id, (at_stock, at_shelf) in cases.items():
+            difference = API_QUANTITIES[external_id] - (at_stock + at_shelf)
+            vals_list.append(
+                {
+                    "product_id": counted[external_id].product_variant_id.id,
+                    "location_id": self.location.id,
+                    "inventory_quantity": at_stock + difference,
+                }
+            )
+        Count.create(vals_list).action_apply_inventory()
+
+        self.maxDiff = None
+        for external_id in cases:
+            a, b = synced[external_id], counted[external_id]
+            self.assertEqual(a.api_sync_state, "ok", external_id)
+            self.assertEqual(self._on_hand(a), API_QUANTITIES[external_id], external_id)
+            self.assertEqual(self._snapshot(a), self._snapshot(b), external_id)
+
+    def test_several_quants_at_the_location(self):
+        """Odoo merges them later; the count goes on the first, as Odoo's own would."""
+        product = self._make_product("B-TWO-QUANTS")
+        Quant = self.env["stock.quant"].sudo()
+        early = Quant.create(
+            {
+                "product_id": product.product_variant_id.id,
+                "location_id": self.location.id,
+                "quantity": 2,
+                "in_date": fields.Datetime.from_string("2020-01-01 00:00:00"),
+            }
+        )
+        Quant.create({"product_id": product.product_variant_id.id, "location_id": self.location.id, "quantity": 3})
+        product.action_api_sync()
+        self.assertEqual(product.api_sync_state, "ok")
+        self.assertEqual(product.api_sync_message, "On hand 5 -> 9")
+        self.assertEqual(self._on_hand(product), 9)
+        self.assertEqual(self._inventory_moves(product).quantity, 4)
+        self.assertEqual(self._inventory_moves(product).move_line_ids.location_dest_id, self.location)
+        self.assertEqual(early.quantity, 6)
+
+    def _snapshot(self, template):
+        """What an inventory adjustment leaves behind for a product, comparable
+        between two products (no IDs, dates to the day)."""
+        product = template.product_variant_id
+
+        def values(records, names):
+            rows = []
+            for record in records:
+                row = {}
+                for name in names:
+                    if name not in record._fields:
+                        continue  # e.g. valuation fields without stock_account
+                    value = record[name]
+                    if record._fields[name].type in ("one2many", "many2many"):
+                        value = len(value)  # the records themselves are compared apart
+                    elif record._fields[name].type == "many2one":
+                        value = value.ids  # shared records: locations, units, users...
+                    row[name] = value
+                rows.append(row)
+            return rows
+
+        moves = self.env["stock.move"].sudo().search([("product_id", "=", product.id)], order="id")
+        move_fields = [
+            "state", "is_inventory", "picked", "product_uom_qty", "quantity", "product_uom", "location_id",
+            "location_dest_id", "reference", "origin", "company_id", "restrict_partner_id", "picking_id",
+            "move_line_ids",
+            # valuation (stock_account), when installed
+            "value", "remaining_qty", "remaining_value", "is_in", "is_out", "account_move_id",
+        ]  # fmt: skip
+        line_fields = [
+            "state", "quantity", "product_uom_id", "location_id", "location_dest_id", "lot_id", "package_id",
+            "result_package_id", "owner_id", "reference", "company_id", "picked",
+        ]  # fmt: skip
+        quant_fields = [
+            "location_id", "quantity", "reserved_quantity", "inventory_quantity", "inventory_diff_quantity",
+            "inventory_quantity_set", "inventory_date", "user_id", "lot_id", "package_id", "owner_id",
+        ]  # fmt: skip
+        quants = self.env["stock.quant"].sudo().search([("product_id", "=", product.id)], order="location_id, id")
+        return {
+            "moves": values(moves, move_fields),
+            "move_lines": values(moves.move_line_ids, line_fields),
+            "quants": values(quants, quant_fields),
+            "dates": {
+                "move_done_today": all(m.date.date() == fields.Date.today() for m in moves),
+            },
+        }
