@@ -247,9 +247,10 @@ mod tests {
             let code = u32::from(c);
             while ranges.next_if(|&&(_, hi)| hi < code).is_some() {}
             let expected = ranges.peek().is_some_and(|&&(lo, _)| lo <= code);
-            if is_forbidden(c) != expected {
-                panic!("U+{code:04X}: expected forbidden = {expected}");
-            }
+            assert!(
+                is_forbidden(c) == expected,
+                "U+{code:04X}: expected forbidden = {expected}"
+            );
         }
     }
 
