@@ -7,7 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import split_every
 
-from ..synccli import check_external_id, fetch
+from ..synccli import BackgroundFetch, check_external_id, fetch
 
 _logger = logging.getLogger(__name__)
 
@@ -140,6 +140,11 @@ class ProductTemplate(models.Model):
         and message. ``after_batch(batch)`` is called after each batch; when it
         returns a false value, the remaining batches are left for later.
 
+        While a batch is compared, applied and recorded, the next batch's
+        ``sync-cli`` run already asks the API (never more than one run at a
+        time): the API's latency is hidden behind Odoo's work. When the
+        remaining batches are left for later, that run is stopped.
+
         :return: ``{template_id: (state, message)}`` for the products handled
         """
         outcomes = {}
@@ -153,18 +158,63 @@ class ProductTemplate(models.Model):
             outcomes.update(dict.fromkeys(locked.ids, ("error", exc.args[0])))
             self._api_sync_write_outcomes(outcomes)
             return outcomes
-        for ids in split_every(batch_size, self.ids):
-            batch = self.browse(ids)
-            outcomes.update(batch._api_sync_batch(settings))
-            if after_batch is not None and not after_batch(batch):
-                break
+        batches = [self.browse(ids) for ids in split_every(batch_size, self.ids)]
+        ahead = None  # the fetch of the next batch, once started
+        try:
+            for index, batch in enumerate(batches):
+                fetched, ahead = ahead, None
+                following = batches[index + 1] if index + 1 < len(batches) else None
+
+                def fetch_next(following=following):
+                    nonlocal ahead
+                    ahead = following._api_sync_fetch_ahead(settings)
+
+                try:
+                    outcomes.update(batch._api_sync_batch(settings, fetched, fetch_next if following else None))
+                finally:
+                    if fetched is not None:
+                        fetched.cancel()  # only waits, unless the batch failed before using it
+                if after_batch is not None and not after_batch(batch):
+                    break
+        finally:
+            if ahead is not None:
+                ahead.cancel()
         return outcomes
 
-    def _api_sync_batch(self, settings):
-        """Sync one batch: fetch, compare, apply, record. Never raises."""
+    def _api_sync_fetch_ahead(self, settings):
+        """Start asking the API about these templates, in the background.
+
+        :return: a :class:`BackgroundFetch`
+        """
+        return BackgroundFetch(dict.fromkeys(t.api_external_id for t in self if t.api_external_id), settings)
+
+    def _api_sync_fetch(self, settings, fetched=None):
+        """The API's answers for these templates: those of ``fetched`` (a
+        :class:`BackgroundFetch` started earlier), or of a ``sync-cli`` run now.
+
+        :return: ``{external_id: FetchResult}``
+        """
+        external_ids = [t.api_external_id for t in self]
+        results = {}
+        if fetched is not None:
+            answers = fetched.result()
+            results = {external_id: answers[external_id] for external_id in external_ids if external_id in answers}
+        missing = [external_id for external_id in external_ids if external_id not in results]
+        if missing:
+            # Not fetched ahead, or its external ID changed since.
+            results.update(fetch(missing, settings))
+        return results
+
+    def _api_sync_batch(self, settings, fetched=None, fetch_next=None):
+        """Sync one batch: fetch, compare, apply, record. Never raises.
+
+        :param fetched: the :class:`BackgroundFetch` of this batch, if started
+        :param fetch_next: called once this batch's answers are in, to start
+            fetching the next batch
+        """
         try:
             with self.env.cr.savepoint():
-                return self._api_sync_batch_unsafe(settings)
+                return self._api_sync_batch_unsafe(settings, fetched, fetch_next)
         except Exception as exc:  # noqa: BLE001 -- a batch must never stop the others
             _logger.exception("Stock API sync of products %s failed", self.ids)
             error = _("Unexpected error during synchronisation: %(error)s", error=exc)
@@ -172,7 +222,7 @@ class ProductTemplate(models.Model):
             self._api_sync_write_outcomes(outcomes)
             return outcomes
 
-    def _api_sync_batch_unsafe(self, settings):
+    def _api_sync_batch_unsafe(self, settings, fetched=None, fetch_next=None):
         """Fetch, compare, apply and record one batch, doing nothing per product
         that can be done for the whole batch at once.
 
@@ -189,7 +239,9 @@ class ProductTemplate(models.Model):
             templates = templates.filtered(lambda t: t.id not in refused)
 
         with timer("fetch"):
-            results = fetch([t.api_external_id for t in templates], settings)
+            results = templates._api_sync_fetch(settings, fetched)
+        if fetch_next is not None:
+            fetch_next()
 
         with timer("compare"):
             quantities = {}

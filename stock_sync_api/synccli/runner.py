@@ -10,6 +10,7 @@ import logging
 import math
 import os
 import subprocess
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -157,11 +158,13 @@ def check_external_id(external_id):
     return None
 
 
-def fetch(external_ids, settings, base_env=None):
+def fetch(external_ids, settings, base_env=None, started=None):
     """Ask ``sync-cli`` for the quantity of each ID; never raises for a bad run.
 
     :param external_ids: the IDs to ask for, without duplicates
     :param settings: a :class:`SyncCliSettings`
+    :param started: called with the ``subprocess.Popen`` of ``sync-cli`` once
+        it runs (see :class:`BackgroundFetch`)
     :return: a dict mapping each ID to its :class:`FetchResult`
     """
     external_ids = list(external_ids)
@@ -176,24 +179,67 @@ def fetch(external_ids, settings, base_env=None):
         else:
             to_ask.append(external_id)
     if to_ask:
-        results.update(_run(to_ask, settings, base_env))
+        results.update(_run(to_ask, settings, base_env, started))
     return {external_id: results[external_id] for external_id in external_ids}
 
 
-def _run(external_ids, settings, base_env):
+class BackgroundFetch:
+    """:func:`fetch` running in a thread of its own while the caller does
+    other work, e.g. applying the previous batch.
+
+    ``result()`` waits for its answers; ``cancel()`` stops it (its
+    ``sync-cli`` is killed) when they are no longer wanted.
+    """
+
+    def __init__(self, external_ids, settings, base_env=None):
+        self._lock = threading.Lock()
+        self._process = None
+        self._cancelled = False
+        self._results = None
+        self._error = None
+        self._thread = threading.Thread(
+            target=self._fetch,
+            args=(list(external_ids), settings, base_env),
+            name="sync-cli fetch",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _fetch(self, external_ids, settings, base_env):
+        try:
+            self._results = fetch(external_ids, settings, base_env, started=self._started)
+        except Exception as exc:  # noqa: BLE001 -- raised again by result()
+            self._error = exc
+
+    def _started(self, process):
+        with self._lock:
+            self._process = process
+            if self._cancelled:
+                process.kill()
+
+    def result(self):
+        """The answers, as :func:`fetch` returns them (waits for them)."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._results
+
+    def cancel(self):
+        """Stop the run, and wait until it has stopped."""
+        with self._lock:
+            self._cancelled = True
+            if self._process is not None:
+                self._process.kill()
+        self._thread.join()
+
+
+def _run(external_ids, settings, base_env, started=None):
     argv = settings.argv()
     time_limit = settings.run_timeout(len(external_ids))
     stdin = "".join(f"{external_id}\n" for external_id in external_ids)
     _logger.debug("running %s for %d external IDs (time limit %ss)", argv, len(external_ids), time_limit)
     try:
-        completed = subprocess.run(
-            argv,
-            input=stdin.encode(),
-            capture_output=True,
-            env=settings.env(base_env),
-            timeout=time_limit,
-            check=False,
-        )
+        completed = _run_process(argv, stdin.encode(), settings.env(base_env), time_limit, started)
     except FileNotFoundError:
         return _all_failed(
             external_ids,
@@ -205,7 +251,7 @@ def _run(external_ids, settings, base_env):
     except OSError as exc:
         return _all_failed(external_ids, f"sync-cli at '{settings.cli_path}' cannot be run: {exc.strerror or exc}")
     except subprocess.TimeoutExpired as exc:
-        # subprocess.run has killed it; what it printed before is still good.
+        # It has been killed; what it printed before is still good.
         return parse_output(
             external_ids,
             exc.stdout or b"",
@@ -229,6 +275,29 @@ def _run(external_ids, settings, base_env):
         # Exit status 0 promises that every ID is ok.
         _logger.warning("sync-cli exited with status 0 but reported failures")
     return results
+
+
+def _run_process(argv, stdin, env, time_limit, started):
+    """``subprocess.run(argv, input=stdin, capture_output=True, ...)``, also
+    handing the process to ``started`` once it runs.
+
+    :raises subprocess.TimeoutExpired: with what it printed before it was killed
+    """
+    with subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    ) as process:
+        if started is not None:
+            started(process)
+        try:
+            stdout, stderr = process.communicate(stdin, timeout=time_limit)
+        except subprocess.TimeoutExpired as exc:
+            process.kill()
+            exc.stdout, exc.stderr = process.communicate()
+            raise
+        except BaseException:
+            process.kill()
+            raise
+    return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
 
 
 def parse_output(external_ids, stdout, missing_error):

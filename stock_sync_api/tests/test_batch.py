@@ -3,6 +3,8 @@ from unittest.mock import patch
 from odoo import fields
 from odoo.tests import tagged
 
+from ..models import product_template
+from ..synccli import FetchResult
 from .common import StockSyncApiCase
 
 #: Products of the batch tests: external ID -> quantity in the stock API.
@@ -148,6 +150,81 @@ class TestBatch(StockSyncApiCase):
         self.assertEqual(self._inventory_moves(product).quantity, 4)
         self.assertEqual(self._inventory_moves(product).move_line_ids.location_dest_id, self.location)
         self.assertEqual(early.quantity, 6)
+
+    def _record_sync_steps(self, templates, fetch=None, **kwargs):
+        """Sync ``templates``; return the steps taken, in order: ``("fetch",
+        ids)`` now, ``("ahead", ids)`` started in the background, ``("apply",
+        ids)``, ``("cancel", ids)`` of a background fetch still running."""
+        steps = []
+        real_fetch = fetch or product_template.fetch
+        Template = self.registry["product.template"]
+        real_apply = Template._api_sync_apply_inventory
+
+        def recording_fetch(external_ids, *args, **kw):
+            steps.append(("fetch", list(external_ids)))
+            return real_fetch(external_ids, *args, **kw)
+
+        class RecordingBackgroundFetch(product_template.BackgroundFetch):
+            def __init__(self, external_ids, *args, **kw):
+                self.ids = list(external_ids)
+                steps.append(("ahead", self.ids))
+                super().__init__(self.ids, *args, **kw)
+
+            def cancel(self):
+                if self._thread.is_alive():
+                    steps.append(("cancel", self.ids))
+                super().cancel()
+
+        def recording_apply(records, changes, *args, **kw):
+            steps.append(("apply", [t.api_external_id for t in changes]))
+            return real_apply(records, changes, *args, **kw)
+
+        with (
+            patch.object(product_template, "fetch", recording_fetch),
+            patch.object(product_template, "BackgroundFetch", RecordingBackgroundFetch),
+            patch.object(Template, "_api_sync_apply_inventory", recording_apply),
+        ):
+            templates._api_sync(**kwargs)
+        return steps
+
+    def test_next_batch_fetched_while_this_one_is_applied(self):
+        self._set_params(batch_size=2)
+        names = ["B-RAISE", "B-LOWER", "B-NEW", "B-SUB", "B-ZERO"]
+        templates = self.env["product.template"].concat(*(self._make_product(n, on_hand=1) for n in names))
+        steps = self._record_sync_steps(templates)
+        self.assertEqual(
+            steps,
+            [
+                ("fetch", names[0:2]),
+                ("ahead", names[2:4]),  # once the first batch's answers are in, not before
+                ("apply", names[0:2]),
+                ("ahead", names[4:]),
+                ("apply", names[2:4]),
+                ("apply", names[4:]),
+            ],
+        )
+        self.assertEqual(templates.mapped("api_sync_state"), ["ok"] * 5)
+        self.assertEqual([self._on_hand(t) for t in templates], [API_QUANTITIES[n] for n in names])
+
+    def test_fetch_ahead_stopped_with_the_round(self):
+        self._set_params(batch_size=2)
+        names = ["B-RAISE", "B-LOWER", "B-NEW", "B-SUB", "B-ZERO"]
+        templates = self.env["product.template"].concat(*(self._make_product(n, on_hand=1) for n in names))
+        # The first batch is answered at once; the API then answers so slowly
+        # that the round stops before the next batch's answers are in.
+        self._set_params(base_url=self._start_mock_api([], "--latency-ms", "5000"), timeout=30)
+
+        def answer_at_once(external_ids, settings):
+            return {i: FetchResult(i, "ok", quantity=API_QUANTITIES[i]) for i in external_ids}
+
+        first = templates[:2]
+        steps = self._record_sync_steps(templates, fetch=answer_at_once, after_batch=lambda batch: False)
+        self.assertEqual(
+            steps,
+            [("fetch", names[0:2]), ("ahead", names[2:4]), ("apply", names[0:2]), ("cancel", names[2:4])],
+        )
+        self.assertEqual(first.mapped("api_sync_state"), ["ok", "ok"])
+        self.assertEqual((templates - first).mapped("api_sync_state"), ["never"] * 3)
 
     def _snapshot(self, template):
         """What an inventory adjustment leaves behind for a product, comparable

@@ -15,6 +15,7 @@ import pytest
 from synccli import (
     CLI_ERROR,
     INVALID_ID,
+    BackgroundFetch,
     FetchResult,
     SyncCliSettings,
     check_external_id,
@@ -244,6 +245,45 @@ def test_hanging_sync_cli_is_stopped_and_earlier_answers_kept(fake_cli):
     results = fetch(["A", "B"], config)
     assert results["A"].quantity == 2.0
     assert results["B"].error == f"sync-cli did not finish within {config.run_timeout(2):g} seconds and was stopped"
+
+
+def test_background_fetch_gives_what_fetch_gives(fake_cli):
+    cli = fake_cli(
+        """
+        for i in ids:
+            print(json.dumps({'external_id': i, 'status': 'ok', 'quantity': len(i)}), flush=True)
+        """
+    )
+    config = settings(cli_path=cli)
+    background = BackgroundFetch(["A", "BB", "bad\nid"], config)
+    assert background.result() == fetch(["A", "BB", "bad\nid"], config)
+    assert background.result()["BB"].quantity == 2.0
+
+
+def test_background_fetch_cancelled_stops_sync_cli(fake_cli, tmp_path):
+    pid_file = tmp_path / "pid"
+    cli = fake_cli(
+        f"""
+        open({str(pid_file)!r}, 'w').write(str(os.getpid()))
+        time.sleep(60)
+        """
+    )
+    background = BackgroundFetch(["A"], settings(cli_path=cli, timeout=60))
+    for _ in range(500):
+        if pid_file.exists() and pid_file.read_text():
+            break
+        time.sleep(0.01)
+    background.cancel()
+    # Killed, not waited for: it would have ended on its own without a signal.
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
+    assert background.result()["A"].error == "sync-cli was killed by signal 9"
+
+
+def test_background_fetch_cancelled_before_sync_cli_starts(fake_cli):
+    background = BackgroundFetch(["A"], settings(cli_path=fake_cli("time.sleep(60)"), timeout=60))
+    background.cancel()
+    assert background.result()["A"].status == CLI_ERROR
 
 
 def test_stand_in_receives_ids_on_stdin_and_token_in_env_only(fake_cli, tmp_path):
