@@ -1,4 +1,4 @@
-.PHONY: test build release
+.PHONY: test build release bench bench-fetch bench-odoo bench-profile
 
 ## Run every test: Rust, the addon's runner, and the addon in Odoo 19 when `odoo` is on PATH.
 test:
@@ -11,3 +11,18 @@ build:
 ## Build sync-cli and mock-api (release).
 release:
 	cargo build --workspace --bins --release --locked
+
+## Benchmarks (figures on stdout, details in bench/out/): sync-cli, then the scheduled sync in Odoo.
+bench: bench-fetch bench-odoo
+
+## sync-cli fetch against mock-api: wall time, Python thread pool baseline, peak memory.
+bench-fetch:
+	python3 bench/fetch.py
+
+## The scheduled sync over 1,000 and 10,000 products in a throwaway Odoo database.
+bench-odoo:
+	python3 bench/odoo_sync.py
+
+## Where one sync of 1,000 products (100 changed) spends its time, under cProfile.
+bench-profile:
+	python3 bench/odoo_sync.py --profile

@@ -1,0 +1,138 @@
+"""Helpers shared by the benchmarks: the workspace's programs, mock-api, figures.
+
+Standard library only: the benchmarks that need more say so themselves.
+"""
+
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = ROOT / "bench" / "out"
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def release_binaries():
+    """Paths of the release builds of sync-cli and mock-api, built if needed.
+
+    ``SYNC_CLI_BIN`` and ``MOCK_API_BIN`` name other builds (then nothing is built).
+    """
+    sync_cli = os.environ.get("SYNC_CLI_BIN")
+    mock_api = os.environ.get("MOCK_API_BIN")
+    if not (sync_cli and mock_api):
+        log("==> cargo build --release (sync-cli, mock-api)")
+        subprocess.run(
+            ["cargo", "build", "--workspace", "--bins", "--release", "--locked", "--quiet"],
+            cwd=ROOT,
+            check=True,
+        )
+    target = ROOT / "target" / "release"
+    return str(sync_cli or target / "sync-cli"), str(mock_api or target / "mock-api")
+
+
+def write_products(path, products):
+    """A mock-api data file: ``products`` is a list of ``(product_id, quantity)``."""
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump([{"product_id": pid, "quantity": str(qty)} for pid, qty in products], out)
+
+
+class MockApi:
+    """mock-api on a free port, stopped on exit of the ``with`` block.
+
+    Request logs are off (``RUST_LOG=warn``): at thousands of requests a second
+    they would take CPU from the program under test on a small machine.
+    """
+
+    def __init__(self, binary, data_file, latency_ms=0):
+        self.argv = [binary, "--bind", "127.0.0.1:0", "--data", str(data_file), "--latency-ms", str(latency_ms)]
+        self.process = None
+        self.url = None
+
+    def __enter__(self):
+        env = dict(os.environ, RUST_LOG="warn")
+        self.process = subprocess.Popen(
+            self.argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+        )
+        line = self.process.stdout.readline().strip()
+        if not line.startswith("listening on "):
+            self.process.kill()
+            raise RuntimeError(f"mock-api did not start: {line!r}")
+        self.url = line[len("listening on ") :]
+        return self
+
+    def __exit__(self, *exc):
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+
+def summary(values):
+    """``{"median", "min", "max", "runs"}`` of a list of numbers."""
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "runs": len(values),
+    }
+
+
+def machine():
+    """What the figures ran on."""
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as info:
+            kib = int(re.search(r"MemTotal:\s+(\d+)", info.read()).group(1))
+            memory = f"{kib / 1024 / 1024:.1f} GiB"
+    except (OSError, AttributeError):
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory": memory,
+        "os": platform.platform(terse=True),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average_1min": os.getloadavg()[0],
+    }
+
+
+def save(name, result):
+    """Write ``result`` as ``bench/out/<name>.json`` and return the path."""
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    path = OUT_DIR / f"{name}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def gnu_time():
+    """``/usr/bin/time`` (GNU time, for ``-v``), or None."""
+    path = shutil.which("time")
+    if not path:
+        return None
+    done = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
+    return path if "GNU" in done.stdout + done.stderr else None
+
+
+def wall(argv, **kwargs):
+    """Run ``argv`` and return ``(seconds, completed_process)``."""
+    start = time.perf_counter()
+    completed = subprocess.run(argv, check=False, **kwargs)
+    return time.perf_counter() - start, completed

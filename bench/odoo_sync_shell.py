@@ -1,0 +1,281 @@
+"""The Odoo side of bench/odoo_sync.py, run by ``odoo shell`` (``env`` is given).
+
+Not meant to be run by hand: bench/odoo_sync.py starts mock-api with the
+matching data and passes everything through the environment:
+
+- ``BENCH_SIZES``: comma-separated catalog sizes, e.g. ``1000,10000``;
+- ``BENCH_API_URL``, ``BENCH_SYNC_CLI``: where mock-api listens, which sync-cli;
+- ``BENCH_BATCH_SIZE``, ``BENCH_CONCURRENCY``: settings to use (default: the addon's);
+- ``BENCH_BATCH_SIZES``, ``BENCH_CONCURRENCIES``: comma-separated batch
+  sizes, then concurrencies, to sync the largest catalog with afterwards, one
+  in ten products changed in the API each time;
+- ``BENCH_PROFILE``: when set, a file prefix for the cProfile statistics of
+  two ``_api_sync`` of the first size (changed, then unchanged), instead of
+  the scheduled-action runs;
+- ``BENCH_RESULT``: the JSON file where the figures go.
+"""
+
+# ruff: noqa: F821 -- `env` is given by `odoo shell`
+
+import cProfile
+import http.client
+import json
+import logging
+import os
+import pstats
+import sys
+import time
+from urllib.parse import quote, urlsplit
+
+# One formula for both sides: bench/odoo_sync.py writes mock-api's data from it.
+sys.path.insert(0, os.environ["BENCH_DIR"])
+from catalog import api_quantity, external_id, on_hand  # noqa: E402
+
+SYNC_LOGGER = "odoo.addons.stock_sync_api.models.product_template"
+ROUND_PARAM = "stock_sync_api.cron_round_started_at"
+PHASES = ("fetch", "compare", "apply", "bookkeeping")
+
+
+def say(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+class PhaseTimes(logging.Handler):
+    """Adds up the phase timings the sync logs for each batch at DEBUG level."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.reset()
+
+    def reset(self):
+        self.seconds = dict.fromkeys(PHASES, 0.0)
+        self.batches = 0
+
+    def emit(self, record):
+        timings = getattr(record, "api_sync_timings", None)
+        if timings:
+            self.batches += 1
+            for phase in PHASES:
+                self.seconds[phase] += timings.get(phase, 0.0)
+
+
+def create_catalog(size):
+    """``size`` storable products with external IDs and on-hand stock, committed."""
+    Template = env["product.template"].with_context(
+        tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
+    )
+    # Products of another size keep their stock but leave the sync.
+    env.cr.execute("UPDATE product_template SET api_external_id = NULL WHERE api_external_id IS NOT NULL")
+    env.invalidate_all()
+    start = time.perf_counter()
+    templates = Template.create(
+        [
+            {"name": f"Bench product {external_id(size, n)}", "is_storable": True, "api_external_id": external_id(size, n)}
+            for n in range(size)
+        ]
+    )
+    location = env.ref("stock.warehouse0").lot_stock_id
+    env["stock.quant"].sudo().create(
+        [
+            {"product_id": template.product_variant_id.id, "location_id": location.id, "quantity": on_hand(n)}
+            for n, template in enumerate(templates)
+        ]
+    )
+    env.cr.commit()
+    say(f"    {size} products created in {time.perf_counter() - start:.1f} s")
+    return templates, location
+
+
+def run_scheduled_action():
+    """Run the scheduled action as the scheduler does, until its round is over.
+
+    The scheduler runs a job for about 10 s, then reschedules it at once
+    ("partially done"); each of those runs counts here.
+    """
+    cron = env.ref("stock_sync_api.ir_cron_api_sync")
+    params = env["ir.config_parameter"].sudo()
+    runs = 0
+    start = time.perf_counter()
+    while True:
+        result = cron.method_direct_trigger()
+        env.cr.commit()  # release the job's row, as the scheduler does
+        runs += 1
+        if result is not True:
+            raise RuntimeError(f"the scheduled action failed: {result}")
+        env.invalidate_all()
+        if not params.get_param(ROUND_PARAM):
+            break
+        if runs > 1000:
+            raise RuntimeError("the scheduled action does not finish its round")
+    return time.perf_counter() - start, runs
+
+
+def change_api(size, templates, expected, round_):
+    """Change one product in ten in the stock API (through mock-api's PUT).
+
+    :param expected: ``{n: quantity}`` the API holds, updated
+    :return: how many products changed
+    """
+    url = urlsplit(os.environ["BENCH_API_URL"])
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    changed = 0
+    for n in range(round_ % 10, size, 10):
+        expected[n] += 2 if (n // 10) % 2 else -1 if expected[n] >= 1 else 1
+        body = json.dumps({"quantity": str(expected[n])})
+        connection.request("PUT", f"/api/stock/{quote(external_id(size, n), safe='')}", body)
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"mock-api answered {response.status} to a PUT")
+        changed += 1
+    connection.close()
+    return changed
+
+
+def check(templates, location, expected, expect_moves, moves_before):
+    """The sync did what it should: state, on-hand, one inventory move per change.
+
+    :param expected: ``{n: quantity}``, what the API holds for product ``n``
+    """
+    env.invalidate_all()
+    states = set(templates.mapped("api_sync_state"))
+    if states != {"ok"}:
+        raise RuntimeError(f"sync states {states}, expected only ok")
+    groups = env["stock.quant"]._read_group(
+        [("product_id", "in", templates.product_variant_id.ids), ("location_id", "=", location.id)],
+        ["product_id"],
+        ["quantity:sum"],
+    )
+    quantity = {product.product_tmpl_id.id: qty for product, qty in groups}
+    wrong = [n for n, t in enumerate(templates) if quantity.get(t.id, 0.0) != expected[n]]
+    if wrong:
+        raise RuntimeError(f"{len(wrong)} products do not have the API's quantity, e.g. #{wrong[0]}")
+    moves = env["stock.move"].search_count([("is_inventory", "=", True)]) - moves_before
+    if moves != expect_moves:
+        raise RuntimeError(f"{moves} inventory moves made, {expect_moves} expected")
+
+
+def phase_figures(handler, total, count):
+    seconds = dict(handler.seconds)
+    seconds["other"] = max(total - sum(seconds.values()), 0.0)
+    return {
+        "seconds": total,
+        "per_product_ms": total / count * 1000,
+        "phases_s": seconds,
+        "batches": handler.batches,
+    }
+
+
+def run_twice(label, templates, location, expected, changed, handler):
+    """Run the scheduled action on a catalog where ``changed`` products
+    differ, then again once nothing differs; check both."""
+    moves_before = env["stock.move"].search_count([("is_inventory", "=", True)])
+    handler.reset()
+    seconds, runs = run_scheduled_action()
+    first = phase_figures(handler, seconds, len(templates))
+    first["job_runs"] = runs
+    check(templates, location, expected, changed, moves_before)
+    say(f"    {label}, changed catalog: {seconds:.2f} s ({runs} job runs), {first['phases_s']}")
+    # Dates are stored to the second: the next round must start a second later.
+    time.sleep(1.1)
+    handler.reset()
+    seconds, runs = run_scheduled_action()
+    second = phase_figures(handler, seconds, len(templates))
+    second["job_runs"] = runs
+    check(templates, location, expected, changed, moves_before)
+    say(f"    {label}, unchanged catalog: {seconds:.2f} s ({runs} job runs), {second['phases_s']}")
+    time.sleep(1.1)
+    return {"products": len(templates), "changed": changed, "changed_run": first, "unchanged_run": second}
+
+
+def bench_size(size, handler):
+    expected = {n: api_quantity(size, n) for n in range(size)}
+    changed = sum(expected[n] != on_hand(n) for n in range(size))
+    say(f"==> {size} products, {changed} changed")
+    templates, location = create_catalog(size)
+    return templates, location, expected, run_twice(f"{size}", templates, location, expected, changed, handler)
+
+
+def bench_setting(key, values, templates, location, expected, handler):
+    """The same catalog synced with each value of a setting, a new tenth
+    changed each time; the setting is restored afterwards."""
+    params = env["ir.config_parameter"].sudo()
+    before = params.get_param(f"stock_sync_api.{key}")
+    figures = []
+    for value in values:
+        params.set_param(f"stock_sync_api.{key}", value)
+        changed = change_api(len(templates), templates, expected, bench_setting.round)
+        bench_setting.round += 1
+        env.cr.commit()
+        label = f"{key.replace('_', ' ')} {value}"
+        say(f"==> {label}: {len(templates)} products, {changed} changed")
+        result = run_twice(label, templates, location, expected, changed, handler)
+        result[key] = value
+        figures.append(result)
+    params.set_param(f"stock_sync_api.{key}", before)
+    env.cr.commit()
+    return figures
+
+
+bench_setting.round = 1
+
+
+def profile(size, prefix):
+    """cProfile statistics of ``_api_sync`` of a fresh catalog of ``size``
+    products, one in ten changed, then again with none changed."""
+    templates, _location = create_catalog(size)
+    result = {"products": size}
+    for label in ("changed", "unchanged"):
+        env.invalidate_all()
+        profiler = cProfile.Profile()
+        start = time.perf_counter()
+        profiler.enable()
+        templates.browse(templates.ids)._api_sync()
+        profiler.disable()
+        seconds = time.perf_counter() - start
+        env.cr.commit()
+        path = f"{prefix}.{label}.prof"
+        profiler.dump_stats(path)
+        say(f"==> _api_sync of {size} products ({label}) under cProfile: {seconds:.2f} s; statistics in {path}")
+        stats = pstats.Stats(path, stream=sys.stderr)
+        stats.sort_stats("cumulative").print_stats(60)
+        stats.sort_stats("tottime").print_stats(25)
+        result[label] = {"profiled_seconds": seconds, "stats_file": path}
+    return result
+
+
+def main():
+    params = env["ir.config_parameter"].sudo()
+    params.set_param("stock_sync_api.base_url", os.environ["BENCH_API_URL"])
+    params.set_param("stock_sync_api.cli_path", os.environ["BENCH_SYNC_CLI"])
+    for key in ("batch_size", "concurrency"):
+        value = os.environ.get(f"BENCH_{key.upper()}")
+        params.set_param(f"stock_sync_api.{key}", value or False)
+    params.set_param(ROUND_PARAM, False)
+    settings = env["res.config.settings"]
+    result = {
+        "batch_size": settings._get_api_sync_batch_size(),
+        "concurrency": settings._get_api_sync_settings().concurrency,
+        "sizes": [],
+    }
+    env.cr.commit()
+    sizes = [int(size) for size in os.environ["BENCH_SIZES"].split(",")]
+    if os.environ.get("BENCH_PROFILE"):
+        result["profile"] = profile(sizes[0], os.environ["BENCH_PROFILE"])
+    else:
+        handler = PhaseTimes()
+        logger = logging.getLogger(SYNC_LOGGER)
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        for size in sizes:
+            templates, location, expected, figures = bench_size(size, handler)
+            result["sizes"].append(figures)
+        for key, variable in (("batch_size", "BENCH_BATCH_SIZES"), ("concurrency", "BENCH_CONCURRENCIES")):
+            values = [int(v) for v in os.environ.get(variable, "").split(",") if v]
+            if values:
+                result[f"{key}_sweep"] = bench_setting(key, values, templates, location, expected, handler)
+    with open(os.environ["BENCH_RESULT"], "w", encoding="utf-8") as out:
+        json.dump(result, out, indent=2)
+
+
+main()
