@@ -105,7 +105,10 @@ pub struct FetchArgs {
     pub format: Format,
 }
 
-const EXIT_STATUS: &str = "\
+/// The exit statuses and the first examples, shared by both help texts.
+macro_rules! exit_status_and_examples {
+    () => {
+        "\
 Exit status:
   0  every ID is ok
   3  at least one ID is not ok (the output is still complete)
@@ -114,10 +117,14 @@ Exit status:
 
 Examples:
   STOCK_API_URL=http://127.0.0.1:5000 sync-cli fetch GS-1001 GS-1002
-  printf 'GS-1001\\nGS-9001\\n' | sync-cli fetch --base-url http://127.0.0.1:5000
-  sync-cli fetch --help";
+  printf 'GS-1001\\nGS-9001\\n' | sync-cli fetch --base-url http://127.0.0.1:5000"
+    };
+}
 
-const FETCH_AFTER_HELP: &str = "\
+const EXIT_STATUS: &str = concat!(exit_status_and_examples!(), "\n  sync-cli fetch --help");
+
+const FETCH_AFTER_HELP: &str = concat!(
+    "\
 Token:
   Set STOCK_API_TOKEN to send `Authorization: Bearer <token>`. It is never an
   option (it would show in `ps`) and never printed.
@@ -146,17 +153,12 @@ TLS:
   (SSL_CERT_FILE / SSL_CERT_DIR when set) plus those of --ca-file. Plain http://
   to a host other than localhost, 127.0.0.0/8 or ::1 logs a warning.
 
-Exit status:
-  0  every ID is ok
-  3  at least one ID is not ok (the output is still complete)
-  2  usage error
-  1  the run failed (e.g. stdin unreadable); stderr says why in one line
-
-Examples:
-  STOCK_API_URL=http://127.0.0.1:5000 sync-cli fetch GS-1001 GS-1002
-  printf 'GS-1001\\nGS-9001\\n' | sync-cli fetch --base-url http://127.0.0.1:5000
+",
+    exit_status_and_examples!(),
+    "
   sync-cli fetch --base-url https://api.example.com --format table GS-1001
-  sync-cli fetch --timeout 2 --retries 0 --concurrency 32 < ids.txt > results.jsonl";
+  sync-cli fetch --timeout 2 --retries 0 --concurrency 32 < ids.txt > results.jsonl"
+);
 
 /// An ID given as an argument: not blank.
 fn parse_id(value: &str) -> Result<String, String> {
