@@ -286,14 +286,16 @@ class ProductTemplate(models.Model):
         return outcomes
 
     def _api_sync_lock(self):
-        """Lock these rows for the sync; return those no other sync holds."""
+        """Lock these rows for the sync; return those no other sync holds, in
+        the order of ``self`` (the database returns them in any order)."""
         if not self:
             return self
         self.env.cr.execute(
             "SELECT id FROM product_template WHERE id IN %s FOR UPDATE SKIP LOCKED",
             [tuple(self.ids)],
         )
-        return self.browse([row[0] for row in self.env.cr.fetchall()])
+        locked = {row[0] for row in self.env.cr.fetchall()}
+        return self.filtered(lambda template: template.id in locked)
 
     @api.model
     def _get_api_sync_busy_message(self):
