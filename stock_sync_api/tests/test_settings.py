@@ -59,10 +59,10 @@ class TestSettings(StockSyncApiCase):
             params.set_param(f"stock_sync_api.{key}", False)
         cli = self.env["res.config.settings"]._get_api_sync_settings()
         self.assertEqual(cli.endpoint, "/api/stock/{id}")
-        self.assertEqual((cli.timeout, cli.retries, cli.concurrency), (10, 2, 8))
+        self.assertEqual((cli.timeout, cli.retries, cli.concurrency), (10, 2, 32))
         self.assertEqual(cli.cli_path, "sync-cli")
         self.assertEqual((cli.max_quantity, cli.ca_file), (1e9, ""))
-        self.assertEqual(self.env["res.config.settings"]._get_api_sync_batch_size(), 200)
+        self.assertEqual(self.env["res.config.settings"]._get_api_sync_batch_size(), 1000)
 
     def test_token_and_cli_path_for_system_administrators_only(self):
         fields = self.env["res.config.settings"].with_user(self.stock_manager).fields_get()
