@@ -1,6 +1,7 @@
 from . import test_access
 from . import test_batch
 from . import test_cron
+from . import test_cron_schedule
 from . import test_external_id
 from . import test_faults
 from . import test_rpc
