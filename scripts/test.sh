@@ -4,6 +4,8 @@
 # PATH, in a fresh database that is dropped afterwards.
 #
 # Environment:
+#   PGHOST, PGPORT, PGUSER, PGPASSWORD  the database server, as Odoo 19
+#                   reads them (over what its configuration file says)
 #   ODOO_TEST_ARGS  extra arguments for odoo (e.g. "--db_host=db -r odoo -w odoo")
 #   ODOO_TEST_TIMEOUT  seconds the Odoo run may take (default 1800)
 set -euo pipefail
@@ -87,6 +89,12 @@ grep -E "stock_sync_api\.tests\.|odoo\.tests\.result|CRITICAL|Traceback" "$log" 
 
 result="$(grep -E "odoo\.tests\.result: [0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log" | tail -n 1 || true)"
 if [ "$status" -ne 0 ] || [ -z "$result" ]; then
+    connection_error="$(grep -m 1 -E "OperationalError: (connection to server|could not connect)" "$log" || true)"
+    if [ -n "$connection_error" ]; then
+        echo "Odoo tests FAILED: odoo could not connect to PostgreSQL: ${connection_error#*OperationalError: }" >&2
+        echo "Tell odoo where its database server is: its configuration file (ODOO_RC), PGHOST, PGPORT, PGUSER and PGPASSWORD, or ODOO_TEST_ARGS (.ci/run sets them for the server it sets up)" >&2
+        exit 1
+    fi
     echo "Odoo tests FAILED (exit status $status); last lines of the log:" >&2
     tail -n 60 "$log" >&2
     exit 1
