@@ -21,8 +21,11 @@ tenth of them changed in the API each time.
 With ``--profile``, runs ``_api_sync`` of 1,000 such products under cProfile
 instead (changed, then unchanged) and prints where the time goes.
 
-Needs ``odoo`` on PATH (Odoo 19 with its configuration, e.g. through
-``ODOO_RC``) and cargo. Environment: ``ODOO_BENCH_ARGS`` (extra arguments for
+Needs ``odoo`` on PATH (Odoo 19 told where its database server is, as for the
+tests: its configuration file, e.g. through ``ODOO_RC``, or ``PGHOST``,
+``PGPORT``, ``PGUSER`` and ``PGPASSWORD``, which odoo reads and which
+``.ci/run`` sets for the server it sets up) and cargo. Environment:
+``ODOO_BENCH_ARGS`` (extra arguments for
 odoo, e.g. "--db_host=db -r odoo -w odoo"), ``SYNC_CLI_BIN`` and
 ``MOCK_API_BIN`` (builds to use instead of the release ones).
 Prints a table and writes the figures to ``bench/out/odoo_sync.json``.
@@ -51,6 +54,14 @@ PHASES = ("fetch", "compare", "apply", "bookkeeping", "other")
 def odoo(*args, timeout, **kwargs):
     argv = ["odoo", *args, *shlex.split(os.environ.get("ODOO_BENCH_ARGS", ""))]
     return subprocess.run(argv, timeout=timeout, check=False, **kwargs)
+
+
+def connection_error(odoo_log):
+    """What Odoo's log says about failing to connect to PostgreSQL, if it does."""
+    for line in odoo_log.read_text(errors="replace").splitlines():
+        if "OperationalError: connection to server" in line or "OperationalError: could not connect" in line:
+            return line.split("OperationalError: ", 1)[1].strip()
+    return None
 
 
 def main():
@@ -82,6 +93,12 @@ def main():
                 timeout=1200, stdout=log_file, stderr=subprocess.STDOUT,
             )  # fmt: skip
             if done.returncode != 0:
+                log_file.flush()
+                if error := connection_error(odoo_log):
+                    sys.exit(
+                        f"odoo could not connect to PostgreSQL: {error}; tell it where its database server is"
+                        " (its configuration file through ODOO_RC, or PGHOST, PGPORT, PGUSER and PGPASSWORD)"
+                    )
                 sys.exit(f"installing the addon failed (exit status {done.returncode}); see {odoo_log}")
             data = tmp / "products.json"
             benchlib.write_products(data, [p for size in sizes for p in catalog.api_products(size)])
