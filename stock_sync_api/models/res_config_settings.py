@@ -4,6 +4,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..synccli import SyncCliSettings
+from .sync_outcome import BrakeSettings
 
 PARAM_PREFIX = "stock_sync_api."
 
@@ -34,6 +35,17 @@ MAX_QUANTITY_RANGE = (1.0, 1e15)
 
 #: Used as the base URL when its setting is empty (e.g. set by a container).
 BASE_URL_ENV = "STOCK_API_URL"
+
+#: The settings of runs and of the brake, ``stock_sync_api.<key>``: default and accepted range.
+#: The brake's defaults let a normal hourly run through (a tenth of the
+#: catalog changing, a few products sold out) and hold the disasters (every
+#: product to zero, a stale snapshot rewriting most of the stock).
+RUN_SETTINGS = {
+    "hold_zero_percent": (10.0, 0.0, 100.0),
+    "hold_change_percent": (50.0, 0.0, 100.0),
+    "hold_min_products": (20, 0, 1_000_000),
+    "run_retention_days": (90, 1, 36500),
+}
 
 
 class ResConfigSettings(models.TransientModel):
@@ -104,6 +116,62 @@ class ResConfigSettings(models.TransientModel):
         "for a stock API whose certificate comes from a private CA. Certificates are always verified.",
     )
 
+    # Not config_parameter fields: those store 0 as "unset", and 0 is a valid threshold.
+    api_sync_hold_zero_percent = fields.Float(
+        string="Hold When Dropping to Zero (%)",
+        default=RUN_SETTINGS["hold_zero_percent"][0],
+        digits=(5, 2),
+        help="A run is held, and applies nothing more, when more than this share of the products it has "
+        "compared would drop from positive stock to zero.",
+    )
+    api_sync_hold_change_percent = fields.Float(
+        string="Hold When Changing (%)",
+        default=RUN_SETTINGS["hold_change_percent"][0],
+        digits=(5, 2),
+        help="A run is held, and applies nothing more, when more than this share of the products it has "
+        "compared would change at all.",
+    )
+    api_sync_hold_min_products = fields.Integer(
+        string="Hold Only From (Products)",
+        default=RUN_SETTINGS["hold_min_products"][0],
+        help="Runs that compare fewer products than this are never held: a click on one product never is.",
+    )
+    api_sync_run_retention_days = fields.Integer(
+        string="Keep Synchronisations (Days)",
+        default=RUN_SETTINGS["run_retention_days"][0],
+        help="Synchronisation runs older than this are deleted; the inventory moves they made stay.",
+    )
+    api_sync_location_id = fields.Many2one(
+        related="company_id.stock_sync_location_id",
+        readonly=False,
+        string="Stock API Location",
+        help="Where the stock API's quantity of this company's products is counted: on hand is compared "
+        "at this location and below, and the difference applied at the location itself. When empty, the "
+        "stock location of the company's first warehouse. Products shared by all companies are counted in "
+        "the location of the company that runs the synchronisation.",
+    )
+
+    @api.constrains(
+        "api_sync_hold_zero_percent",
+        "api_sync_hold_change_percent",
+        "api_sync_hold_min_products",
+        "api_sync_run_retention_days",
+    )
+    def _check_api_sync_run_settings(self):
+        for settings in self:
+            for key, (_default, low, high) in RUN_SETTINGS.items():
+                value = settings[f"api_sync_{key}"]
+                if not low <= value <= high:
+                    raise ValidationError(
+                        _(
+                            "%(setting)s must be between %(low)s and %(high)s, not %(value)s.",
+                            setting=self._fields[f"api_sync_{key}"].get_description(self.env)["string"],
+                            low=f"{low:g}",
+                            high=f"{high:g}",
+                            value=f"{value:g}",
+                        )
+                    )
+
     @api.constrains("api_sync_max_quantity")
     def _check_api_sync_max_quantity(self):
         low, high = MAX_QUANTITY_RANGE
@@ -139,11 +207,24 @@ class ResConfigSettings(models.TransientModel):
     def get_values(self):
         res = super().get_values()
         res["api_sync_retries"] = self._get_api_sync_param("retries")
+        for key in RUN_SETTINGS:
+            try:
+                res[f"api_sync_{key}"] = self._get_api_sync_run_param(key)
+            except UserError:
+                res[f"api_sync_{key}"] = RUN_SETTINGS[key][0]
         return res
 
     def set_values(self):
         super().set_values()
-        self.env["ir.config_parameter"].sudo().set_param(PARAM_PREFIX + "retries", str(self.api_sync_retries))
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param(PARAM_PREFIX + "retries", str(self.api_sync_retries))
+        for key in RUN_SETTINGS:
+            params.set_param(PARAM_PREFIX + key, f"{self[f'api_sync_{key}']:g}")
+
+    def action_api_sync_preview_all(self):
+        """Preview a synchronisation of the whole catalog: nothing is applied."""
+        templates = self.env["product.template"].search([("api_external_id", "!=", False)])
+        return templates.action_api_sync_preview()
 
     def action_open_api_sync_cron(self):
         return {
@@ -232,3 +313,43 @@ class ResConfigSettings(models.TransientModel):
     @api.model
     def _get_api_sync_batch_size(self):
         return self._get_api_sync_param("batch_size")
+
+    @api.model
+    def _get_api_sync_run_param(self, key):
+        """A ``stock_sync_api.<key>`` system parameter of :data:`RUN_SETTINGS`, checked and typed.
+
+        :raises UserError: the stored value is not a number in range; names the parameter
+        """
+        default, low, high = RUN_SETTINGS[key]
+        raw = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key)
+        if raw in (None, False, ""):
+            return default
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            value = None
+        if isinstance(default, int) and value is not None and not value.is_integer():
+            value = None
+        if value is None or not low <= value <= high:
+            raise UserError(
+                _(
+                    "The setting %(param)s is %(value)r; it must be a number between %(low)s and %(high)s.",
+                    param=PARAM_PREFIX + key,
+                    value=raw,
+                    low=f"{low:g}",
+                    high=f"{high:g}",
+                )
+            )
+        return type(default)(value)
+
+    @api.model
+    def _get_api_sync_brake(self):
+        """When a run is held.
+
+        :raises UserError: a setting of the brake is wrong
+        """
+        return BrakeSettings(
+            zero_percent=self._get_api_sync_run_param("hold_zero_percent"),
+            change_percent=self._get_api_sync_run_param("hold_change_percent"),
+            min_products=self._get_api_sync_run_param("hold_min_products"),
+        )

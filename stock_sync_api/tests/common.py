@@ -117,6 +117,22 @@ class StockSyncApiMixin:
             )
         return template.with_env(cls.env)
 
+    def _run_cron(self):
+        """Run the scheduled action as Settings > Technical > Scheduled Actions > Run Manually does.
+
+        The job runs in a cursor of its own; test mode makes it wrap the test's.
+        """
+        cron = self.env.ref("stock_sync_api.ir_cron_api_sync").sudo()
+        with self.enter_registry_test_mode():
+            return cron.method_direct_trigger()
+
+    @classmethod
+    def _clear_external_ids(cls):
+        """Only the test's own products have an external ID (demo data has others)."""
+        cls.env["product.template"].sudo().search([("api_external_id", "!=", False)]).write(
+            {"api_external_id": False}
+        )
+
     def _on_hand(self, template):
         return template.product_variant_id.with_context(location=self.location.id).qty_available
 

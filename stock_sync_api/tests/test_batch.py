@@ -157,8 +157,8 @@ class TestBatch(StockSyncApiCase):
         ids)``, ``("cancel", ids)`` of a background fetch still running."""
         steps = []
         real_fetch = fetch or product_template.fetch
-        Template = self.registry["product.template"]
-        real_apply = Template._api_sync_apply_inventory
+        Quant = self.registry["stock.quant"]
+        real_apply = Quant._api_sync_apply_inventory
 
         def recording_fetch(external_ids, *args, **kw):
             steps.append(("fetch", list(external_ids)))
@@ -176,13 +176,13 @@ class TestBatch(StockSyncApiCase):
                 super().cancel()
 
         def recording_apply(records, changes, *args, **kw):
-            steps.append(("apply", [t.api_external_id for t in changes]))
+            steps.append(("apply", [p.product_tmpl_id.api_external_id for p in changes]))
             return real_apply(records, changes, *args, **kw)
 
         with (
             patch.object(product_template, "fetch", recording_fetch),
             patch.object(product_template, "BackgroundFetch", RecordingBackgroundFetch),
-            patch.object(Template, "_api_sync_apply_inventory", recording_apply),
+            patch.object(Quant, "_api_sync_apply_inventory", recording_apply),
         ):
             templates._api_sync(**kwargs)
         return steps

@@ -14,18 +14,7 @@ class TestCron(StockSyncApiCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.cron = cls.env.ref("stock_sync_api.ir_cron_api_sync").sudo()
-        # Only this test's products have an external ID (demo data may have others).
-        cls.env["product.template"].sudo().search([("api_external_id", "!=", False)]).write(
-            {"api_external_id": False}
-        )
-
-    def _run_manually(self):
-        """Run the scheduled action as Settings > Technical > Scheduled Actions > Run Manually does.
-
-        The job runs in a cursor of its own; test mode makes it wrap the test's.
-        """
-        with self.enter_registry_test_mode():
-            return self.cron.method_direct_trigger()
+        cls._clear_external_ids()
 
     def test_cron_record(self):
         self.assertTrue(self.cron.active)
@@ -41,7 +30,7 @@ class TestCron(StockSyncApiCase):
         archived = self._make_product("T-CRON-3", on_hand=1)
         archived.sudo().active = False
         no_id = self._make_product(False, name="No ID", on_hand=2)
-        self.assertIs(self._run_manually(), True)
+        self.assertIs(self._run_cron(), True)
         self.assertEqual(self._on_hand(raised), 5)
         self.assertEqual(raised.api_sync_state, "ok")
         self.assertEqual(same.api_sync_state, "ok")
@@ -53,7 +42,17 @@ class TestCron(StockSyncApiCase):
         progress = self.env["ir.cron.progress"].sudo().search([("cron_id", "=", self.cron.id)], order="id desc", limit=1)
         self.assertEqual(progress.remaining, 0)
         self.assertEqual(progress.done, 3)
-        self.assertFalse(self.env["ir.config_parameter"].sudo().get_param("stock_sync_api.cron_round_started_at"))
+        run = raised.api_last_run_id
+        self.assertEqual(run.trigger, "cron")
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.user_id, self.env.ref("base.user_root"))
+        self.assertEqual(
+            (run.product_count, run.done_count, run.changed_count, run.up_to_date_count, run.error_count),
+            (3, 3, 1, 1, 1),
+        )
+        self.assertTrue(run.date_end)
+        self.assertEqual(same.api_last_run_id, run)
+        self.assertEqual(missing.api_last_run_id, run)
 
     def test_round_resumes_where_it_stopped(self):
         self._set_params(batch_size=2)
@@ -62,24 +61,33 @@ class TestCron(StockSyncApiCase):
             self._make_product("T-CRON-2", on_hand=1),
             self._make_product("T-CRON-3", on_hand=1),
         )
-        Template = self.env["product.template"].sudo()
-        pending = Template._get_api_sync_cron_pending()
+        Run = self.env["stock.sync.run"].sudo()
+        run = Run._get_scheduled_run()
+        pending = run._get_scheduled_pending()
         self.assertEqual(pending, templates)
         # Out of time after the first batch, as when _commit_progress returns 0.
-        pending._api_sync(after_batch=lambda batch: False)
+        pending._api_sync(run, after_batch=lambda batch: False)
         self.assertEqual(templates.mapped("api_sync_state"), ["ok", "ok", "never"])
-        self.assertEqual(Template._get_api_sync_cron_pending(), templates[2])
-        self.assertIs(self._run_manually(), True)
+        self.assertEqual((run.state, run.done_count), ("running", 2))
+        self.assertEqual(run._get_scheduled_pending(), templates[2])
+        # The next call of the scheduled action goes on with the same run.
+        self.assertEqual(Run._get_scheduled_run(), run)
+        self.assertIs(self._run_cron(), True)
         self.assertEqual(templates.mapped("api_sync_state"), ["ok", "ok", "ok"])
         self.assertEqual(self._on_hand(templates[2]), 7)
-        # The round is over: the next one, an hour later, takes every product again.
+        self.assertEqual(templates.api_last_run_id, run)
+        self.assertEqual((run.state, run.product_count, run.done_count, run.changed_count), ("done", 3, 3, 3))
+        self.assertEqual(len(run.line_ids), 3)
+        # The round is over: the next one, an hour later, is a new run that takes every product again.
         with freeze_time(fields.Datetime.now() + timedelta(hours=1)):
-            self.assertEqual(Template._get_api_sync_cron_pending(), templates)
+            next_run = Run._get_scheduled_run()
+            self.assertNotEqual(next_run, run)
+            self.assertEqual(next_run._get_scheduled_pending(), templates)
 
     def test_cron_never_raises(self):
         self._set_params(cli_path="/nonexistent/sync-cli")
         product = self._make_product("T-CRON-1", on_hand=1)
-        self.assertIs(self._run_manually(), True)
+        self.assertIs(self._run_cron(), True)
         self.assertEqual(product.api_sync_state, "error")
         self.assertIn("sync-cli was not found", product.api_sync_message)
         self.assertEqual(self._on_hand(product), 1)

@@ -244,8 +244,9 @@ class TestConcurrency(StockSyncApiCase):
             )
         self.addCleanup(self._remove_committed_product, template_id)
         with self.registry.cursor() as holder:
-            # Another sync (e.g. the scheduled action) holds the product's row.
-            holder.execute("SELECT id FROM product_template WHERE id = %s FOR UPDATE", [template_id])
+            # Another sync (e.g. the scheduled action) holds the product's row,
+            # with the lock a sync takes.
+            holder.execute("SELECT id FROM product_template WHERE id = %s FOR NO KEY UPDATE", [template_id])
             with self.registry.cursor() as cr:
                 env = api.Environment(cr, SUPERUSER_ID, {})
                 template = env["product.template"].browse(template_id)

@@ -1,0 +1,35 @@
+from odoo import api, fields, models
+
+
+class StockSyncRunLine(models.Model):
+    _name = "stock.sync.run.line"
+    _description = "Stock API Synchronisation Line"
+    _order = "run_id desc, id"
+    _check_company_auto = True
+
+    run_id = fields.Many2one("stock.sync.run", string="Synchronisation", required=True, ondelete="cascade", index=True)
+    product_tmpl_id = fields.Many2one(
+        "product.template", string="Product", required=True, ondelete="cascade", index=True
+    )
+    external_id = fields.Char(string="External ID", required=True)
+    company_id = fields.Many2one("res.company", string="Company", required=True, index=True)
+    location_id = fields.Many2one("stock.location", string="Location", ondelete="set null")
+    uom_id = fields.Many2one(related="product_tmpl_id.uom_id", string="Unit")
+    on_hand = fields.Float(string="On Hand Before", digits="Product Unit")
+    api_quantity = fields.Float(string="API Quantity", digits="Product Unit")
+    difference = fields.Float(
+        string="Difference", digits="Product Unit", compute="_compute_difference", store=True
+    )
+    state = fields.Selection(
+        selection=[("planned", "Planned"), ("applied", "Applied"), ("error", "Error")],
+        string="Status",
+        required=True,
+        index=True,
+    )
+    message = fields.Text(string="Message")
+    move_id = fields.Many2one("stock.move", string="Inventory Move", ondelete="set null")
+
+    @api.depends("on_hand", "api_quantity", "state")
+    def _compute_difference(self):
+        for line in self:
+            line.difference = line.api_quantity - line.on_hand if line.state != "error" else 0.0
