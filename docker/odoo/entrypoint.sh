@@ -3,12 +3,14 @@
 #
 #   odoo [ARG...]  on the first start, create the database $ODOO_DB with the
 #                  stock_sync_api addon, its demo data and $ODOO_LANG as the
-#                  admin's language; then start the Odoo server on that
-#                  database, through the official image's entrypoint
+#                  admin's language (a database $ODOO_DB that exists without
+#                  the addon gets it the same way); then start the Odoo server
+#                  on that database, through the official image's entrypoint
 #   run-tests [ARG...]
 #                  run the addon's tests in a new database, drop it, and exit
 #                  non-zero unless none failed; ARGs go to odoo after ours
-#                  (e.g. --test-tags /stock_sync_api:TestSync)
+#                  (e.g. --test-tags /stock_sync_api:TestSync). Stopped by
+#                  SIGTERM or SIGINT, it stops Odoo and drops the database too.
 #   anything else  run as a command (e.g. bash)
 #
 # Environment:
@@ -64,6 +66,31 @@ admin_lang() {
                                        WHERE module = 'base' AND name = 'user_admin')"
 }
 
+# Whether database $1 has base's demo data: Odoo installs a module's demo
+# data only where the modules it depends on have theirs.
+has_demo() {
+    [ "$(psql -d "$1" -tAXqc "SELECT demo FROM ir_module_module WHERE name = 'base'" 2>/dev/null)" = t ]
+}
+
+# Installs the addon into database $1 (new, empty, or set up without it)
+# with its demo data and $ODOO_LANG, and makes $ODOO_LANG the admin's
+# language: the first start's set-up.
+install_addon() {
+    local target="$1"
+    odoo -d "$target" -i "$addon" --with-demo --load-language="$ODOO_LANG" --stop-after-init --no-http
+    if [ "$(admin_lang "$target")" != "$ODOO_LANG" ]; then
+        odoo shell -d "$target" --no-http <<'PY'
+import os
+env.ref("base.user_admin").lang = os.environ["ODOO_LANG"]
+env.cr.commit()
+PY
+    fi
+    if [ "$(admin_lang "$target")" != "$ODOO_LANG" ]; then
+        log "the admin's language is not $ODOO_LANG in $target"
+        exit 1
+    fi
+}
+
 # Builds the database under a temporary name and renames it when complete,
 # so that a first start cut short is simply done again at the next start.
 init_db() {
@@ -73,18 +100,7 @@ init_db() {
         odoo db drop "$tmp"
     fi
     log "first start: creating the database $db with $addon, its demo data and $ODOO_LANG (takes a few minutes)"
-    odoo -d "$tmp" -i "$addon" --with-demo --load-language="$ODOO_LANG" --stop-after-init --no-http
-    if [ "$(admin_lang "$tmp")" != "$ODOO_LANG" ]; then
-        odoo shell -d "$tmp" --no-http <<'PY'
-import os
-env.ref("base.user_admin").lang = os.environ["ODOO_LANG"]
-env.cr.commit()
-PY
-    fi
-    if [ "$(admin_lang "$tmp")" != "$ODOO_LANG" ]; then
-        log "the admin's language is not $ODOO_LANG in $tmp"
-        exit 1
-    fi
+    install_addon "$tmp"
     odoo db rename "$tmp" "$db"
     log "database $db created"
 }
@@ -101,38 +117,77 @@ start_server() {
                 log "database $db found, $addon $state"
                 ;;
             *)
-                log "database $db found without $addon installed: installing it"
-                odoo -d "$db" -i "$addon" --load-language="$ODOO_LANG" --stop-after-init --no-http
+                log "database $db found without $addon installed: installing it with its demo data and $ODOO_LANG (takes a few minutes)"
+                if [ -n "$state" ] && ! has_demo "$db"; then
+                    log "NOTE: $db was set up without demo data, so Odoo installs none for $addon;" \
+                        "\`odoo module force-demo -d $db\` adds the demo data of every installed module"
+                fi
+                install_addon "$db"
                 ;;
         esac
     fi
     exec "$base_entrypoint" odoo -d "$db" --db-filter="^${db}\$" "$@"
 }
 
+# Set while the tests run, for the signal handler and the exit trap.
+test_db=""
+odoo_pid=""
+
+drop_test_db() {
+    [ -n "$test_db" ] && db_exists "$test_db" || return 0
+    if odoo db drop "$test_db" >/dev/null 2>&1 && ! db_exists "$test_db"; then
+        log "database $test_db dropped"
+    else
+        log "could not drop the database $test_db: drop it by hand (dropdb $test_db)"
+    fi
+}
+
+# On SIGTERM (docker stop, a time limit) or SIGINT: stop Odoo, then exit,
+# which drops the database (the EXIT trap). Bash runs this at once, as the
+# script waits for Odoo with `wait`, not in a foreground pipeline.
+stop_tests() {
+    local status="$1" _
+    trap - INT TERM
+    log "stopped: stopping Odoo, then dropping $test_db"
+    if [ -n "$odoo_pid" ] && kill -TERM "$odoo_pid" 2>/dev/null; then
+        # Odoo stops at its first signal; after 30 s, it is killed.
+        for _ in $(seq 30); do
+            kill -0 "$odoo_pid" 2>/dev/null || break
+            sleep 1
+        done
+        kill -KILL "$odoo_pid" 2>/dev/null || true
+        wait "$odoo_pid" 2>/dev/null || true
+    fi
+    exit "$status"
+}
+
 run_tests() {
     wait_for_db
-    local test_db log_file result status total skipped
+    local log_file result status total skipped filter_pid
     test_db="${addon}_test_$(date +%Y%m%d%H%M%S)_$$"
     log_file="$(mktemp -t "${addon}_test.XXXXXX.log")"
-    # shellcheck disable=SC2064  # the name is known now
-    trap "odoo db drop '$test_db' >/dev/null 2>&1 || true" EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
+    trap drop_test_db EXIT
+    trap 'stop_tests 130' INT
+    trap 'stop_tests 143' TERM
     log "running $addon's tests in the new database $test_db (takes a few minutes)"
 
-    # Shows the tests' warnings, errors (with their tracebacks), skips and
-    # result, and any CRITICAL record; the whole log stays in $log_file.
-    set +e
-    odoo -d "$test_db" -i "$addon" --with-demo --test-tags "/$addon" --stop-after-init "$@" 2>&1 \
-        | tee "$log_file" \
+    # Odoo runs in the background, its whole log in $log_file; the filter
+    # shows the tests' warnings, errors (with their tracebacks), skips and
+    # result, and any CRITICAL record, and ends with Odoo.
+    odoo -d "$test_db" -i "$addon" --with-demo --test-tags "/$addon" --stop-after-init "$@" >"$log_file" 2>&1 &
+    odoo_pid=$!
+    tail -n +1 -f --pid="$odoo_pid" "$log_file" \
         | awk -v tests="$addon.tests." '
             /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] / {
                 show = $4 == "CRITICAL" || index($0, "odoo.tests.result:") \
                     || (index($0, tests) && ($4 == "WARNING" || $4 == "ERROR" || index($0, ": skipped ")))
             }
-            show { print; fflush() }'
-    status="${PIPESTATUS[0]}"
-    set -e
+            show { print; fflush() }' &
+    filter_pid=$!
+    status=0
+    wait "$odoo_pid" || status=$?
+    odoo_pid=""
+    wait "$filter_pid" || true
 
     result="$(grep -E "odoo\.tests\.result: [0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log_file" | tail -n 1 || true)"
     if [ -z "$result" ]; then
