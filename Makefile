@@ -1,8 +1,12 @@
-.PHONY: test build release bench bench-fetch bench-odoo bench-profile
+.PHONY: test test-entrypoint build release bench bench-fetch bench-odoo bench-profile
 
 ## Run every test: Rust, the addon's runner, and the addon in Odoo 19 when `odoo` is on PATH.
 test:
 	./scripts/test.sh
+
+## The Docker image's entrypoint against the Odoo 19 on PATH, without Docker (part of `test`).
+test-entrypoint:
+	./scripts/test_entrypoint.sh
 
 ## Build sync-cli and mock-api (debug).
 build:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (`make test`): Rust checks and tests, the addon's
 # Odoo-free tests, then the addon's tests in a real Odoo 19 found as `odoo` on
-# PATH, in a fresh database that is dropped afterwards.
+# PATH, in a fresh database that is dropped afterwards, and the Docker image's
+# entrypoint against that Odoo.
 #
 # Environment:
 #   PGHOST, PGPORT, PGUSER, PGPASSWORD  the database server, as Odoo 19
@@ -115,3 +116,7 @@ if grep -Eq "$skipped_re" "$log"; then
 fi
 total="$(sed -E 's/.* of ([0-9]+) tests.*/\1/' <<<"$result")"
 echo "odoo: $total passed, 0 failed"
+drop_db
+
+step "the Docker image's entrypoint, against this Odoo (scripts/test_entrypoint.sh)"
+"$root/scripts/test_entrypoint.sh"
