@@ -76,11 +76,31 @@ trap drop_db EXIT
 
 echo "database $db, full log in $log"
 status=0
+# In the background, so that a SIGTERM or SIGINT (a CI time limit, Ctrl-C)
+# stops Odoo at once, and the EXIT trap then drops the database. timeout runs
+# Odoo in a process group of its own, and hands a signal on to it.
 # shellcheck disable=SC2086
 timeout "${ODOO_TEST_TIMEOUT:-1800}" odoo ${ODOO_TEST_ARGS:-} \
     -d "$db" --addons-path="$root" -i stock_sync_api --with-demo \
     --test-tags /stock_sync_api --http-port=0 --stop-after-init \
-    >"$log" 2>&1 || status=$?
+    >"$log" 2>&1 &
+odoo_pid=$!
+stop_odoo() {
+    trap - INT TERM
+    echo "stopped: stopping Odoo, then dropping the database $db" >&2
+    kill -TERM "$odoo_pid" 2>/dev/null || true
+    for _ in $(seq 30); do
+        kill -0 "$odoo_pid" 2>/dev/null || break
+        sleep 1
+    done
+    kill -KILL -- "-$odoo_pid" 2>/dev/null || true
+    wait "$odoo_pid" 2>/dev/null || true
+    exit "$1"
+}
+trap 'stop_odoo 130' INT
+trap 'stop_odoo 143' TERM
+wait "$odoo_pid" || status=$?
+trap - INT TERM
 
 # What the tests did, without the module installation's noise nor the INFO
 # lines a test logs as it goes (a browser tour logs each of its steps).
