@@ -4,12 +4,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
-use url::Url;
 
 use crate::output::Format;
-use crate::target::{parse_base_url, parse_endpoint};
+use crate::target::parse_endpoint;
 use crate::tls::CA_FILE_ENV;
-use crate::validate::MAX_QUANTITY_CEILING;
+use crate::validate::{MAX_QUANTITY_CEILING, MAX_QUANTITY_FLOOR};
 
 /// Environment variable holding the API token.
 pub const TOKEN_ENV: &str = "STOCK_API_TOKEN";
@@ -48,13 +47,15 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct FetchArgs {
     /// External IDs to fetch. Without any, IDs are read from stdin, one per line
-    /// (blank lines ignored).
+    /// (blank lines, empty or only spaces and tabs, are skipped).
     #[arg(value_name = "ID", value_parser = parse_id)]
     pub ids: Vec<String>,
 
     /// Base URL of the stock API (http or https).
-    #[arg(long, value_name = "URL", env = "STOCK_API_URL", value_parser = parse_base_url)]
-    pub base_url: Url,
+    // Checked by `target::parse_base_url` after parsing, not as a clap value
+    // parser: clap would repeat the value, credentials included, in its error.
+    #[arg(long, value_name = "URL", env = "STOCK_API_URL")]
+    pub base_url: String,
 
     /// Path template appended to the base URL; {id} becomes the external ID,
     /// percent-encoded as one path segment.
@@ -90,7 +91,7 @@ pub struct FetchArgs {
     pub max_body_bytes: u64,
 
     /// Largest quantity accepted (a sanity bound); a larger one is
-    /// invalid_response, never applied. At most 1000000000000000 (1e15).
+    /// invalid_response, never applied. From 1 to 1000000000000000 (1e15).
     #[arg(long, value_name = "N", default_value = "1000000000", value_parser = parse_max_quantity)]
     pub max_quantity: f64,
 
@@ -139,7 +140,12 @@ External IDs:
   1 to 255 characters; spaces and any Unicode are allowed and percent-encoded
   as one URL path segment. An ID longer than 255 characters, or with a control
   character (Unicode categories Cc, Cf, Zl, Zp: tab, ESC, U+200B, U+2028, ...),
-  or that is . or .., is http_error with attempts 0: no request is sent.
+  or that starts or ends with whitespace (U+0020, U+00A0, U+3000, ...), or
+  that is . or .., is http_error with attempts 0: no request is sent.
+
+Blank lines:
+  A stdin line that is empty or only spaces and tabs is skipped; any other
+  line is one ID (only its line ending, \\n, \\r\\n or a final \\r, is removed).
 
 Quantities:
   \"quantity\" is a JSON number (50, 12.5, 1e3), or a JSON string of digits with
@@ -160,26 +166,27 @@ TLS:
   sync-cli fetch --timeout 2 --retries 0 --concurrency 32 < ids.txt > results.jsonl"
 );
 
-/// An ID given as an argument: not blank.
+/// An ID given as an argument: not blank (see [`crate::id::is_blank`]).
 fn parse_id(value: &str) -> Result<String, String> {
-    if value.trim().is_empty() {
+    if crate::id::is_blank(value) {
         Err("an external ID cannot be blank".into())
     } else {
         Ok(value.to_owned())
     }
 }
 
-/// The `--max-quantity` limit: a number from 0 to [`MAX_QUANTITY_CEILING`].
+/// The `--max-quantity` limit: a number from [`MAX_QUANTITY_FLOOR`] to
+/// [`MAX_QUANTITY_CEILING`].
 fn parse_max_quantity(value: &str) -> Result<f64, String> {
     let max: f64 = value
         .parse()
         .map_err(|_| format!("{value:?} is not a number"))?;
-    if !(0.0..=MAX_QUANTITY_CEILING).contains(&max) {
+    if !(MAX_QUANTITY_FLOOR..=MAX_QUANTITY_CEILING).contains(&max) {
         return Err(format!(
-            "{value} must be from 0 to {MAX_QUANTITY_CEILING:.0}"
+            "{value} must be from {MAX_QUANTITY_FLOOR} to {MAX_QUANTITY_CEILING:.0}"
         ));
     }
-    Ok(max + 0.0)
+    Ok(max)
 }
 
 /// Seconds as a positive decimal (`10`, `0.5`), at most a day.
@@ -211,9 +218,9 @@ mod tests {
     fn max_quantity() {
         assert_eq!(parse_max_quantity("1000000000"), Ok(1e9));
         assert_eq!(parse_max_quantity("1e15"), Ok(1e15));
-        assert_eq!(parse_max_quantity("0"), Ok(0.0));
+        assert_eq!(parse_max_quantity("1"), Ok(1.0));
         assert_eq!(parse_max_quantity("12.5"), Ok(12.5));
-        for bad in ["-1", "NaN", "inf", "1e16", "x", ""] {
+        for bad in ["0", "0.5", "-0", "-1", "NaN", "inf", "1e16", "x", ""] {
             assert!(parse_max_quantity(bad).is_err(), "{bad}");
         }
     }

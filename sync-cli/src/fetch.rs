@@ -1,7 +1,11 @@
 //! Fetching one external ID: request, retries, body limit, validation.
+//!
+//! How an attempt ended and how that is worded is [`crate::attempt`]'s; the
+//! token and its redaction are [`crate::token`]'s.
 
-use std::fmt;
-use std::io::{self, Read};
+use std::io::Read;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::StatusCode;
@@ -10,59 +14,14 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use rustls::pki_types::CertificateDer;
 use url::Url;
 
-use crate::id::check_id;
+use crate::attempt::{Attempt, Limits, classify, classify_io, root_cause};
+use crate::id::{check_id, quote};
 use crate::outcome::{Outcome, Status};
-use crate::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
+use crate::retry::{RetryPolicy, parse_retry_after};
 use crate::target::UrlTemplate;
+use crate::token::Token;
 use crate::validate::{Invalid, validate_body};
 use crate::{Error, USER_AGENT};
-
-/// The API token. Its `Debug` output never shows the value.
-#[derive(Clone)]
-pub struct Token(String);
-
-impl Token {
-    /// A token from `STOCK_API_TOKEN`; `None` when unset or empty.
-    pub fn from_env_value(value: Option<std::ffi::OsString>) -> Result<Option<Token>, Error> {
-        let Some(value) = value else { return Ok(None) };
-        let value = value
-            .into_string()
-            .map_err(|_| Error::Usage("STOCK_API_TOKEN is not valid UTF-8".into()))?;
-        if value.is_empty() {
-            return Ok(None);
-        }
-        // Checked here so that building the header cannot fail later.
-        HeaderValue::from_str(&format!("Bearer {value}")).map_err(|_| {
-            Error::Usage("STOCK_API_TOKEN contains characters not allowed in an HTTP header".into())
-        })?;
-        Ok(Some(Token(value)))
-    }
-
-    /// The `Authorization` header value, marked sensitive so that HTTP logging
-    /// never shows it.
-    fn header_value(&self) -> Result<HeaderValue, Error> {
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.0)).map_err(|_| {
-            Error::Usage("STOCK_API_TOKEN contains characters not allowed in an HTTP header".into())
-        })?;
-        value.set_sensitive(true);
-        Ok(value)
-    }
-
-    /// `text` with every occurrence of the token replaced by `<redacted>`.
-    pub fn redact(&self, text: String) -> String {
-        if text.contains(&self.0) {
-            text.replace(&self.0, "<redacted>")
-        } else {
-            text
-        }
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<redacted>)")
-    }
-}
 
 /// Settings of the HTTP side.
 #[derive(Clone, Debug)]
@@ -88,53 +47,19 @@ pub struct FetchSettings {
 #[derive(Debug)]
 pub struct Fetcher {
     client: Client,
+    /// A client that never reuses a connection, for sending again at once a
+    /// request that a reused connection never answered; built when first
+    /// needed.
+    fresh: OnceLock<Option<Client>>,
+    headers: HeaderMap,
+    roots: Vec<reqwest::Certificate>,
     template: UrlTemplate,
     settings: FetchSettings,
-    /// Kept only to keep it out of messages and logs.
+    /// Kept only to keep it out of messages.
     token: Option<Token>,
-}
-
-/// How one attempt ended.
-#[derive(Debug)]
-enum Attempt {
-    /// A 2xx answer, with the body checked.
-    Body {
-        status: StatusCode,
-        result: Result<f64, Invalid>,
-    },
-    NotFound,
-    /// Any other status.
-    Status {
-        status: StatusCode,
-        retry_after: Option<Duration>,
-    },
-    /// No complete answer in time; `status` when the headers had arrived.
-    Timeout {
-        connecting: bool,
-        status: Option<StatusCode>,
-    },
-    /// Connection failed; `status` when the headers had arrived.
-    Connection {
-        detail: String,
-        status: Option<StatusCode>,
-    },
-}
-
-impl Attempt {
-    fn retryable(&self) -> bool {
-        match self {
-            Attempt::Body { .. } | Attempt::NotFound => false,
-            Attempt::Status { status, .. } => is_retryable_status(*status),
-            Attempt::Timeout { .. } | Attempt::Connection { .. } => true,
-        }
-    }
-
-    fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Attempt::Status { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
+    /// Whether the pooled client has had an answer, so that it may hold an
+    /// open connection that a server may close at any time.
+    answered: AtomicBool,
 }
 
 impl Fetcher {
@@ -153,29 +78,30 @@ impl Fetcher {
         if let Some(token) = token {
             headers.insert(header::AUTHORIZATION, token.header_value()?);
         }
-        let extra_roots = settings
+        let roots = settings
             .extra_roots
             .iter()
             .map(|der| reqwest::Certificate::from_der(der))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| Error::Client(root_cause(&e)))?;
-        let client = Client::builder()
-            .tls_certs_merge(extra_roots)
-            .user_agent(USER_AGENT)
-            .default_headers(headers)
-            .connect_timeout(settings.connect_timeout)
-            .timeout(settings.timeout)
-            .pool_max_idle_per_host(settings.pool_size)
-            .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| Error::Client(root_cause(&e)))?;
+        let client = build_client(&settings, &headers, &roots, settings.pool_size)?;
         Ok(Fetcher {
             client,
+            fresh: OnceLock::new(),
+            headers,
+            roots,
             template,
             settings,
             token: token.cloned(),
+            answered: AtomicBool::new(false),
         })
+    }
+
+    fn limits(&self) -> Limits {
+        Limits {
+            timeout: self.settings.timeout,
+            connect_timeout: self.settings.connect_timeout,
+        }
     }
 
     /// Fetches one ID, with retries; never fails: every problem is an
@@ -197,11 +123,21 @@ impl Fetcher {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let attempt = self.attempt(&url, id);
-            log::debug!(
-                "GET {url}: attempt {attempts}: {}",
-                self.redact(format!("{attempt:?}"))
-            );
+            let reused = self.answered.load(Ordering::Relaxed);
+            let mut attempt = self.attempt(&self.client, &url, id, reused);
+            if attempt.unanswered()
+                && let Some(fresh) = self.fresh_client()
+            {
+                // The server closed a kept-alive connection as the request
+                // went out: not a failure of the API, so neither an attempt
+                // nor a reason to wait.
+                log::debug!(
+                    "GET {url}: {} on a reused connection; sending it again on a new one",
+                    attempt.describe()
+                );
+                attempt = self.attempt(fresh, &url, id, false);
+            }
+            log::debug!("GET {url}: attempt {attempts}: {attempt:?}");
             if attempt.retryable() && attempts <= policy.retries {
                 let delay = policy.delay(attempts, attempt.retry_after());
                 log::info!(
@@ -217,18 +153,35 @@ impl Fetcher {
         }
     }
 
-    fn attempt(&self, url: &Url, id: &str) -> Attempt {
+    /// The client that opens a new connection for each request.
+    fn fresh_client(&self) -> Option<&Client> {
+        self.fresh
+            .get_or_init(|| {
+                build_client(&self.settings, &self.headers, &self.roots, 0)
+                    .map_err(|e| log::warn!("{e}"))
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    fn attempt(&self, client: &Client, url: &Url, id: &str, reused: bool) -> Attempt {
         // A per-request timeout bounds the whole exchange, body included (the
         // client-wide one of the blocking client only bounds each read).
-        let request = self.client.get(url.clone()).timeout(self.settings.timeout);
+        let request = client.get(url.clone()).timeout(self.settings.timeout);
         let mut response = match request.send() {
             Ok(response) => response,
-            Err(err) => return classify(&err),
+            Err(err) => return classify(&err, reused),
         };
+        self.answered.store(true, Ordering::Relaxed);
         let status = response.status();
         if status.is_success() {
+            if let Some(encoding) = content_encoding(&response) {
+                // Never asked for (no Accept-Encoding is sent), never decoded.
+                let result = Err(Invalid::Compressed(quote(&encoding)));
+                return Attempt::Body { status, result };
+            }
             let result = match self.read_body(&mut response) {
-                Ok(body) => self.validate(&body, id),
+                Ok(body) => validate_body(&body, id, self.settings.max_quantity),
                 Err(BodyError::TooLarge) => Err(Invalid::TooLarge {
                     limit: self.settings.max_body_bytes,
                 }),
@@ -247,7 +200,7 @@ impl Fetcher {
         };
         // Read a small error body so the connection can be reused; a larger
         // or failing one just closes the connection.
-        let _ = io::copy(&mut (&mut response).take(64 * 1024), &mut io::sink());
+        let _ = std::io::copy(&mut (&mut response).take(64 * 1024), &mut std::io::sink());
         if status == StatusCode::NOT_FOUND {
             Attempt::NotFound
         } else {
@@ -258,31 +211,15 @@ impl Fetcher {
         }
     }
 
-    /// Validates a body. When it is refused and holds the token (an API that
-    /// echoes the request), the reason is found again with the token
-    /// replaced, so that no part of it reaches a message.
-    fn validate(&self, body: &[u8], id: &str) -> Result<f64, Invalid> {
-        let max = self.settings.max_quantity;
-        let result = validate_body(body, id, max);
-        match (&result, &self.token) {
-            (Err(_), Some(token)) if contains(body, token.0.as_bytes()) => {
-                let redacted = String::from_utf8_lossy(body).replace(&token.0, "<redacted>");
-                // Never accept what was refused.
-                validate_body(redacted.as_bytes(), id, max).and(result)
-            }
-            _ => result,
-        }
-    }
-
     /// Reads the body through the size limit: a larger (or endless) body costs
-    /// no more memory than the limit.
+    /// no more memory than the limit. Memory grows with the bytes that
+    /// arrive, never with what the server announces.
     fn read_body(&self, response: &mut Response) -> Result<Vec<u8>, BodyError> {
         let limit = self.settings.max_body_bytes;
         if response.content_length().is_some_and(|len| len > limit) {
             return Err(BodyError::TooLarge);
         }
-        let expected = response.content_length().unwrap_or(8 * 1024).min(limit);
-        let mut body = Vec::with_capacity(usize::try_from(expected).unwrap_or(8 * 1024));
+        let mut body = Vec::new();
         response
             .take(limit.saturating_add(1))
             .read_to_end(&mut body)
@@ -322,149 +259,297 @@ impl Fetcher {
                 (Status::ConnectionError, status.map(|s| s.as_u16()))
             }
         };
-        let message = self.redact(format!("{}{after}", self.sentence(url, id, attempt)));
+        let message = format!("{}{after}", attempt.sentence(url, id, self.limits()));
+        let message = match &self.token {
+            Some(token) => token.redact(&message).into_owned(),
+            None => message,
+        };
         Outcome::failed(id, status, http_status, message, attempts, elapsed)
-    }
-
-    /// `text` without the token, should an answer have echoed it.
-    fn redact(&self, text: String) -> String {
-        match &self.token {
-            Some(token) => token.redact(text),
-            None => text,
-        }
-    }
-
-    /// One human sentence for a failed attempt, naming the URL.
-    fn sentence(&self, url: &Url, id: &str, attempt: &Attempt) -> String {
-        match attempt {
-            Attempt::Body { status, result } => match result {
-                Ok(_) => format!("GET {url} answered {status}"),
-                Err(invalid) => format!("GET {url} answered {status}, but {invalid}"),
-            },
-            Attempt::NotFound => {
-                format!("GET {url} answered 404 Not Found: the API does not know product {id:?}")
-            }
-            Attempt::Status { status, .. } => {
-                let hint = match status.as_u16() {
-                    401 | 403 => " (check STOCK_API_TOKEN)",
-                    300..=399 => " (redirects are not followed)",
-                    _ => "",
-                };
-                format!("GET {url} answered {status}{hint}")
-            }
-            Attempt::Timeout {
-                connecting: true, ..
-            } => format!(
-                "could not connect to {url} within {}",
-                seconds(self.settings.connect_timeout)
-            ),
-            Attempt::Timeout {
-                status: Some(status),
-                ..
-            } => format!(
-                "GET {url} answered {status}, but the body was not complete within {}",
-                seconds(self.settings.timeout)
-            ),
-            Attempt::Timeout { .. } => format!(
-                "GET {url} got no answer within {}",
-                seconds(self.settings.timeout)
-            ),
-            Attempt::Connection {
-                detail,
-                status: Some(status),
-            } => format!("GET {url} answered {status}, but reading the body failed: {detail}"),
-            Attempt::Connection { detail, .. } => format!("GET {url} failed: {detail}"),
-        }
     }
 }
 
-impl Attempt {
-    /// A short description for retry logs.
-    fn describe(&self) -> String {
-        match self {
-            Attempt::Status { status, .. } => format!("answered {status}"),
-            Attempt::Timeout {
-                connecting: true, ..
-            } => "connect timeout".into(),
-            Attempt::Timeout { .. } => "timeout".into(),
-            Attempt::Connection { detail, .. } => detail.clone(),
-            Attempt::Body { .. } | Attempt::NotFound => "done".into(),
-        }
-    }
+/// The client of a run; `pool` connections are kept open for reuse.
+fn build_client(
+    settings: &FetchSettings,
+    headers: &HeaderMap,
+    roots: &[reqwest::Certificate],
+    pool: usize,
+) -> Result<Client, Error> {
+    let limits = Limits {
+        timeout: settings.timeout,
+        connect_timeout: settings.connect_timeout,
+    };
+    Client::builder()
+        .tls_certs_merge(roots.to_vec())
+        .user_agent(USER_AGENT)
+        .default_headers(headers.clone())
+        .connect_timeout(limits.client_connect_timeout())
+        .timeout(settings.timeout)
+        .pool_max_idle_per_host(pool)
+        .redirect(reqwest::redirect::Policy::none())
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| Error::Client(root_cause(&e)))
+}
+
+/// The `Content-Encoding` of an answer, unless absent or `identity`.
+fn content_encoding(response: &Response) -> Option<String> {
+    let value = response.headers().get(header::CONTENT_ENCODING)?;
+    let text = String::from_utf8_lossy(value.as_bytes()).trim().to_owned();
+    (!text.is_empty() && !text.eq_ignore_ascii_case("identity")).then_some(text)
 }
 
 #[derive(Debug)]
 enum BodyError {
     TooLarge,
-    Io(io::Error),
-}
-
-/// An error before the answer's headers arrived.
-fn classify(err: &reqwest::Error) -> Attempt {
-    if err.is_timeout() {
-        Attempt::Timeout {
-            connecting: err.is_connect(),
-            status: None,
-        }
-    } else if err.is_connect() {
-        Attempt::Connection {
-            detail: format!("cannot connect: {}", root_cause(err)),
-            status: None,
-        }
-    } else {
-        Attempt::Connection {
-            detail: root_cause(err),
-            status: None,
-        }
-    }
-}
-
-/// An error while reading the body of an answer with `status`.
-fn classify_io(err: &io::Error, status: StatusCode) -> Attempt {
-    let inner = err
-        .get_ref()
-        .and_then(|inner| inner.downcast_ref::<reqwest::Error>());
-    let timed_out = inner.map_or(
-        err.kind() == io::ErrorKind::TimedOut,
-        reqwest::Error::is_timeout,
-    );
-    if timed_out {
-        return Attempt::Timeout {
-            connecting: false,
-            status: Some(status),
-        };
-    }
-    let detail = match inner {
-        Some(inner) => root_cause(inner),
-        None => err.to_string(),
-    };
-    Attempt::Connection {
-        detail,
-        status: Some(status),
-    }
-}
-
-/// The innermost error message (e.g. "Connection refused (os error 111)"),
-/// which says more than reqwest's "error sending request for url (...)".
-fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = err;
-    while let Some(source) = cause.source() {
-        cause = source;
-    }
-    cause.to_string()
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
-}
-
-/// "10 s", "0.5 s".
-fn seconds(d: Duration) -> String {
-    format!("{} s", d.as_secs_f64())
+    Io(std::io::Error),
 }
 
 /// reqwest is built without a default TLS crypto provider; install rustls's
 /// `ring` provider once (a no-op when one is already installed).
 fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::parse_base_url;
+    use mockito::{Matcher, Server};
+
+    const TOKEN: &str = "tok-5ecret/0123456789-abcdef";
+
+    fn settings(retries: u32) -> FetchSettings {
+        let mut retry = RetryPolicy::new(retries);
+        retry.base_delay = Duration::from_millis(1);
+        retry.max_delay = Duration::from_millis(5);
+        retry.max_retry_after = Duration::from_millis(50);
+        FetchSettings {
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(2),
+            retry,
+            max_body_bytes: 1024,
+            pool_size: 2,
+            max_quantity: 1e9,
+            extra_roots: Vec::new(),
+        }
+    }
+
+    fn fetcher(server: &Server, retries: u32, token: Option<&str>) -> Fetcher {
+        let template =
+            UrlTemplate::new(&parse_base_url(&server.url()).unwrap(), "/api/stock/{id}").unwrap();
+        let token = token.map(|t| Token::from_env_value(Some(t.into())).unwrap().unwrap());
+        Fetcher::new(template, token.as_ref(), settings(retries)).unwrap()
+    }
+
+    fn ok_body(id: &str) -> String {
+        serde_json::json!({"product_id": id, "quantity": "12.5"}).to_string()
+    }
+
+    #[test]
+    fn sends_accept_user_agent_and_the_token_and_nothing_else() {
+        let mut server = Server::new();
+        let mock = server
+            .mock("GET", "/api/stock/GS-1")
+            .match_header("accept", "application/json")
+            .match_header("user-agent", USER_AGENT)
+            .match_header("authorization", format!("Bearer {TOKEN}").as_str())
+            .match_header("accept-encoding", Matcher::Missing)
+            .match_header("cookie", Matcher::Missing)
+            .with_body(ok_body("GS-1"))
+            .expect(1)
+            .create();
+        let outcome = fetcher(&server, 0, Some(TOKEN)).fetch("GS-1");
+        mock.assert();
+        assert_eq!(outcome.status, Status::Ok, "{outcome:?}");
+        assert_eq!(outcome.quantity, Some(12.5));
+        assert_eq!(outcome.attempts, 1);
+    }
+
+    #[test]
+    fn no_token_no_authorization_header() {
+        let mut server = Server::new();
+        let mock = server
+            .mock("GET", "/api/stock/GS-1")
+            .match_header("authorization", Matcher::Missing)
+            .with_body(ok_body("GS-1"))
+            .create();
+        assert!(fetcher(&server, 0, None).fetch("GS-1").is_ok());
+        mock.assert();
+    }
+
+    #[test]
+    fn a_sequence_of_503s_then_200_takes_one_attempt_each() {
+        let mut server = Server::new();
+        let failing = server
+            .mock("GET", "/api/stock/GS-1")
+            .with_status(503)
+            .expect(2)
+            .create();
+        let ok = server
+            .mock("GET", "/api/stock/GS-1")
+            .with_body(ok_body("GS-1"))
+            .expect(1)
+            .create();
+        let outcome = fetcher(&server, 2, None).fetch("GS-1");
+        failing.assert();
+        ok.assert();
+        assert_eq!(outcome.status, Status::Ok, "{outcome:?}");
+        assert_eq!(outcome.attempts, 3);
+    }
+
+    #[test]
+    fn retries_stop_at_the_limit_and_say_how_many_attempts() {
+        let mut server = Server::new();
+        let mock = server
+            .mock("GET", "/api/stock/GS-1")
+            .with_status(500)
+            .expect(3)
+            .create();
+        let outcome = fetcher(&server, 2, None).fetch("GS-1");
+        mock.assert();
+        assert_eq!(outcome.status, Status::HttpError);
+        assert_eq!(outcome.http_status, Some(500));
+        let error = outcome.error.unwrap();
+        assert!(
+            error.ends_with("answered 500 Internal Server Error (after 3 attempts)"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn not_found_and_client_errors_are_not_retried() {
+        let mut server = Server::new();
+        let not_found = server
+            .mock("GET", "/api/stock/GS-0")
+            .with_status(404)
+            .expect(1)
+            .create();
+        let bad = server
+            .mock("GET", "/api/stock/GS-2")
+            .with_status(400)
+            .expect(1)
+            .create();
+        let fetcher = fetcher(&server, 3, None);
+        assert_eq!(fetcher.fetch("GS-0").status, Status::NotFound);
+        assert_eq!(fetcher.fetch("GS-2").status, Status::HttpError);
+        not_found.assert();
+        bad.assert();
+    }
+
+    #[test]
+    fn a_429_waits_for_its_retry_after() {
+        let mut server = Server::new();
+        let limited = server
+            .mock("GET", "/api/stock/GS-1")
+            .with_status(429)
+            .with_header("retry-after", "0")
+            .expect(1)
+            .create();
+        let ok = server
+            .mock("GET", "/api/stock/GS-1")
+            .with_body(ok_body("GS-1"))
+            .expect(1)
+            .create();
+        let outcome = fetcher(&server, 1, None).fetch("GS-1");
+        limited.assert();
+        ok.assert();
+        assert_eq!(outcome.attempts, 2);
+    }
+
+    #[test]
+    fn invalid_bodies_are_not_retried() {
+        let mut server = Server::new();
+        let mock = server
+            .mock("GET", "/api/stock/GS-1")
+            .with_body(r#"{"product_id": "GS-1", "quantity": "1", "quantity": "2"}"#)
+            .expect(1)
+            .create();
+        let outcome = fetcher(&server, 3, None).fetch("GS-1");
+        mock.assert();
+        assert_eq!(outcome.status, Status::InvalidResponse);
+        assert!(
+            outcome
+                .error
+                .unwrap()
+                .ends_with(r#"the key "quantity" more than once"#)
+        );
+    }
+
+    #[test]
+    fn a_compressed_body_is_refused_unread() {
+        let mut server = Server::new();
+        server
+            .mock("GET", "/api/stock/GS-1")
+            .with_header("content-encoding", "br")
+            .with_body(ok_body("GS-1"))
+            .create();
+        let outcome = fetcher(&server, 0, None).fetch("GS-1");
+        assert_eq!(outcome.status, Status::InvalidResponse);
+        let error = outcome.error.unwrap();
+        assert!(
+            error.contains(r#"compressed (Content-Encoding: "br")"#),
+            "{error}"
+        );
+        // `identity` is no compression.
+        let mut server = Server::new();
+        server
+            .mock("GET", "/api/stock/GS-1")
+            .with_header("content-encoding", "identity")
+            .with_body(ok_body("GS-1"))
+            .create();
+        assert!(fetcher(&server, 0, None).fetch("GS-1").is_ok());
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_refused() {
+        let mut server = Server::new();
+        server
+            .mock("GET", "/api/stock/GS-1")
+            .with_body(format!("{}{}", ok_body("GS-1"), " ".repeat(2000)))
+            .create();
+        let outcome = fetcher(&server, 0, None).fetch("GS-1");
+        assert_eq!(outcome.status, Status::InvalidResponse);
+        assert!(
+            outcome
+                .error
+                .unwrap()
+                .ends_with("larger than the limit of 1024 bytes")
+        );
+    }
+
+    #[test]
+    fn an_echoed_token_is_redacted_from_the_message() {
+        let mut server = Server::new();
+        let escaped = serde_json::to_string(TOKEN).unwrap().replace('/', "\\/");
+        server
+            .mock("GET", "/api/stock/GS-1")
+            .with_body(format!(
+                r#"{{"product_id": "GS-1", "quantity": {escaped}}}"#
+            ))
+            .create();
+        let outcome = fetcher(&server, 0, Some(TOKEN)).fetch("GS-1");
+        assert_eq!(outcome.status, Status::InvalidResponse);
+        let error = outcome.error.unwrap();
+        assert!(error.contains("<redacted>"), "{error}");
+        let chars: Vec<char> = TOKEN.chars().collect();
+        for piece in chars.windows(8) {
+            let piece: String = piece.iter().collect();
+            assert!(!error.contains(&piece), "{piece} in {error}");
+        }
+    }
+
+    #[test]
+    fn refused_ids_send_nothing() {
+        let mut server = Server::new();
+        let mock = server.mock("GET", Matcher::Any).expect(0).create();
+        let fetcher = fetcher(&server, 0, None);
+        for id in [".", "..", " GS-1", "GS\u{7}", ""] {
+            let outcome = fetcher.fetch(id);
+            assert_eq!(outcome.status, Status::HttpError, "{id:?}");
+            assert_eq!(outcome.attempts, 0);
+            assert!(outcome.error.unwrap().ends_with("no request was sent"));
+        }
+        mock.assert();
+    }
 }

@@ -1,10 +1,22 @@
-//! Which external IDs may be sent: the same rules as the addon's.
+//! Which external IDs may be sent: the same rules as the addon's
+//! (`check_external_id` in `stock_sync_api/synccli/runner.py`), checked in the
+//! same order, against the same table of cases
+//! (`stock_sync_api/synccli/tests/external_id_vectors.json`, run by the tests
+//! of both).
 //!
-//! An external ID has 1 to [`MAX_ID_CHARS`] characters (Unicode scalar values,
-//! as Python's `len()` counts them) and none of Unicode general categories Cc
-//! (control), Cf (format, e.g. U+200B or U+202E), Zl or Zp (line and paragraph
-//! separators). Spaces, punctuation and any other Unicode are allowed: the ID
-//! is percent-encoded as one URL path segment (see [`crate::target`]).
+//! An external ID
+//! 1. is not blank: not empty, not only ASCII spaces and tabs ([`is_blank`]);
+//! 2. has at most [`MAX_ID_CHARS`] characters (Unicode scalar values, as
+//!    Python's `len()` counts them);
+//! 3. has no character of Unicode general categories Cc (control), Cf
+//!    (format, e.g. U+200B or U+202E), Zl or Zp (line and paragraph
+//!    separators);
+//! 4. neither starts nor ends with whitespace (Unicode White_Space: space,
+//!    U+00A0, U+3000, ...);
+//! 5. is not `.` or `..`, which URL parsers remove from a path.
+//!
+//! Spaces inside, punctuation and any other Unicode are allowed: the ID is
+//! percent-encoded as one URL path segment (see [`crate::target`]).
 
 use unicode_general_category::{GeneralCategory, get_general_category};
 
@@ -24,6 +36,31 @@ pub enum BadId {
     TooLong { shown: String, chars: usize },
     #[error("external ID {shown} contains a control character ({code})")]
     ControlCharacter { shown: String, code: String },
+    #[error("external ID {shown} starts or ends with spaces ({code})")]
+    Spaces { shown: String, code: String },
+    #[error("external ID {shown} is a dot segment, which URL parsers remove from a path")]
+    DotSegment { shown: String },
+}
+
+impl BadId {
+    /// The rule broken, as the shared table of cases names it.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            BadId::Empty => "empty",
+            BadId::TooLong { .. } => "too_long",
+            BadId::ControlCharacter { .. } => "control",
+            BadId::Spaces { .. } => "spaces",
+            BadId::DotSegment { .. } => "dot",
+        }
+    }
+}
+
+/// Whether a line (or an ID) is blank: empty, or nothing but ASCII spaces
+/// and tabs. Blank stdin lines are skipped; any other line is an ID and
+/// checked by [`check_id`], so a line of non-breaking spaces is refused, not
+/// dropped.
+pub fn is_blank(text: &str) -> bool {
+    text.chars().all(|c| c == ' ' || c == '\t')
 }
 
 /// Checks an external ID against the rules of this module.
@@ -38,7 +75,7 @@ pub enum BadId {
 /// );
 /// ```
 pub fn check_id(id: &str) -> Result<(), BadId> {
-    if id.is_empty() {
+    if is_blank(id) {
         return Err(BadId::Empty);
     }
     let chars = id.chars().count();
@@ -52,6 +89,18 @@ pub fn check_id(id: &str) -> Result<(), BadId> {
         return Err(BadId::ControlCharacter {
             shown: escape_id(id),
             code: format!("U+{:04X}", u32::from(c)),
+        });
+    }
+    let ends = [id.chars().next(), id.chars().next_back()];
+    if let Some(c) = ends.into_iter().flatten().find(|c| c.is_whitespace()) {
+        return Err(BadId::Spaces {
+            shown: escape_id(id),
+            code: format!("U+{:04X}", u32::from(c)),
+        });
+    }
+    if id == "." || id == ".." {
+        return Err(BadId::DotSegment {
+            shown: escape_id(id),
         });
     }
     Ok(())
@@ -78,13 +127,28 @@ pub fn escape_id(id: &str) -> String {
 /// reaches a terminal or a log raw, and cut with "…" after 40 characters of
 /// output.
 pub fn quote(text: &str) -> String {
+    quote_with(text, false)
+}
+
+/// [`quote`], with every non-ASCII character escaped too (`\u{e9}`): for two
+/// values that would otherwise print alike.
+pub fn quote_ascii(text: &str) -> String {
+    quote_with(text, true)
+}
+
+fn quote_with(text: &str, ascii: bool) -> String {
     let mut shown = String::with_capacity(text.len().min(SHOWN_CHARS * 4) + 8);
     shown.push('"');
     let mut count = 0;
     let mut piece = String::new();
     for c in text.chars() {
         piece.clear();
-        push_escaped(&mut piece, c);
+        if ascii && !c.is_ascii() {
+            use std::fmt::Write as _;
+            let _ = write!(piece, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            push_escaped(&mut piece, c);
+        }
         count += piece.chars().count();
         if count > SHOWN_CHARS {
             shown.push('…');
@@ -138,13 +202,13 @@ mod tests {
             "GS-1001",
             "a",
             "a b",
-            " leading and trailing ",
+            "inner spaces here",
             "é",
             "日本語",
             "50%/?#&=",
             "emoji 🦀",
             "\u{e000}",
-            "\u{a0}nbsp",
+            "nb\u{a0}sp",
             &"x".repeat(255),
             &"é".repeat(255),
         ] {

@@ -7,21 +7,27 @@
 //! - [`id`]: which external IDs may be sent;
 //! - [`target`]: base URL, endpoint template, percent-encoding of IDs;
 //! - [`tls`]: extra CA certificates, the plain-http warning;
+//! - [`token`]: the API token and its redaction from everything printed;
 //! - [`fetch`]: one ID: request, retries, body limit, validation;
+//! - [`attempt`]: how one request ended, and the sentence saying so;
 //! - [`validate`]: checks of the untrusted body;
 //! - [`pipeline`]: workers, bounded channels and the reorder buffer;
-//! - [`output`]: JSON lines, table, summary.
+//! - [`output`]: JSON lines, table, summary;
+//! - [`logging`]: logs on stderr, redacted.
 
+pub mod attempt;
 pub mod cli;
 pub mod error;
 pub mod fetch;
 pub mod id;
+pub mod logging;
 pub mod outcome;
 pub mod output;
 pub mod pipeline;
 pub mod retry;
 pub mod target;
 pub mod tls;
+pub mod token;
 pub mod validate;
 
 use std::io::{BufRead, Write};
@@ -30,11 +36,12 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub use error::Error;
-pub use fetch::{FetchSettings, Fetcher, Token};
+pub use fetch::{FetchSettings, Fetcher};
 pub use outcome::{Outcome, Status};
 pub use output::{Format, Summary};
 pub use pipeline::{Ids, LineIds};
 pub use target::{UrlTemplate, encode_segment};
+pub use token::Token;
 
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("sync-cli/", env!("CARGO_PKG_VERSION"));

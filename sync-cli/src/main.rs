@@ -1,13 +1,16 @@
 //! `sync-cli`: parse the command line, set up logging, run, map the outcome to
 //! the documented exit status.
 
-use std::io::{self, BufReader, BufWriter, IsTerminal};
+use std::io::{self, BufReader, BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{CommandFactory, Parser};
 use sync_cli::cli::{Cli, Command, FetchArgs, TOKEN_ENV};
+use sync_cli::logging::init_logger;
+use sync_cli::output::stdout_was_closed;
 use sync_cli::retry::RetryPolicy;
+use sync_cli::target::parse_base_url;
 use sync_cli::tls::{load_ca_file, plain_http_warning};
 use sync_cli::{FetchSettings, Format, Ids, RunConfig, Token, UrlTemplate};
 
@@ -20,31 +23,19 @@ const EXIT_FAILED: u8 = 1;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logger(cli.verbose);
-    match run(cli) {
+    let token = match Token::from_env_value(std::env::var_os(TOKEN_ENV)) {
+        Ok(token) => token,
+        Err(err) => return exit_code_for(&err.into()),
+    };
+    init_logger(cli.verbose, token.clone());
+    match run(cli, token) {
         Ok(code) => code,
         Err(err) => exit_code_for(&err),
     }
 }
 
-fn init_logger(verbose: u8) {
-    let level = match verbose {
-        0 => log::LevelFilter::Warn,
-        1 => log::LevelFilter::Info,
-        2 => log::LevelFilter::Debug,
-        _ => log::LevelFilter::Trace,
-    };
-    let mut builder = env_logger::Builder::new();
-    builder.filter_level(level);
-    if let Ok(filters) = std::env::var("RUST_LOG") {
-        builder.parse_filters(&filters);
-    }
-    builder
-        .target(env_logger::Target::Stderr)
-        .format_timestamp_millis()
-        .init();
-}
-
+/// Says why on stderr (if stderr can still be written to) and gives the exit
+/// status.
 fn exit_code_for(err: &anyhow::Error) -> ExitCode {
     match err.downcast_ref::<sync_cli::Error>() {
         Some(usage) if usage.is_usage() => {
@@ -54,27 +45,33 @@ fn exit_code_for(err: &anyhow::Error) -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
         _ => {
-            eprintln!("sync-cli: {err:#}");
+            let _ = writeln!(io::stderr().lock(), "sync-cli: {err:#}");
             ExitCode::from(EXIT_FAILED)
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, token: Option<Token>) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Fetch(args) => fetch(args),
+        Command::Fetch(args) => fetch(args, token),
     }
 }
 
-fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
-    let token = Token::from_env_value(std::env::var_os(TOKEN_ENV))?;
-    let template = UrlTemplate::new(&args.base_url, &args.endpoint)?;
+fn fetch(args: FetchArgs, token: Option<Token>) -> anyhow::Result<ExitCode> {
+    let base_url = parse_base_url(&args.base_url).map_err(sync_cli::Error::Usage)?;
+    let template = UrlTemplate::new(&base_url, &args.endpoint)?;
     let extra_roots = match &args.ca_file {
         Some(path) => load_ca_file(path)?,
         None => Vec::new(),
     };
+    if stdout_was_closed() {
+        anyhow::bail!(
+            "stdout is closed, so every result would be lost (to throw them away on \
+             purpose, redirect stdout to /dev/null for writing: > /dev/null)"
+        );
+    }
     // Once per run, from the URL alone, before any request.
-    if let Some(warning) = plain_http_warning(&args.base_url) {
+    if let Some(warning) = plain_http_warning(&base_url) {
         log::warn!("{warning}");
     }
     let ids = if args.ids.is_empty() {
@@ -104,7 +101,8 @@ fn fetch(args: FetchArgs) -> anyhow::Result<ExitCode> {
     let summary = sync_cli::fetch_all(config, ids, BufWriter::new(stdout.lock()))
         .context("the run stopped")?;
     match args.format {
-        Format::Table => eprintln!("{summary}"),
+        Format::Table => writeln!(io::stderr().lock(), "{summary}")
+            .context("cannot write the summary to stderr")?,
         Format::Jsonl => log::info!("{summary}"),
     }
     Ok(if summary.all_ok() {

@@ -191,6 +191,34 @@ impl fmt::Display for Summary {
     }
 }
 
+/// Whether stdout was closed when sync-cli started (`>&-`).
+///
+/// The Rust runtime reopens a closed stdout on `/dev/null`, for reading and
+/// writing, before `main` runs: writes then succeed and the results vanish.
+/// That is what this recognises (on Linux, from `/proc/self/fd/1` and its
+/// open flags). A stdout redirected to `/dev/null` by a shell (`> /dev/null`)
+/// is opened for writing only, and is not mistaken for a closed one.
+pub fn stdout_was_closed() -> bool {
+    stdout_is_devnull_read_write("/proc/self")
+}
+
+fn stdout_is_devnull_read_write(proc_dir: &str) -> bool {
+    let Ok(target) = std::fs::read_link(format!("{proc_dir}/fd/1")) else {
+        return false;
+    };
+    if target != std::path::Path::new("/dev/null") {
+        return false;
+    }
+    let Ok(info) = std::fs::read_to_string(format!("{proc_dir}/fdinfo/1")) else {
+        return false;
+    };
+    info.lines()
+        .find_map(|line| line.strip_prefix("flags:"))
+        .and_then(|flags| u32::from_str_radix(flags.trim(), 8).ok())
+        // O_ACCMODE is 0o3, O_RDWR 0o2.
+        .is_some_and(|flags| flags & 0o3 == 0o2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

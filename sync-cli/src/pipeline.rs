@@ -23,7 +23,7 @@ use crate::outcome::Outcome;
 pub enum Ids<R> {
     /// IDs given as arguments.
     List(Vec<String>),
-    /// One ID per line (blank lines ignored), read lazily.
+    /// One ID per line (blank lines skipped), read lazily.
     Lines(R),
 }
 
@@ -47,7 +47,8 @@ impl<R: BufRead> Ids<R> {
     }
 }
 
-/// The IDs of a reader: its non-blank lines, without their line endings
+/// The IDs of a reader: its non-blank lines ([`crate::id::is_blank`]: empty
+/// or only ASCII spaces and tabs), without their line endings
 /// (`\n`, `\r\n`, or a final `\r`), UTF-8 or an [`Error::Input`] that ends
 /// the iteration. IDs are not checked here (see [`crate::id::check_id`]): a
 /// `\r` inside a line stays in its ID, which is then refused.
@@ -80,7 +81,7 @@ impl<R: BufRead> Iterator for LineIds<R> {
                 Ok(_) => {
                     let id = text.strip_suffix('\n').unwrap_or(&text);
                     let id = id.strip_suffix('\r').unwrap_or(id);
-                    if !id.trim().is_empty() {
+                    if !crate::id::is_blank(id) {
                         return Some(Ok(id.to_owned()));
                     }
                 }
@@ -94,7 +95,7 @@ impl<R: BufRead> Iterator for LineIds<R> {
                     };
                     return Some(Err(Error::Input {
                         line: self.line,
-                        source,
+                        cause: source,
                     }));
                 }
             }
@@ -254,7 +255,7 @@ mod tests {
 
     #[test]
     fn lines_skip_blanks_and_strip_line_endings() {
-        let input = "a\n\n  \r\nb\r\n c \nx\ry\r\r\nlast\r";
+        let input = "a\n\n  \r\n\t \nb\r\n c \n\u{a0}\n\u{3000}\nx\ry\r\r\nlast\r";
         let mut sink = Collect::default();
         run(
             Ids::Lines(Cursor::new(input.as_bytes().to_vec())),
@@ -263,7 +264,10 @@ mod tests {
             &mut sink,
         )
         .unwrap();
-        assert_eq!(sink.0, ["a", "b", " c ", "x\ry\r", "last"]);
+        assert_eq!(
+            sink.0,
+            ["a", "b", " c ", "\u{a0}", "\u{3000}", "x\ry\r", "last"]
+        );
     }
 
     #[test]

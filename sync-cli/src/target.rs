@@ -28,31 +28,56 @@ pub fn encode_segment(id: &str) -> String {
 }
 
 /// Checks a base URL: absolute `http` or `https`, with a host, without
-/// credentials, query or fragment. Used as a clap value parser.
+/// credentials, query or fragment. Messages show the value without its
+/// credentials (see [`without_userinfo`]), even when it is not a URL at all.
 pub fn parse_base_url(value: &str) -> Result<Url, String> {
+    let shown = format!("{:?}", without_userinfo(value));
     let url = Url::parse(value).map_err(|e| {
-        format!("{value:?} is not a valid URL ({e}); expected something like http://127.0.0.1:5000")
+        format!("{shown} is not a valid URL ({e}); expected something like http://127.0.0.1:5000")
     })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!(
-            "the base URL must start with http:// or https://, not {}://",
-            url.scheme()
+            "the base URL {shown} must start with http:// or https://"
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "the base URL {shown} must not contain credentials; put the token in STOCK_API_TOKEN"
         ));
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(format!("the base URL {value:?} has no host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(
-            "the base URL must not contain credentials; put the token in STOCK_API_TOKEN".into(),
-        );
+        return Err(format!("the base URL {shown} has no host"));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!(
-            "the base URL {value:?} must not have a query or fragment; use --endpoint for the path and query"
+            "the base URL {shown} must not have a query or fragment; use --endpoint for the path and query"
         ));
     }
     Ok(url)
+}
+
+/// A URL, or what was meant as one, with whatever precedes an `@` in its
+/// authority (user name and password) replaced by `***`: the form every
+/// message shows. Works on text that does not parse as a URL, too.
+///
+/// ```
+/// use sync_cli::target::without_userinfo;
+/// assert_eq!(without_userinfo("http://me:pw@h:99999/x"), "http://***@h:99999/x");
+/// assert_eq!(without_userinfo("me:pw@h"), "***@h");
+/// assert_eq!(without_userinfo("http://h/a@b"), "http://h/a@b");
+/// ```
+pub fn without_userinfo(value: &str) -> String {
+    let authority_start = value.find("://").map_or(0, |i| i + 3);
+    let rest = &value[authority_start..];
+    let authority_end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!(
+            "{}***{}",
+            &value[..authority_start],
+            &value[authority_start + at..]
+        ),
+        None => value.to_owned(),
+    }
 }
 
 /// Checks that an endpoint template contains `{id}`. Used as a clap value parser.
@@ -200,12 +225,38 @@ mod tests {
             "ftp://h",
             "file:///tmp",
             "http://user:pw@h",
+            "http://user@h",
             "http://h/?q=1",
             "http://h/#f",
             "not a url",
         ] {
             assert!(parse_base_url(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn base_url_errors_never_show_credentials() {
+        for bad in [
+            "http://user:s3cretpw@h",
+            "http://user:s3cretpw@h:99999",
+            "http://user:s3cretpw@[::1",
+            "http://user:s3cretpw@h/?q=1",
+            "ftp://user:s3cretpw@h",
+            "user:s3cretpw@h",
+            "http://user:s3cretpw@",
+            "http://us@er:s3cretpw@h",
+            "http://user:s3cretpw@h\\x",
+        ] {
+            let message = parse_base_url(bad).unwrap_err();
+            assert!(!message.contains("s3cretpw"), "{bad}: {message}");
+            assert!(!message.contains("user"), "{bad}: {message}");
+            assert!(message.contains("***@"), "{bad}: {message}");
+        }
+        let message = parse_base_url("http://me:pw@h:99999").unwrap_err();
+        assert_eq!(
+            message,
+            r#""http://***@h:99999" is not a valid URL (invalid port number); expected something like http://127.0.0.1:5000"#
+        );
     }
 
     #[test]

@@ -11,17 +11,29 @@
 //!   zero (`-0` is zero) and not above the limit (`--max-quantity`, by default
 //!   [`DEFAULT_MAX_QUANTITY`]).
 //!
+//! The body must be one JSON object in which `product_id` and `quantity`
+//! each appear once: a key given twice is an ambiguous answer (parsers differ
+//! on which value wins), refused whichever value sync-cli would read.
+//!
 //! Anything else makes the answer `invalid_response`: the quantity is never
 //! applied.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
+use std::fmt;
 
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use unicode_normalization::UnicodeNormalization;
 
-use crate::id::quote;
+use crate::id::{quote, quote_ascii};
 
 /// The default largest quantity accepted (`--max-quantity`).
 pub const DEFAULT_MAX_QUANTITY: f64 = 1e9;
+
+/// The smallest value `--max-quantity` may take (and the addon's setting:
+/// `MAX_QUANTITY_RANGE` in `stock_sync_api/synccli/runner.py`).
+pub const MAX_QUANTITY_FLOOR: f64 = 1.0;
 
 /// The largest value `--max-quantity` may take: every whole number up to it
 /// is exact as a double (2^53 is about 9.007e15), so what Odoo stores is what
@@ -50,8 +62,17 @@ pub enum Invalid {
         field: &'static str,
         found: &'static str,
     },
-    #[error("product_id is {found}, not the requested {expected}")]
-    OtherProduct { expected: String, found: String },
+    #[error("the body has the key \"{0}\" more than once")]
+    DuplicateKey(&'static str),
+    #[error("the body is compressed (Content-Encoding: {0}), which sync-cli never asks for")]
+    Compressed(String),
+    #[error("product_id is {found}, not the requested {expected}{hint}")]
+    OtherProduct {
+        expected: String,
+        found: String,
+        /// Where they differ, when what is shown would look the same.
+        hint: String,
+    },
     #[error("quantity {0} is not a decimal number")]
     NotDecimal(String),
     #[error("quantity {0} is negative")]
@@ -73,8 +94,8 @@ pub struct Limit(pub f64);
 // Limits come from `--max-quantity`, which refuses NaN.
 impl Eq for Limit {}
 
-impl std::fmt::Display for Limit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
     }
 }
@@ -106,12 +127,89 @@ pub fn validate_body(body: &[u8], expected_id: &str, max_quantity: f64) -> Resul
     if trimmed.starts_with(b"<") {
         return Err(Invalid::Html);
     }
-    let value: Value = serde_json::from_slice(body).map_err(|e| Invalid::NotJson(e.to_string()))?;
-    let Value::Object(fields) = &value else {
-        return Err(Invalid::NotObject(kind(&value)));
+    let fields = match serde_json::from_slice::<Parsed>(body) {
+        Ok(Parsed::Object(fields)) => fields,
+        Ok(Parsed::Other(kind)) => return Err(Invalid::NotObject(kind)),
+        Err(e) => return Err(Invalid::NotJson(e.to_string())),
     };
-    check_product_id(fields.get("product_id"), expected_id)?;
-    parse_quantity(fields.get("quantity"), max_quantity)
+    if let Some(key) = fields.duplicate {
+        return Err(Invalid::DuplicateKey(key));
+    }
+    check_product_id(fields.product_id.as_ref(), expected_id)?;
+    parse_quantity(fields.quantity.as_ref(), max_quantity)
+}
+
+/// A body as read: the two fields sync-cli uses (and the first key found
+/// twice), or the kind of JSON value it is when not an object.
+enum Parsed {
+    Object(Fields),
+    Other(&'static str),
+}
+
+#[derive(Default)]
+struct Fields {
+    product_id: Option<Value>,
+    quantity: Option<Value>,
+    duplicate: Option<&'static str>,
+}
+
+impl<'de> Deserialize<'de> for Parsed {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ParsedVisitor)
+    }
+}
+
+struct ParsedVisitor;
+
+impl<'de> Visitor<'de> for ParsedVisitor {
+    type Value = Parsed;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Parsed, E> {
+        Ok(Parsed::Other("a boolean"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Parsed, E> {
+        Ok(Parsed::Other("a number"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Parsed, E> {
+        Ok(Parsed::Other("a number"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Parsed, E> {
+        Ok(Parsed::Other("a number"))
+    }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Parsed, E> {
+        Ok(Parsed::Other("a string"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Parsed, E> {
+        Ok(Parsed::Other("null"))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Parsed, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Parsed::Other("an array"))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed, A::Error> {
+        let mut fields = Fields::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let (slot, name) = match &*key {
+                "product_id" => (&mut fields.product_id, "product_id"),
+                "quantity" => (&mut fields.quantity, "quantity"),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            if slot.is_some() {
+                fields.duplicate = fields.duplicate.or(Some(name));
+                map.next_value::<IgnoredAny>()?;
+            } else {
+                *slot = Some(map.next_value()?);
+            }
+        }
+        Ok(Parsed::Object(fields))
+    }
 }
 
 fn check_product_id(value: Option<&Value>, expected: &str) -> Result<(), Invalid> {
@@ -127,16 +225,34 @@ fn check_product_id(value: Option<&Value>, expected: &str) -> Result<(), Invalid
         }
     };
     if found == expected {
-        Ok(())
-    } else {
-        Err(Invalid::OtherProduct {
-            expected: quote(expected),
-            found: match value {
-                Some(Value::String(_)) => quote(&found),
-                _ => shorten(&found),
-            },
-        })
+        return Ok(());
     }
+    let show = |text: &str, ascii: bool| match (value, ascii) {
+        (Some(Value::String(_)), false) => quote(text),
+        (Some(Value::String(_)), true) => quote_ascii(text),
+        _ => shorten(text),
+    };
+    let (mut shown_expected, mut shown_found) = (quote(expected), show(&found, false));
+    let mut hint = String::new();
+    // Two IDs that print alike (Unicode normalisation, look-alike forms, or a
+    // cut) are shown with their non-ASCII characters escaped.
+    if shown_expected == shown_found || expected.nfkc().eq(found.nfkc()) {
+        shown_expected = quote_ascii(expected);
+        shown_found = show(&found, true);
+    }
+    if shown_expected == shown_found {
+        let at = expected
+            .chars()
+            .zip(found.chars())
+            .take_while(|(a, b)| a == b)
+            .count();
+        hint = format!(" (they differ from character {})", at + 1);
+    }
+    Err(Invalid::OtherProduct {
+        expected: shown_expected,
+        found: shown_found,
+        hint,
+    })
 }
 
 /// Reads a quantity given as a JSON string (`"50"`, `"12.5"`) or number, of at
@@ -475,6 +591,98 @@ mod tests {
             let err = got.as_ref().expect_err(&String::from_utf8_lossy(body));
             assert!(check(err), "{:?}: {err:?}", String::from_utf8_lossy(body));
         }
+    }
+
+    #[test]
+    fn a_key_given_twice_is_refused_whichever_value_would_win() {
+        let cases: &[(&[u8], &str)] = &[
+            (
+                br#"{"product_id": "1", "quantity": "1", "quantity": "2"}"#,
+                "quantity",
+            ),
+            (
+                br#"{"product_id": "1", "quantity": "1", "quantity": "1"}"#,
+                "quantity",
+            ),
+            (
+                br#"{"product_id": "2", "product_id": "1", "quantity": "1"}"#,
+                "product_id",
+            ),
+            // The same key once escaped.
+            (
+                br#"{"product_id": "1", "quantity": "1", "quan\u0074ity": "2"}"#,
+                "quantity",
+            ),
+            // Refused before the values are checked.
+            (
+                br#"{"product_id": "9", "quantity": "-1", "product_id": "9"}"#,
+                "product_id",
+            ),
+        ];
+        for &(body, key) in cases {
+            let got = validate_body(body, "1", MAX);
+            assert_eq!(
+                got,
+                Err(Invalid::DuplicateKey(key)),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert_eq!(
+            Invalid::DuplicateKey("quantity").to_string(),
+            r#"the body has the key "quantity" more than once"#
+        );
+        // Other keys may repeat: they are not read. Nested objects are not
+        // the answer's keys.
+        let fine = br#"{"product_id": "1", "x": 1, "x": 2, "quantity": {"a": 1, "a": 2}}"#;
+        assert!(matches!(
+            validate_body(fine, "1", MAX),
+            Err(Invalid::WrongType { .. })
+        ));
+        let fine = br#"{"product_id": "1", "note": 1, "note": 2, "quantity": "3"}"#;
+        assert_eq!(validate_body(fine, "1", MAX), Ok(3.0));
+    }
+
+    #[test]
+    fn product_ids_that_print_alike_are_shown_escaped() {
+        // NFC asked, NFD answered.
+        let body = serde_json::json!({"product_id": "cafe\u{301}", "quantity": "1"}).to_string();
+        let message = validate_body(body.as_bytes(), "caf\u{e9}", MAX)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            r#"product_id is "cafe\u{301}", not the requested "caf\u{e9}""#
+        );
+        // Full-width letters look like ASCII ones.
+        let body = serde_json::json!({"product_id": "ＧＳ-1", "quantity": "1"}).to_string();
+        let message = validate_body(body.as_bytes(), "GS-1", MAX)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            r#"product_id is "\u{ff27}\u{ff33}-1", not the requested "GS-1""#
+        );
+        // Alike once cut: where they differ is said.
+        let asked = format!("{}a", "x".repeat(60));
+        let body =
+            serde_json::json!({"product_id": format!("{}b", "x".repeat(60)), "quantity": "1"});
+        let message = validate_body(body.to_string().as_bytes(), &asked, MAX)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.ends_with("(they differ from character 61)"),
+            "{message}"
+        );
+        // IDs that look different are shown as they are.
+        let body = serde_json::json!({"product_id": "Pièce 8", "quantity": "1"}).to_string();
+        let message = validate_body(body.as_bytes(), "Pièce 7", MAX)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            r#"product_id is "Pièce 8", not the requested "Pièce 7""#
+        );
     }
 
     #[test]

@@ -433,3 +433,146 @@ fn help_has_examples_and_exit_statuses() {
             .contains("Exit status:")
     );
 }
+
+// --- the edges of stdout and stderr ----------------------------------------------
+
+/// `sync-cli` with a clean environment, as a std command (for pipes that
+/// assert_cmd does not offer).
+fn std_cmd(args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sync-cli"));
+    command.env_clear().args(args);
+    command
+}
+
+#[test]
+fn exit_1_not_a_panic_when_nobody_reads_stderr() {
+    let server = Server::demo();
+    let mut child = std_cmd(&[
+        "fetch",
+        "--base-url",
+        &server.url,
+        "--format",
+        "table",
+        "GS-1001",
+    ])
+    .stdin(std::process::Stdio::null())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    // Nobody will read it: writing the summary there fails.
+    drop(child.stderr.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("GS-1001  ok"), "{text}");
+}
+
+/// Runs `sync-cli <args>` through `sh` with `redirect` applied to it.
+fn through_sh(redirect: &str, args: &[&str]) -> std::process::Output {
+    let script = format!("exec \"$0\" \"$@\" {redirect}");
+    std::process::Command::new("sh")
+        .env_clear()
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_sync-cli"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn exit_1_when_stdout_is_closed() {
+    let server = Server::demo();
+    let output = through_sh(">&-", &["fetch", "--base-url", &server.url, "GS-1001"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("sync-cli: stdout is closed"), "{err}");
+    assert_eq!(server.hits("GS-1001"), 0, "a request was sent for nothing");
+    // Thrown away on purpose is fine.
+    let output = through_sh(
+        "> /dev/null",
+        &["fetch", "--base-url", &server.url, "GS-1001"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+}
+
+#[test]
+fn a_closed_pipe_on_stdout_is_one_sentence() {
+    let server = Server::demo();
+    let ids: Vec<String> = (0..3000).map(|n| format!("GS-{}", 1001 + n % 12)).collect();
+    let mut args = vec!["fetch", "--base-url", server.url.as_str()];
+    args.extend(ids.iter().map(String::as_str));
+    let mut child = std_cmd(&args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        "sync-cli: the run stopped: cannot write results to stdout: the reader closed its end of \
+         the pipe\n"
+    );
+}
+
+#[test]
+fn invalid_utf8_on_stdin_is_said_once() {
+    let server = Server::demo();
+    let output = server
+        .fetch()
+        .write_stdin(b"GS-1001\nGS-\xff\n".to_vec())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output),
+        "sync-cli: the run stopped: cannot read IDs from stdin at line 2: the line is not valid \
+         UTF-8\n"
+    );
+}
+
+// --- blank lines -------------------------------------------------------------------
+
+#[test]
+fn only_empty_lines_and_ascii_spaces_are_blank() {
+    let server = Server::demo();
+    // Blank: empty, spaces, tabs. Not blank: lines of non-ASCII spaces,
+    // which are IDs, refused because they start with a space.
+    let output = server
+        .fetch()
+        .write_stdin("GS-1001\n\n \t \n\u{a0}\n\u{3000}\u{3000}\r\n\u{2003}\nGS-1002\n")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let lines = json_lines(&output.stdout);
+    let ids: Vec<&str> = lines
+        .iter()
+        .map(|l| l["external_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "GS-1001",
+            "\u{a0}",
+            "\u{3000}\u{3000}",
+            "\u{2003}",
+            "GS-1002"
+        ]
+    );
+    for line in &lines[1..4] {
+        assert_eq!(line["status"], "http_error", "{line}");
+        assert_eq!(line["attempts"], 0, "{line}");
+        let error = line["error"].as_str().unwrap();
+        assert!(error.contains("starts or ends with spaces"), "{error}");
+    }
+    // An argument follows the same rule.
+    let output = server.fetch().arg(" \t").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let output = server.fetch().arg("\u{a0}").output().unwrap();
+    assert_eq!(output.status.code(), Some(3));
+}

@@ -403,3 +403,205 @@ fn connect_timeout_bounds_connecting() {
             .contains("could not connect")
     );
 }
+
+#[test]
+fn an_announced_body_of_terabytes_is_never_allocated() {
+    // With the limit raised as far as it goes, a server announcing 100 TB
+    // (and sending a few bytes) must cost a few bytes, not abort the run.
+    let server = RawServer::start(|_, _| {
+        Reply::Bytes(
+            b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 100000000000000\r\n\r\n{\"product_id\""
+                .to_vec(),
+        )
+    });
+    let output = cmd()
+        .args(["fetch", "--base-url", &server.url, "--retries", "0"])
+        .args(["--max-body-bytes", "18446744073709551615", "a", "b"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(3), "{output:?}");
+    let lines = json_lines(&output.stdout);
+    assert_eq!(lines.len(), 2);
+    for (line, id) in lines.iter().zip(["a", "b"]) {
+        assert_eq!(line["external_id"], id);
+        assert_eq!(line["status"], "connection_error", "{line}");
+        assert_eq!(line["http_status"], 200);
+    }
+}
+
+#[test]
+fn a_compressed_body_is_named_as_such() {
+    let server = RawServer::start(|_, _| {
+        let mut bytes = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\n".to_vec();
+        bytes.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
+        Reply::Bytes(bytes)
+    });
+    let output = cmd()
+        .args(["fetch", "--base-url", &server.url, "x"])
+        .output()
+        .unwrap();
+    let line = &json_lines(&output.stdout)[0];
+    assert_eq!(line["status"], "invalid_response", "{line}");
+    assert!(
+        line["error"].as_str().unwrap().ends_with(
+            r#"answered 200 OK, but the body is compressed (Content-Encoding: "gzip"), which sync-cli never asks for"#
+        ),
+        "{line}"
+    );
+    // Nothing asked for compression.
+    let head = server.requests()[0].to_ascii_lowercase();
+    assert!(!head.contains("accept-encoding"), "{head}");
+}
+
+#[test]
+fn a_key_given_twice_is_invalid_response_naming_the_key() {
+    let server = RawServer::start(|n, _| {
+        let body = if n % 2 == 0 {
+            r#"{"product_id": "x", "quantity": "1", "quantity": "2"}"#
+        } else {
+            r#"{"product_id": "y", "product_id": "x", "quantity": "1"}"#
+        };
+        Reply::status("200 OK", &[], body)
+    });
+    for key in ["quantity", "product_id"] {
+        let output = cmd()
+            .args(["fetch", "--base-url", &server.url, "x"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(3));
+        let line = &json_lines(&output.stdout)[0];
+        assert_eq!(line["status"], "invalid_response", "{line}");
+        assert!(
+            line["error"].as_str().unwrap().ends_with(&format!(
+                r#"but the body has the key "{key}" more than once"#
+            )),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn a_timeout_below_the_connect_timeout_says_no_connection_was_made() {
+    let Some(saturated) = common::saturated_listener() else {
+        eprintln!("could not fill a listener's accept queue here; skipping");
+        return;
+    };
+    let output = cmd()
+        .args(["fetch", "--base-url", &saturated.url])
+        .args([
+            "--timeout",
+            "0.5",
+            "--connect-timeout",
+            "5",
+            "--retries",
+            "0",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    let line = &json_lines(&output.stdout)[0];
+    assert_eq!(line["status"], "timeout", "{line}");
+    let error = line["error"].as_str().unwrap();
+    assert!(
+        error.starts_with(&format!(
+            "could not connect to {}/api/stock/x within 0.5 s",
+            saturated.url
+        )),
+        "{error}"
+    );
+    assert!(error.contains("--timeout"), "{error}");
+}
+
+/// A server that keeps a connection open after answering its first request
+/// (no `Connection: close`) and closes it, without an answer, when a second
+/// request arrives on it: what a load balancer with a short keep-alive does
+/// to a client that reuses the connection. Counts the requests it received.
+struct ClosingServer {
+    url: String,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+fn closing_server() -> ClosingServer {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&requests);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let count = std::sync::Arc::clone(&count);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut stream = stream;
+                for n in 0.. {
+                    let mut head = String::new();
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push_str(&line);
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    count.fetch_add(1, Ordering::SeqCst);
+                    if n > 0 {
+                        return; // closed, unanswered
+                    }
+                    let path = head.split(' ').nth(1).unwrap_or_default();
+                    let id = path.rsplit('/').next().unwrap_or_default();
+                    let body = ok_body(id);
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                }
+            });
+        }
+    });
+    ClosingServer { url, requests }
+}
+
+#[test]
+fn a_request_unanswered_on_a_reused_connection_is_sent_again_at_once() {
+    let server = closing_server();
+    let ids: Vec<String> = (0..60).map(|n| format!("GS-{n}")).collect();
+    let start = Instant::now();
+    let output = cmd()
+        .args([
+            "fetch",
+            "--base-url",
+            &server.url,
+            "--retries",
+            "0",
+            "--concurrency",
+            "4",
+        ])
+        .args(&ids)
+        .output()
+        .unwrap();
+    let elapsed = start.elapsed();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    let lines = json_lines(&output.stdout);
+    assert_eq!(lines.len(), 60);
+    for line in &lines {
+        assert_eq!(line["status"], "ok", "{line}");
+        assert_eq!(line["attempts"], 1, "{line}");
+    }
+    // Connections were reused, refused, and the requests sent again.
+    let requests = server.requests.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        requests > 60,
+        "{requests} requests: no connection was reused"
+    );
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+}

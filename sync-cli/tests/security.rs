@@ -501,3 +501,193 @@ fn a_refused_token_is_not_repeated_in_the_usage_error() {
     assert!(stderr(&output).contains("STOCK_API_TOKEN"));
     assert!(!stderr(&output).contains("5ecret"), "{}", stderr(&output));
 }
+
+/// A token with the characters that escaping changes: `/` (`\/` in PHP's
+/// JSON), `"` and `\`.
+const ESCAPED_TOKEN: &str = "tok/5ecret\"0123\\456789/abcdef-ghijklmnop/qrstuvwxyz";
+
+/// Every run of 8 characters of `token`.
+fn pieces(token: &str) -> Vec<String> {
+    let chars: Vec<char> = token.chars().collect();
+    chars.windows(8).map(|w| w.iter().collect()).collect()
+}
+
+fn assert_no_piece_of(token: &str, output: &std::process::Output) {
+    let out = String::from_utf8_lossy(&output.stdout);
+    let err = stderr(output);
+    for text in [&*out, &*err] {
+        for piece in pieces(token) {
+            assert!(
+                !text.contains(&piece),
+                "{piece:?} of the token leaked:\n{text}"
+            );
+        }
+    }
+}
+
+/// The token as a JSON string would carry it, with every character escaped
+/// as `\uXXXX`.
+fn all_escaped(text: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for c in text.chars() {
+        let _ = write!(out, "\\u{:04x}", u32::from(c));
+    }
+    out
+}
+
+#[test]
+fn a_token_echoed_with_json_escapes_is_redacted_from_output_and_logs() {
+    // A broken API that echoes the Authorization header it received, escaped
+    // as PHP writes JSON (`\/`), or with every character as `\uXXXX`, in
+    // product_id or in quantity, whole or cut.
+    let server = RawServer::start(|n, head| {
+        let token = head
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("authorization: Bearer ")
+                    .or_else(|| l.strip_prefix("Authorization: Bearer "))
+            })
+            .unwrap_or("none")
+            .to_owned();
+        let json = serde_json::to_string(&token).unwrap();
+        let php = json.replace('/', "\\/");
+        let cut: String = token.chars().skip(3).take(20).collect();
+        let body = match n % 5 {
+            0 => format!(r#"{{"product_id": {php}, "quantity": "1"}}"#),
+            1 => format!(r#"{{"product_id": "x", "quantity": {php}}}"#),
+            2 => format!(
+                r#"{{"product_id": "{}", "quantity": "1"}}"#,
+                all_escaped(&token)
+            ),
+            3 => format!(
+                r#"{{"product_id": "x", "quantity": "{}"}}"#,
+                all_escaped(&cut)
+            ),
+            _ => format!(r#"{{"product_id": "x", "quantity": [{php}]}}"#),
+        };
+        Reply::status("200 OK", &[], &body)
+    });
+    for format in ["jsonl", "table"] {
+        for _ in 0..5 {
+            let output = cmd()
+                .env("STOCK_API_TOKEN", ESCAPED_TOKEN)
+                .env("RUST_LOG", "debug")
+                .args([
+                    "-vv",
+                    "fetch",
+                    "--base-url",
+                    &server.url,
+                    "--format",
+                    format,
+                    "x",
+                ])
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+            if format == "jsonl" {
+                let line = &json_lines(&output.stdout)[0];
+                assert_eq!(line["status"], "invalid_response", "{line}");
+            }
+            assert!(
+                stderr(&output).contains("DEBUG"),
+                "debug logging was not on"
+            );
+            assert_no_piece_of(ESCAPED_TOKEN, &output);
+        }
+    }
+    assert_eq!(server.requests().len(), 10);
+    assert!(
+        server.requests()[0].contains(ESCAPED_TOKEN),
+        "the token was not sent"
+    );
+}
+
+// --- credentials in the base URL --------------------------------------------------
+
+#[test]
+fn credentials_in_the_base_url_are_never_repeated() {
+    let cases = [
+        ("http://admin:hunter2pw@127.0.0.1:5000", "credentials"),
+        (
+            "http://admin:hunter2pw@127.0.0.1:99999",
+            "invalid port number",
+        ),
+        ("http://admin:hunter2pw@[::1", "invalid IPv6 address"),
+        ("https://admin:hunter2pw@h/?a=1", "credentials"),
+        ("ftp://admin:hunter2pw@h", "http:// or https://"),
+    ];
+    for (url, reason) in cases {
+        for from_env in [false, true] {
+            let mut command = cmd();
+            if from_env {
+                command.env("STOCK_API_URL", url).args(["fetch", "x"]);
+            } else {
+                command.args(["fetch", "--base-url", url, "x"]);
+            }
+            let output = command.output().unwrap();
+            assert_eq!(output.status.code(), Some(2), "{url}");
+            let err = stderr(&output);
+            assert!(err.contains(reason), "{url}: {err}");
+            assert!(err.contains("***@"), "{url}: {err}");
+            assert!(!err.contains("hunter2pw"), "{url}: {err}");
+            assert!(!err.contains("admin"), "{url}: {err}");
+            assert!(output.stdout.is_empty());
+        }
+    }
+}
+
+// --- TLS failures in words ----------------------------------------------------------
+
+#[test]
+fn a_ca_certificate_used_as_the_server_certificate_is_one_clear_sentence() {
+    // The server presents a CA certificate (trusted, for its own name) as
+    // its own certificate.
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, "a CA");
+    let cert = params.self_signed(&key).unwrap();
+    let system = TempFile::new("system.pem", &cert.pem());
+    let der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let server = TlsServer::start(cert.der().clone(), der);
+    let output = https_fetch(&server.url, &system)
+        .arg("GS-1001")
+        .output()
+        .unwrap();
+    let line = only_line(&output);
+    assert_eq!(line["status"], "connection_error", "{line}");
+    let error = line["error"].as_str().unwrap();
+    assert!(
+        error.ends_with(
+            "failed: cannot connect: the server's TLS certificate was refused: it is a CA \
+             certificate, not a server certificate signed by a CA"
+        ),
+        "{error}"
+    );
+    assert!(!error.contains("Other("), "{error}");
+    // No log line of the TLS library at the default level.
+    assert_eq!(stderr(&output), "", "{}", stderr(&output));
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn an_unknown_issuer_says_how_to_trust_a_private_ca() {
+    let ca = Ca::new("GlobalShop private CA");
+    let (cert, key) = ca.server_cert(&["127.0.0.1"]);
+    let server = TlsServer::start(cert, key);
+    let system = TempFile::new("system.pem", &Ca::new("Some public CA").pem);
+    let output = https_fetch(&server.url, &system)
+        .arg("GS-1001")
+        .output()
+        .unwrap();
+    let error = only_line(&output)["error"].as_str().unwrap().to_owned();
+    assert!(
+        error.ends_with(
+            "the server's TLS certificate was refused: it is not signed by a trusted CA (for a \
+             private CA, give its certificate with --ca-file)"
+        ),
+        "{error}"
+    );
+    assert_eq!(stderr(&output), "");
+}

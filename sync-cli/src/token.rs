@@ -1,0 +1,422 @@
+//! The API token: the one secret sync-cli holds, and how it is kept out of
+//! everything it prints.
+//!
+//! A broken or hostile API may echo the `Authorization` header back, and not
+//! necessarily as it was sent: JSON escapes (`\/` as PHP writes it, `\u0041`),
+//! a value cut short in a message, percent-encoding. So the token is not
+//! looked for in the raw answer but in what is about to be printed, under
+//! every escaping sync-cli or an API may have applied, and every piece of it
+//! of [`PIECE_CHARS`] characters or more is replaced by `<redacted>`.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::Range;
+
+use reqwest::header::HeaderValue;
+
+use crate::Error;
+
+/// The shortest piece of the token that must never be printed (the whole
+/// token when it is shorter).
+pub const PIECE_CHARS: usize = 8;
+
+/// What replaces a piece of the token.
+pub const REDACTED: &str = "<redacted>";
+
+/// The API token. Its `Debug` output never shows the value.
+#[derive(Clone)]
+pub struct Token {
+    value: String,
+    /// Every run of [`PIECE_CHARS`] characters of the token.
+    pieces: HashSet<Vec<char>>,
+    piece_chars: usize,
+}
+
+impl Token {
+    /// A token from `STOCK_API_TOKEN`; `None` when unset or empty.
+    pub fn from_env_value(value: Option<std::ffi::OsString>) -> Result<Option<Token>, Error> {
+        let Some(value) = value else { return Ok(None) };
+        let value = value
+            .into_string()
+            .map_err(|_| Error::Usage("STOCK_API_TOKEN is not valid UTF-8".into()))?;
+        if value.is_empty() {
+            return Ok(None);
+        }
+        let token = Token::new(value);
+        // Checked here so that building the header cannot fail later.
+        token.header_value()?;
+        Ok(Some(token))
+    }
+
+    fn new(value: String) -> Token {
+        let chars: Vec<char> = value.chars().collect();
+        let piece_chars = PIECE_CHARS.min(chars.len()).max(1);
+        let pieces = chars.windows(piece_chars).map(<[char]>::to_vec).collect();
+        Token {
+            value,
+            pieces,
+            piece_chars,
+        }
+    }
+
+    /// The `Authorization` header value, marked sensitive so that HTTP logging
+    /// never shows it.
+    pub fn header_value(&self) -> Result<HeaderValue, Error> {
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.value)).map_err(|_| {
+            Error::Usage("STOCK_API_TOKEN contains characters not allowed in an HTTP header".into())
+        })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+
+    /// `text` with every piece of the token of [`PIECE_CHARS`] characters or
+    /// more replaced by `<redacted>`, whether it appears as it is or escaped
+    /// (JSON `\"`, `\/`, `\u00e9`, Rust `\u{e9}`, `\x41`, percent-encoding,
+    /// HTML character references), once or twice, or would appear once
+    /// `text` is escaped again (as a JSON string).
+    ///
+    /// ```
+    /// use sync_cli::Token;
+    /// let token = Token::from_env_value(Some("s3cret/token-value".into())).unwrap().unwrap();
+    /// assert_eq!(token.redact("product_id is \"s3cret\\/token-v…\""), "product_id is \"<redacted>…\"");
+    /// assert_eq!(token.redact("nothing secret"), "nothing secret");
+    /// ```
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let raw: Vec<Unit> = text
+            .char_indices()
+            .map(|(start, c)| Unit {
+                c,
+                span: start..start + c.len_utf8(),
+            })
+            .collect();
+        let decoded = decode(&raw);
+        let twice = decode(&decoded);
+        let escaped = escape(&raw);
+        let mut hidden: Vec<Range<usize>> = Vec::new();
+        for view in [&raw, &decoded, &twice, &escaped] {
+            self.find_pieces(view, &mut hidden);
+        }
+        if hidden.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        hidden.sort_by_key(|r| r.start);
+        let mut merged: Vec<Range<usize>> = Vec::with_capacity(hidden.len());
+        for range in hidden {
+            match merged.last_mut() {
+                Some(last) if last.end >= range.start => last.end = last.end.max(range.end),
+                _ => merged.push(range),
+            }
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut at = 0;
+        for range in merged {
+            out.push_str(&text[at..range.start]);
+            out.push_str(REDACTED);
+            at = range.end;
+        }
+        out.push_str(&text[at..]);
+        Cow::Owned(out)
+    }
+
+    /// Adds to `hidden` the spans of `text` behind each run of the view that
+    /// is a piece of the token.
+    fn find_pieces(&self, view: &[Unit], hidden: &mut Vec<Range<usize>>) {
+        if view.len() < self.piece_chars {
+            return;
+        }
+        let chars: Vec<char> = view.iter().map(|u| u.c).collect();
+        for (start, window) in chars.windows(self.piece_chars).enumerate() {
+            if self.pieces.contains(window) {
+                let units = &view[start..start + self.piece_chars];
+                let from = units.iter().map(|u| u.span.start).min().unwrap_or(0);
+                let to = units.iter().map(|u| u.span.end).max().unwrap_or(0);
+                hidden.push(from..to);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+/// A character of a view of the text, and the bytes of the text it stands for.
+#[derive(Clone, Debug)]
+struct Unit {
+    c: char,
+    span: Range<usize>,
+}
+
+/// One level of escapes undone: each escape sequence becomes the character it
+/// stands for, spanning all of its bytes; anything else stays as it is.
+fn decode(units: &[Unit]) -> Vec<Unit> {
+    let mut out = Vec::with_capacity(units.len());
+    let mut i = 0;
+    while i < units.len() {
+        if let Some((c, len)) = decode_one(units, i) {
+            out.push(Unit {
+                c,
+                span: units[i].span.start..units[i + len - 1].span.end,
+            });
+            i += len;
+        } else {
+            out.push(units[i].clone());
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The escape sequence starting at `units[i]`, if any: the character and how
+/// many units it takes.
+fn decode_one(units: &[Unit], i: usize) -> Option<(char, usize)> {
+    let at = |k: usize| units.get(i + k).map(|u| u.c);
+    let hex = |from: usize, len: usize| -> Option<u32> {
+        let digits: String = (from..from + len).map(at).collect::<Option<String>>()?;
+        if digits.chars().all(|c| c.is_ascii_hexdigit()) {
+            u32::from_str_radix(&digits, 16).ok()
+        } else {
+            None
+        }
+    };
+    match at(0)? {
+        '\\' => match at(1)? {
+            c @ ('"' | '\\' | '/' | '\'') => Some((c, 2)),
+            'n' => Some(('\n', 2)),
+            'r' => Some(('\r', 2)),
+            't' => Some(('\t', 2)),
+            'b' => Some(('\u{8}', 2)),
+            'f' => Some(('\u{c}', 2)),
+            '0' => Some(('\0', 2)),
+            'x' => Some((char::from_u32(hex(2, 2)?)?, 4)),
+            'u' if at(2) == Some('{') => {
+                let len = (3..10).find(|&k| at(k) == Some('}'))? - 3;
+                Some((char::from_u32(hex(3, len)?)?, len + 4))
+            }
+            'u' => {
+                let first = hex(2, 4)?;
+                if (0xD800..0xDC00).contains(&first) && at(6) == Some('\\') && at(7) == Some('u') {
+                    let second = hex(8, 4)?;
+                    if (0xDC00..0xE000).contains(&second) {
+                        let code = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+                        return Some((char::from_u32(code)?, 12));
+                    }
+                }
+                Some((char::from_u32(first)?, 6))
+            }
+            _ => None,
+        },
+        '%' => {
+            let lead = hex(1, 2)?;
+            let len = match lead {
+                0x00..=0x7F => 1,
+                0xC2..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF4 => 4,
+                _ => return None,
+            };
+            let mut bytes = Vec::with_capacity(len);
+            for n in 0..len {
+                if at(3 * n) != Some('%') {
+                    return None;
+                }
+                bytes.push(u8::try_from(hex(3 * n + 1, 2)?).ok()?);
+            }
+            let c = std::str::from_utf8(&bytes).ok()?.chars().next()?;
+            Some((c, 3 * len))
+        }
+        '&' => {
+            let end = (1..12).find(|&k| at(k) == Some(';'))?;
+            let name: String = (1..end).map(at).collect::<Option<String>>()?;
+            let c = match name.as_str() {
+                "quot" => '"',
+                "amp" => '&',
+                "lt" => '<',
+                "gt" => '>',
+                "apos" => '\'',
+                _ => {
+                    let code = if let Some(h) = name
+                        .strip_prefix(['#'])
+                        .and_then(|n| n.strip_prefix(['x', 'X']))
+                    {
+                        u32::from_str_radix(h, 16).ok()?
+                    } else {
+                        name.strip_prefix('#')?.parse().ok()?
+                    };
+                    char::from_u32(code)?
+                }
+            };
+            Some((c, end + 1))
+        }
+        _ => None,
+    }
+}
+
+/// The text as it reads once escaped as a JSON string (or by
+/// [`crate::id::quote`]): `"` and `\` get a backslash, control characters
+/// become `\u00XX`; each produced character spans the character it comes from.
+fn escape(units: &[Unit]) -> Vec<Unit> {
+    let mut out = Vec::with_capacity(units.len());
+    for unit in units {
+        let mut push = |c: char| {
+            out.push(Unit {
+                c,
+                span: unit.span.clone(),
+            });
+        };
+        match unit.c {
+            '"' | '\\' => {
+                push('\\');
+                push(unit.c);
+            }
+            c if c.is_control() => {
+                for e in format!("\\u{:04x}", u32::from(c)).chars() {
+                    push(e);
+                }
+            }
+            c => push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "tok-5ecret/0123456789\"abc\\def-ghij";
+
+    fn token(value: &str) -> Token {
+        Token::new(value.to_owned())
+    }
+
+    /// Every piece of `secret` of `PIECE_CHARS` characters.
+    fn pieces(secret: &str) -> Vec<String> {
+        let chars: Vec<char> = secret.chars().collect();
+        chars
+            .windows(PIECE_CHARS.min(chars.len()))
+            .map(|w| w.iter().collect())
+            .collect()
+    }
+
+    fn assert_clean(secret: &str, printed: &str) {
+        for piece in pieces(secret) {
+            assert!(
+                !printed.contains(&piece),
+                "{piece:?} of the token in {printed:?}"
+            );
+        }
+    }
+
+    /// The ways an answer or a message may carry the token.
+    fn disguises(secret: &str) -> Vec<String> {
+        let json = serde_json::to_string(secret).unwrap();
+        let php = json.replace('/', "\\/");
+        let each = |escape: fn(u32) -> String| {
+            let mut out = String::new();
+            for c in secret.chars() {
+                out.push_str(&escape(u32::from(c)));
+            }
+            out
+        };
+        let all_u = each(|c| format!("\\u{c:04x}"));
+        let rust = each(|c| format!("\\u{{{c:x}}}"));
+        let percent = crate::target::encode_segment(secret);
+        let html = each(|c| format!("&#{c};"));
+        vec![
+            secret.to_owned(),
+            json.clone(),
+            php,
+            all_u,
+            rust,
+            percent,
+            html,
+            crate::id::quote(secret),
+            // A JSON string of a JSON string.
+            serde_json::to_string(&json).unwrap(),
+        ]
+    }
+
+    #[test]
+    fn every_disguise_of_the_token_is_redacted() {
+        let token = token(SECRET);
+        for disguise in disguises(SECRET) {
+            let text = format!("GET http://h/x answered 200 OK, but product_id is {disguise}, …");
+            let redacted = token.redact(&text);
+            assert!(redacted.contains(REDACTED), "{text} -> {redacted}");
+            assert!(
+                redacted.starts_with("GET http://h/x answered"),
+                "{redacted}"
+            );
+            assert_clean(SECRET, &redacted);
+            // And once more escaped, as the JSON line prints it.
+            assert_clean(SECRET, &serde_json::to_string(&redacted).unwrap());
+        }
+    }
+
+    #[test]
+    fn pieces_cut_anywhere_are_redacted() {
+        let token = token(SECRET);
+        let chars: Vec<char> = SECRET.chars().collect();
+        for from in 0..chars.len() {
+            for to in (from + PIECE_CHARS)..=chars.len() {
+                let piece: String = chars[from..to].iter().collect();
+                for disguise in disguises(&piece) {
+                    let text = format!("quantity {disguise}… is not a decimal number");
+                    let redacted = token.redact(&text);
+                    assert_clean(SECRET, &redacted);
+                    assert_clean(SECRET, &serde_json::to_string(&redacted).unwrap());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn short_runs_and_other_text_are_left_alone() {
+        let token = token(SECRET);
+        let text = "GET http://127.0.0.1:5000/api/stock/tok-5ec answered 404 Not Found";
+        assert_eq!(token.redact(text), text);
+        assert!(matches!(token.redact(text), Cow::Borrowed(_)));
+        assert_eq!(token.redact(""), "");
+        // Escapes that are not complete are text.
+        let odd = r"\u12 \u{zz} %4 &#x; \";
+        assert_eq!(token.redact(odd), odd);
+    }
+
+    #[test]
+    fn a_token_shorter_than_a_piece_is_redacted_whole() {
+        let token = token("abc");
+        assert_eq!(
+            token.redact("x abc y \\u0061bc"),
+            "x <redacted> y <redacted>"
+        );
+    }
+
+    #[test]
+    fn neighbouring_pieces_become_one_marker() {
+        let token = token("0123456789abcdef");
+        assert_eq!(token.redact("[0123456789abcdef]"), "[<redacted>]");
+        assert_eq!(token.redact("0123456789abcdef"), "<redacted>");
+        assert_eq!(
+            token.redact("01234567 and 89abcdef"),
+            "<redacted> and <redacted>"
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_value() {
+        assert_eq!(format!("{:?}", token(SECRET)), "Token(<redacted>)");
+    }
+
+    #[test]
+    fn tokens_that_cannot_be_a_header_are_usage_errors() {
+        let err = Token::from_env_value(Some("a\nb".into())).unwrap_err();
+        assert!(err.is_usage());
+        assert!(!err.to_string().contains("a\nb"));
+        assert!(Token::from_env_value(Some("".into())).unwrap().is_none());
+        assert!(Token::from_env_value(None).unwrap().is_none());
+    }
+}
