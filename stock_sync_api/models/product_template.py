@@ -1,3 +1,4 @@
+import math
 from collections import defaultdict
 
 from odoo import _, api, fields, models
@@ -45,6 +46,13 @@ class ProductTemplate(models.Model):
         copy=False,
         help="The last error, or what the last synchronisation changed.",
     )
+    api_uom_id = fields.Many2one(
+        "uom.uom",
+        string="API Unit",
+        help="The unit the stock API counts this product in, when it is not the product's own unit "
+        "(e.g. the API counts pieces of a product sold by the dozen). Its quantity is converted with "
+        "Odoo's units of measure. Empty: the API counts in the product's unit.",
+    )
     api_last_run_id = fields.Many2one(
         "stock.sync.run",
         string="Last Synchronisation",
@@ -59,6 +67,20 @@ class ProductTemplate(models.Model):
         "UNIQUE(api_external_id)",
         "This external ID is already used by another product: each product needs its own.",
     )
+
+    @api.constrains("api_uom_id", "uom_id")
+    def _check_api_uom_id(self):
+        for template in self.filtered("api_uom_id"):
+            if not template.api_uom_id._has_common_reference(template.uom_id):
+                raise ValidationError(
+                    _(
+                        "The API unit of “%(product)s” cannot be %(api_uom)s: it cannot be converted "
+                        "into the product's unit %(uom)s.",
+                        product=template.display_name,
+                        api_uom=template.api_uom_id.name,
+                        uom=template.uom_id.name,
+                    )
+                )
 
     @api.constrains("api_external_id")
     def _check_api_external_id(self):
@@ -87,7 +109,11 @@ class ProductTemplate(models.Model):
                         "api_last_run_id": False,
                     }
                 )
-        return super().write(vals)
+        result = super().write(vals)
+        if vals.get("active") is False:
+            # Left out of every synchronisation from now on: say so.
+            self.filtered("api_external_id")._api_sync_mark_left_out()
+        return result
 
     # ------------------------------------------------------------------
     # Entry points
@@ -116,6 +142,7 @@ class ProductTemplate(models.Model):
         """Scheduled action: sync every product with an external ID, in batches,
         as one run however many calls the round takes."""
         run = self.env["stock.sync.run"]._get_scheduled_run()
+        run._count_left_out()
         pending = run._get_scheduled_pending()
         run.sudo().product_count = run.done_count + len(pending)
         cron = self.env["ir.cron"]
@@ -152,13 +179,60 @@ class ProductTemplate(models.Model):
         :raises UserError: none of them
         """
         companies = self.env.user.company_ids
-        allowed = self.sudo().filtered(
-            lambda t: t.api_external_id and (not t.company_id or t.company_id in companies)
-        )
-        templates = self.browse(allowed.ids)
-        if not templates:
+        allowed = self.sudo().filtered(lambda t: t.api_external_id and (not t.company_id or t.company_id in companies))
+        if not allowed:
             raise UserError(_("None of these products has an external ID: there is nothing to synchronise."))
-        return templates
+        left_out = allowed._get_api_sync_left_out()
+        if left_out == allowed:
+            raise UserError(left_out[:1]._get_api_sync_left_out_reason())
+        return self.browse((allowed - left_out).ids)
+
+    @api.model
+    def _get_api_sync_domain(self):
+        """The products a scheduled synchronisation takes: active, with an
+        external ID, of an active company or shared by all companies."""
+        return [("api_external_id", "!=", False), "|", ("company_id", "=", False), ("company_id.active", "=", True)]
+
+    @api.model
+    def _get_api_sync_left_out_domain(self):
+        """Products with an external ID that no synchronisation takes: archived,
+        or of an archived company."""
+        return [
+            ("api_external_id", "!=", False),
+            "|",
+            ("active", "=", False),
+            ("company_id.active", "=", False),
+        ]
+
+    def _get_api_sync_left_out(self):
+        """Those of these products that no synchronisation takes (see
+        :meth:`_get_api_sync_left_out_domain`)."""
+        return self.with_context(active_test=False).filtered(
+            lambda t: t.api_external_id and (not t.active or (t.company_id and not t.company_id.active))
+        )
+
+    def _get_api_sync_left_out_reason(self):
+        self.ensure_one()
+        if not self.active:
+            return _(
+                "Archived: left out of the stock API synchronisation until the product is restored "
+                "(its stock is kept as it is)."
+            )
+        return _(
+            "The company %(company)s is archived: its products are left out of the stock API synchronisation.",
+            company=self.company_id.name,
+        )
+
+    def _api_sync_mark_left_out(self):
+        """Say on each of these left-out products why no synchronisation takes it
+        (one write per reason, only where it is not said yet)."""
+        groups = defaultdict(list)
+        for template in self:
+            reason = template._get_api_sync_left_out_reason()
+            if template.api_sync_message != reason:
+                groups[reason].append(template.id)
+        for reason, ids in groups.items():
+            self.browse(ids).sudo().with_context(tracking_disable=True).write({"api_sync_message": reason})
 
     def _api_sync_fetch_ahead(self, settings):
         """Start asking the API about these templates, in the background.
@@ -206,7 +280,9 @@ class ProductTemplate(models.Model):
             variants = self._get_api_sync_variants()
         refused = {}
         for template in self:
-            if len(variants[template]) != 1:
+            if not variants[template]:
+                message = _("Its variant is archived: restore it to synchronise this product.")
+            elif len(variants[template]) != 1:
                 message = _(
                     "This product has %(count)s variants: only products with a single variant can be synchronised.",
                     count=len(variants[template]),
@@ -269,6 +345,56 @@ class ProductTemplate(models.Model):
                 vals["api_last_sync_date"] = now
             # Bookkeeping of the sync itself, whoever triggered it.
             self.browse(ids).sudo().with_context(tracking_disable=True).write(vals)
+
+    def _get_api_sync_quantity(self, api_quantity):
+        """The stock API's quantity of this product, in the product's unit.
+
+        Converted by Odoo's units of measure from the API unit, when one is
+        set. Never rounded: a quantity that the 'Product Unit' precision cannot
+        hold exactly is refused.
+
+        :raises UserError: the product's unit cannot hold the quantity exactly
+        """
+        self.ensure_one()
+        uom = self.uom_id
+        quantity = api_quantity
+        if self.api_uom_id and self.api_uom_id != uom:
+            quantity = self.api_uom_id._compute_quantity(api_quantity, uom, round=False)
+        rounded = uom.round(quantity)
+        if not math.isclose(quantity, rounded, rel_tol=1e-12, abs_tol=1e-9):
+            digits = self.env["decimal.precision"].precision_get("Product Unit")
+            raise UserError(
+                _(
+                    "The stock API's quantity %(quantity)s %(uom)s cannot be held exactly by Odoo, which counts "
+                    "products to %(digits)s decimals (decimal precision “Product Unit”): not applied.",
+                    quantity=f"{quantity:.{digits + 6}f}".rstrip("0").rstrip("."),
+                    uom=uom.name,
+                    digits=digits,
+                )
+            )
+        return rounded
+
+    def _get_api_sync_change_message(self, change, applied=True):
+        """``On hand 40 -> 50``, with the API's own figure when it counts in another unit."""
+        self.ensure_one()
+        values = {
+            "before": self._format_api_sync_quantity(change.on_hand),
+            "after": self._format_api_sync_quantity(change.quantity),
+        }
+        if applied:
+            message = _("On hand %(before)s -> %(after)s", **values)
+        else:
+            message = _("On hand %(before)s -> %(after)s, not applied", **values)
+        if self.api_uom_id and self.api_uom_id != self.uom_id:
+            api_quantity = self.uom_id._compute_quantity(change.quantity, self.api_uom_id, round=False)
+            message = _(
+                "%(message)s %(uom)s (%(api_quantity)s %(api_uom)s in the stock API)",
+                message=message,
+                uom=self.uom_id.name,
+                api_quantity=f"{api_quantity:g}",
+                api_uom=self.api_uom_id.name,
+            )
+        return message
 
     def _format_api_sync_quantity(self, quantity):
         self.ensure_one()

@@ -79,7 +79,8 @@ class ResConfigSettings(models.TransientModel):
     api_sync_retries = fields.Integer(
         string="Retries",
         default=DEFAULTS["retries"],
-        help="How many times a request that failed for a passing reason (connection, timeout, 5xx, 429) is tried again.",
+        help="How many times a request that failed for a passing reason (connection, timeout, 5xx, 429) "
+        "is tried again.",
     )
     api_sync_concurrency = fields.Integer(
         string="Concurrent Requests",
@@ -178,7 +179,11 @@ class ResConfigSettings(models.TransientModel):
         for settings in self:
             if not low <= settings.api_sync_max_quantity <= high:
                 raise ValidationError(
-                    _("The largest quantity must be between %(low)s and %(high)s.", low=f"{low:.0f}", high=f"{high:.0f}")
+                    _(
+                        "The largest quantity must be between %(low)s and %(high)s.",
+                        low=f"{low:.0f}",
+                        high=f"{high:.0f}",
+                    )
                 )
 
     @api.constrains("api_sync_timeout", "api_sync_retries", "api_sync_concurrency", "api_sync_batch_size")

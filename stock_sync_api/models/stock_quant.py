@@ -63,9 +63,13 @@ class StockQuant(models.Model):
                 )
         # The moves this apply made: the newest inventory moves of these
         # products (another transaction's are not visible to this one).
-        moves = self.env["stock.move"].sudo().search_fetch(
-            [("id", ">", last_move_id), ("product_id", "in", products.ids), ("is_inventory", "=", True)],
-            ["product_id"],
+        moves = (
+            self.env["stock.move"]
+            .sudo()
+            .search_fetch(
+                [("id", ">", last_move_id), ("product_id", "in", products.ids), ("is_inventory", "=", True)],
+                ["product_id"],
+            )
         )
         return {move.product_id: move for move in moves}
 
@@ -104,5 +108,5 @@ class StockQuant(models.Model):
                 result[product] = self._gather(product, location, strict=True)[0].sudo()
         if missing:
             created = self.sudo().create([{"product_id": p.id, "location_id": location.id} for p in missing])
-            result.update(zip(missing, created))
+            result.update(zip(missing, created, strict=True))
         return result

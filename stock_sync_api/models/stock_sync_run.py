@@ -8,7 +8,6 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import split_every
 
-from ..synccli import BackgroundFetch, fetch
 from .sync_outcome import StockChange, SyncConfig, SyncOutcome
 
 _logger = logging.getLogger(__name__)
@@ -86,6 +85,11 @@ class StockSyncRun(models.Model):
     )
     up_to_date_count = fields.Integer(string="Up to Date", readonly=True)
     error_count = fields.Integer(string="Errors", readonly=True)
+    skipped_count = fields.Integer(
+        string="Left Out",
+        readonly=True,
+        help="Products with an external ID that the scheduled run left out: archived, or of an archived company.",
+    )
     zero_count = fields.Integer(
         string="Dropping to Zero",
         readonly=True,
@@ -103,8 +107,7 @@ class StockSyncRun(models.Model):
         "product.template",
         string="Selected Products",
         readonly=True,
-        help="The products a manual run or a preview covers. A scheduled run covers every product "
-        "with an external ID.",
+        help="The products a manual run or a preview covers. A scheduled run covers every product with an external ID.",
     )
     line_ids = fields.One2many("stock.sync.run.line", "run_id", string="Lines", readonly=True)
     move_count = fields.Integer(string="Inventory Moves", compute="_compute_move_count")
@@ -168,9 +171,10 @@ class StockSyncRun(models.Model):
         # A product this run could not lock has a line, but is not marked as
         # handled by this run (another transaction held its row).
         listed = self.env["stock.sync.run.line"].sudo().search([("run_id", "=", self.id)]).product_tmpl_id
-        return self.env["product.template"].search(
-            [
-                ("api_external_id", "!=", False),
+        Template = self.env["product.template"]
+        return Template.search(
+            Template._get_api_sync_domain()
+            + [
                 "|",
                 ("api_last_run_id", "=", False),
                 ("api_last_run_id", "!=", self.id),
@@ -179,6 +183,15 @@ class StockSyncRun(models.Model):
             order="id",
         )
 
+    def _count_left_out(self):
+        """Count, and mark as such, the products with an external ID that the
+        scheduled round leaves out (archived, or of an archived company)."""
+        self.ensure_one()
+        Template = self.env["product.template"].with_context(active_test=False)
+        left_out = Template.search(Template._get_api_sync_left_out_domain())
+        left_out._api_sync_mark_left_out()
+        self.sudo().skipped_count = len(left_out)
+
     def _get_products(self):
         """The products this run covers (to sync them again): those chosen for
         a manual run or a preview, every product with an external ID of the
@@ -186,7 +199,7 @@ class StockSyncRun(models.Model):
         self.ensure_one()
         Template = self.env["product.template"].with_context(allowed_company_ids=self.env.user.company_ids.ids)
         if self.trigger == "cron":
-            return Template.search([("api_external_id", "!=", False)], order="id")
+            return Template.search(Template._get_api_sync_domain(), order="id")
         return Template.browse(self.product_tmpl_ids.ids).exists().filtered("api_external_id")
 
     def _applies(self):
@@ -263,8 +276,10 @@ class StockSyncRun(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
             return
-        admins = self.env.ref("stock.group_stock_manager").sudo().all_user_ids.filtered(
-            lambda user: user.active and not user.share
+        admins = (
+            self.env.ref("stock.group_stock_manager")
+            .sudo()
+            .all_user_ids.filtered(lambda user: user.active and not user.share)
         )
         self.sudo().message_subscribe(partner_ids=admins.partner_id.ids)
         self.sudo().message_post(
@@ -327,7 +342,9 @@ class StockSyncRun(models.Model):
             }
         )
         self.sudo().message_post(
-            body=_("Applied by %(user)s: the products are synchronised again with fresh answers.", user=self.env.user.name),
+            body=_(
+                "Applied by %(user)s: the products are synchronised again with fresh answers.", user=self.env.user.name
+            ),
             subtype_xmlid="mail.mt_note",
         )
         self._sync(templates)
@@ -572,7 +589,10 @@ class StockSyncRun(models.Model):
             for template in to_fetch:
                 result = results[template.api_external_id]
                 if result.ok:
-                    quantities[template] = template.uom_id.round(result.quantity)
+                    try:
+                        quantities[template] = template._get_api_sync_quantity(result.quantity)
+                    except UserError as exc:
+                        outcomes[template.id] = SyncOutcome("error", exc.args[0])
                 else:
                     outcomes[template.id] = SyncOutcome("error", self._get_fetch_error_message(result))
                     _logger.warning(
@@ -691,15 +711,10 @@ class StockSyncRun(models.Model):
 
     def _plan(self, changes):
         """Outcomes of changes found and not applied (a preview, a held run)."""
-        outcomes = {}
-        for template, change in changes.items():
-            message = _(
-                "On hand %(before)s -> %(after)s, not applied",
-                before=template._format_api_sync_quantity(change.on_hand),
-                after=template._format_api_sync_quantity(change.quantity),
-            )
-            outcomes[template.id] = SyncOutcome("planned", message, change)
-        return outcomes
+        return {
+            template.id: SyncOutcome("planned", template._get_api_sync_change_message(change, applied=False), change)
+            for template, change in changes.items()
+        }
 
     def _apply(self, changes, location, variants):
         """Set each changed template's on-hand to its API quantity.
@@ -711,8 +726,7 @@ class StockSyncRun(models.Model):
             return {}
         if not self.env.user.has_group("stock.group_stock_user"):
             message = _(
-                "The user %(user)s who runs the synchronisation is not an Inventory user: "
-                "no stock can be adjusted.",
+                "The user %(user)s who runs the synchronisation is not an Inventory user: no stock can be adjusted.",
                 user=self.env.user.name,
             )
             return {template.id: SyncOutcome("error", message, change) for template, change in changes.items()}
@@ -746,12 +760,8 @@ class StockSyncRun(models.Model):
             return outcomes
         outcomes = {}
         for template, change in changes.items():
-            message = _(
-                "On hand %(before)s -> %(after)s",
-                before=template._format_api_sync_quantity(change.on_hand),
-                after=template._format_api_sync_quantity(change.quantity),
-            )
             move = moves.get(variants[template])
+            message = template._get_api_sync_change_message(change)
             outcomes[template.id] = SyncOutcome("ok", message, change, move.id if move else None)
         return outcomes
 

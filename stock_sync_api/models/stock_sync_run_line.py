@@ -17,9 +17,7 @@ class StockSyncRunLine(models.Model):
     uom_id = fields.Many2one(related="product_tmpl_id.uom_id", string="Unit")
     on_hand = fields.Float(string="On Hand Before", digits="Product Unit")
     api_quantity = fields.Float(string="API Quantity", digits="Product Unit")
-    difference = fields.Float(
-        string="Difference", digits="Product Unit", compute="_compute_difference", store=True
-    )
+    difference = fields.Float(string="Difference", digits="Product Unit", compute="_compute_difference", store=True)
     state = fields.Selection(
         selection=[("planned", "Planned"), ("applied", "Applied"), ("error", "Error")],
         string="Status",

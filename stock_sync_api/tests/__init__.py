@@ -12,3 +12,4 @@ from . import test_settings
 from . import test_sync
 from . import test_tour
 from . import test_translation
+from . import test_units

@@ -134,7 +134,9 @@ class StockSyncApiMixin:
         )
 
     def _on_hand(self, template):
-        return template.product_variant_id.with_context(location=self.location.id).qty_available
+        # Archived products' variants are archived too.
+        variant = template.with_context(active_test=False).product_variant_ids[:1]
+        return variant.with_context(location=self.location.id).qty_available
 
     def _inventory_moves(self, template):
         return self.env["stock.move"].sudo().search(

@@ -53,7 +53,7 @@ class TestBatch(StockSyncApiCase):
         templates = self.env["product.template"].concat(*changed, *same)
         before = {t: t.message_ids for t in templates}
         templates.action_api_sync()
-        for template, (old, new) in zip(changed, [("4", "9"), ("10", "3")]):
+        for template, (old, new) in zip(changed, [("4", "9"), ("10", "3")], strict=True):
             notes = template.message_ids - before[template]
             self.assertEqual(len(notes), 1, template.api_external_id)
             self.assertIn(f"on hand at WH/Stock {old} -&gt; {new} Units", notes.body)

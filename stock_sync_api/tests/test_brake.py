@@ -43,8 +43,10 @@ class TestBrake(StockSyncApiCase):
         cls.catalog = cls.env["product.template"].concat(*(cls._make_product(pid, on_hand=ON_HAND) for pid in CATALOG))
 
     def _moves(self):
-        return self.env["stock.move"].sudo().search(
-            [("product_id", "in", self.catalog.product_variant_ids.ids), ("is_inventory", "=", True)]
+        return (
+            self.env["stock.move"]
+            .sudo()
+            .search([("product_id", "in", self.catalog.product_variant_ids.ids), ("is_inventory", "=", True)])
         )
 
     def _last_run(self):

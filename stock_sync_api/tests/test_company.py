@@ -83,9 +83,16 @@ class TestCompanies(StockSyncApiCase):
         run = self.main_product.api_last_run_id
         self.assertEqual((run.changed_count, run.error_count), (3, 1))
         lines = {line.product_tmpl_id: line for line in run.line_ids}
-        self.assertEqual((lines[self.second_product].company_id, lines[self.second_product].location_id), (self.second, self.second_stock))
-        self.assertEqual((lines[self.main_product].company_id, lines[self.main_product].location_id), (self.main, self.location))
-        self.assertEqual((lines[self.shared_product].company_id, lines[self.shared_product].location_id), (self.main, self.location))
+        self.assertEqual(
+            (lines[self.second_product].company_id, lines[self.second_product].location_id),
+            (self.second, self.second_stock),
+        )
+        self.assertEqual(
+            (lines[self.main_product].company_id, lines[self.main_product].location_id), (self.main, self.location)
+        )
+        self.assertEqual(
+            (lines[self.shared_product].company_id, lines[self.shared_product].location_id), (self.main, self.location)
+        )
         self.assertEqual((lines[self.bare_product].company_id, lines[self.bare_product].state), (self.bare, "error"))
 
     def test_user_of_one_company(self):
@@ -115,8 +122,10 @@ class TestCompanies(StockSyncApiCase):
         self.assertEqual(self._on_hand_at(self.shared_product, self.location), 12)
 
     def test_location_chosen_in_the_settings(self):
-        shelf = self.env["stock.location"].sudo().create(
-            {"name": "Shelf", "location_id": self.second_stock.id, "company_id": self.second.id}
+        shelf = (
+            self.env["stock.location"]
+            .sudo()
+            .create({"name": "Shelf", "location_id": self.second_stock.id, "company_id": self.second.id})
         )
         Settings = self.env["res.config.settings"].sudo().with_company(self.second)
         Settings.create({"api_sync_location_id": shelf.id}).execute()

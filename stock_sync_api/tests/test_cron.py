@@ -38,8 +38,11 @@ class TestCron(StockSyncApiCase):
         self.assertEqual(missing.api_sync_state, "error")
         self.assertEqual(self._on_hand(missing), 3)
         self.assertEqual(archived.api_sync_state, "never")
+        self.assertIn("Archived: left out", archived.api_sync_message)
         self.assertEqual(no_id.api_sync_state, "never")
-        progress = self.env["ir.cron.progress"].sudo().search([("cron_id", "=", self.cron.id)], order="id desc", limit=1)
+        progress = (
+            self.env["ir.cron.progress"].sudo().search([("cron_id", "=", self.cron.id)], order="id desc", limit=1)
+        )
         self.assertEqual(progress.remaining, 0)
         self.assertEqual(progress.done, 3)
         run = raised.api_last_run_id
@@ -51,6 +54,7 @@ class TestCron(StockSyncApiCase):
             (3, 3, 1, 1, 1),
         )
         self.assertTrue(run.date_end)
+        self.assertEqual(run.skipped_count, 1)
         self.assertEqual(same.api_last_run_id, run)
         self.assertEqual(missing.api_last_run_id, run)
 

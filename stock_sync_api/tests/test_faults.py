@@ -12,7 +12,6 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..models import product_template
-
 from .common import StockSyncApiCase
 
 TOKEN = "tok-3f9c2a7e51"

@@ -36,7 +36,9 @@ class TestRun(StockSyncApiCase):
             (applied.state, applied.on_hand, applied.api_quantity, applied.difference, applied.move_id),
             ("applied", 40, 50, 10, move),
         )
-        self.assertEqual((applied.external_id, applied.company_id, applied.location_id), ("T-RAISE", self.env.company, self.location))
+        self.assertEqual(
+            (applied.external_id, applied.company_id, applied.location_id), ("T-RAISE", self.env.company, self.location)
+        )
         self.assertEqual(applied.message, "On hand 40 -> 50")
         failed = run.line_ids - applied
         self.assertEqual(failed.state, "error")
@@ -58,7 +60,9 @@ class TestRun(StockSyncApiCase):
         product.action_api_sync()
         second = product.api_last_run_id
         self.assertNotEqual(first, second)
-        self.assertEqual((second.changed_count, second.up_to_date_count, second.line_ids), (0, 1, second.line_ids.browse()))
+        self.assertEqual(
+            (second.changed_count, second.up_to_date_count, second.line_ids), (0, 1, second.line_ids.browse())
+        )
 
     def test_preview_never_moves_stock(self):
         raised = self._make_product("T-RAISE", on_hand=40)
@@ -69,7 +73,10 @@ class TestRun(StockSyncApiCase):
         self.assertEqual((run.trigger, run.state, run.user_id), ("preview", "planned", self.stock_user))
         self.assertEqual((run.changed_count, run.up_to_date_count, run.zero_count), (2, 1, 1))
         self.assertEqual(
-            sorted((line.external_id, line.on_hand, line.api_quantity, line.difference, line.state) for line in run.line_ids),
+            sorted(
+                (line.external_id, line.on_hand, line.api_quantity, line.difference, line.state)
+                for line in run.line_ids
+            ),
             [("T-RAISE", 40, 50, 10, "planned"), ("T-ZERO", 3, 0, -3, "planned")],
         )
         self.assertFalse(run.line_ids.move_id)
@@ -155,9 +162,9 @@ class TestRunAlerts(StockSyncApiCase):
         self.assertNotIn(self.stock_user.partner_id, alert.partner_ids)
         self.assertIn("1 products in error out of 2", alert.body)
         self.assertTrue(
-            self.env["mail.notification"].sudo().search(
-                [("mail_message_id", "=", alert.id), ("res_partner_id", "=", self.stock_manager.partner_id.id)]
-            )
+            self.env["mail.notification"]
+            .sudo()
+            .search([("mail_message_id", "=", alert.id), ("res_partner_id", "=", self.stock_manager.partner_id.id)])
         )
         self.assertIn(self.stock_manager.partner_id, first.message_partner_ids)
         # The API still fails an hour later: no second alert.
@@ -186,6 +193,7 @@ class TestRunAlerts(StockSyncApiCase):
 
     def test_failed_run_alerts(self):
         self._make_product("T-SAME", on_hand=7)
+
         # A fault inside the run itself cannot be produced for real: the
         # grouping of products into batches is made to raise.
         def broken(self, templates):
@@ -198,7 +206,6 @@ class TestRunAlerts(StockSyncApiCase):
         self.assertIn("out of memory", run.failure_message)
         self.assertIn("out of memory", self._alerts(run).body)
 
-
     def test_run_that_cannot_start_fails_without_lines(self):
         self._set_params(base_url="ftp://stock.example.com")
         product = self._make_product("T-SAME", on_hand=7)
@@ -209,6 +216,7 @@ class TestRunAlerts(StockSyncApiCase):
         self.assertEqual(product.api_sync_state, "error")
         self.assertEqual(product.api_last_run_id, run)
         self.assertEqual(len(self._alerts(run)), 1)
+
 
 @tagged("post_install", "-at_install")
 class TestRunRetention(StockSyncApiCase):
@@ -233,4 +241,3 @@ class TestRunRetention(StockSyncApiCase):
         self._set_params(run_retention_days=30)
         Run._gc_old_runs()
         self.assertFalse(recent.exists())
-
