@@ -3,35 +3,15 @@ import os
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..synccli import SyncCliSettings
+from ..synccli import DEFAULTS, MAX_QUANTITY_RANGE, RANGES, SyncCliSettings
 from .sync_outcome import BrakeSettings
 
 PARAM_PREFIX = "stock_sync_api."
 
-#: Default of each system parameter ``stock_sync_api.<key>``.
-DEFAULTS = {
-    "base_url": "",
-    "endpoint": "/api/stock/{id}",
-    "token": "",
-    "timeout": 10,
-    "retries": 2,
-    "concurrency": 32,
-    "batch_size": 1000,
-    "cli_path": "sync-cli",
-    "max_quantity": 1e9,
-    "ca_file": "",
-}
-
-#: Accepted range of each whole-number setting.
-RANGES = {
-    "timeout": (1, 3600),
-    "retries": (0, 10),
-    "concurrency": (1, 256),
-    "batch_size": (1, 10000),
-}
-
-#: Accepted range of the quantity bound (sync-cli's own limit is 1e15).
-MAX_QUANTITY_RANGE = (1.0, 1e15)
+# DEFAULTS (the default of each system parameter ``stock_sync_api.<key>``),
+# RANGES (the accepted range of each whole-number setting) and
+# MAX_QUANTITY_RANGE are the runner's (synccli/runner.py): written once, for
+# the settings, the system parameters and the sync-cli runs alike.
 
 #: Used as the base URL when its setting is empty (e.g. set by a container).
 BASE_URL_ENV = "STOCK_API_URL"

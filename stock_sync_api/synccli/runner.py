@@ -5,6 +5,7 @@ This module does not import Odoo: it only knows the command-line contract of
 line per ID on stdout, in input order) so that it can be tested on its own.
 """
 
+import dataclasses
 import json
 import logging
 import math
@@ -38,6 +39,46 @@ INVALID_ID = "invalid_id"
 #: Longest external ID accepted, in characters.
 MAX_ID_LENGTH = 255
 
+#: Default of each setting of the synchronisation (the system parameters
+#: ``stock_sync_api.<key>``, which the addon's settings import from here, and
+#: the defaults of :class:`SyncCliSettings`): written once.
+DEFAULTS = {
+    "base_url": "",
+    "endpoint": "/api/stock/{id}",
+    "token": "",
+    "timeout": 10,
+    "retries": 2,
+    "concurrency": 32,
+    "batch_size": 1000,
+    "cli_path": "sync-cli",
+    "max_quantity": 1e9,
+    "ca_file": "",
+}
+
+#: Accepted range, both ends included, of each whole-number setting. Each is
+#: within what ``sync-cli`` itself accepts (``--timeout`` up to 86400 s,
+#: ``--retries`` up to 20, ``--concurrency`` up to 1024); ``batch_size`` is
+#: the addon's (IDs per ``sync-cli`` run).
+RANGES = {
+    "timeout": (1, 3600),
+    "retries": (0, 10),
+    "concurrency": (1, 256),
+    "batch_size": (1, 10000),
+}
+
+#: Accepted range of the largest quantity (``--max-quantity``): the same as
+#: ``sync-cli``'s own (``MAX_QUANTITY_FLOOR`` and ``MAX_QUANTITY_CEILING`` in
+#: ``sync-cli/src/validate.rs``).
+MAX_QUANTITY_RANGE = (1.0, 1e15)
+
+#: Whitespace that an external ID may neither start nor end with: Unicode's
+#: White_Space property, as Rust's ``char::is_whitespace`` has it (Python's
+#: ``str.isspace`` also counts U+001C..U+001F, which are control characters).
+WHITESPACE = frozenset(
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
 #: Upper bound, in seconds, of the pause ``sync-cli`` takes between retries.
 _MAX_BACKOFF = 10.0
 
@@ -49,7 +90,7 @@ _STDERR_EXCERPT = 300
 _SETTING_ENV = ("STOCK_API_URL", "STOCK_API_ENDPOINT", "STOCK_API_TOKEN", "STOCK_API_CA_FILE")
 
 #: Largest quantity sync-cli may accept at all (its own hard limit).
-MAX_QUANTITY_LIMIT = 1e15
+MAX_QUANTITY_LIMIT = MAX_QUANTITY_RANGE[1]
 
 
 @dataclass(frozen=True)
@@ -57,14 +98,14 @@ class SyncCliSettings:
     """What a ``sync-cli fetch`` run needs to know."""
 
     base_url: str
-    cli_path: str = "sync-cli"
+    cli_path: str = DEFAULTS["cli_path"]
     endpoint: str = ""
     token: str = field(default="", repr=False)
-    timeout: int = 10
-    retries: int = 2
-    concurrency: int = 8
+    timeout: int = DEFAULTS["timeout"]
+    retries: int = DEFAULTS["retries"]
+    concurrency: int = DEFAULTS["concurrency"]
     #: Largest quantity accepted from the API: a larger one is refused.
-    max_quantity: float = 1e9
+    max_quantity: float = DEFAULTS["max_quantity"]
     #: PEM file of CA certificates to trust besides the system's.
     ca_file: str = ""
     #: Seconds the whole run may take on top of its requests' own time limits.
@@ -75,14 +116,16 @@ class SyncCliSettings:
             raise ValueError("the stock API base URL is not set")
         if not self.cli_path:
             raise ValueError("the path to sync-cli is not set")
-        if not (1 <= self.timeout <= 3600):
-            raise ValueError(f"timeout must be between 0 and 3600 seconds, not {self.timeout}")
-        if not (0 <= self.retries <= 10):
-            raise ValueError(f"retries must be between 0 and 10, not {self.retries}")
-        if not (1 <= self.concurrency <= 256):
-            raise ValueError(f"concurrency must be between 1 and 256, not {self.concurrency}")
-        if not (0 < self.max_quantity <= MAX_QUANTITY_LIMIT):
-            raise ValueError(f"the largest quantity must be between 0 and {MAX_QUANTITY_LIMIT:.0f}, not {self.max_quantity}")
+        for key, unit in (("timeout", " seconds"), ("retries", ""), ("concurrency", "")):
+            low, high = RANGES[key]
+            value = getattr(self, key)
+            if not low <= value <= high:
+                raise ValueError(f"{key} must be between {low} and {high}{unit}, not {value}")
+        low, high = MAX_QUANTITY_RANGE
+        if not low <= self.max_quantity <= high:
+            raise ValueError(
+                f"the largest quantity must be between {low:.0f} and {high:.0f}, not {self.max_quantity}"
+            )
 
     def argv(self):
         """The command line: settings that are no secret, never the URL or the token."""
@@ -144,18 +187,45 @@ class FetchResult:
         return self.status == "ok"
 
 
-def check_external_id(external_id):
-    """Return why ``external_id`` cannot be sent to the API, or None if it can."""
-    if not isinstance(external_id, str) or not external_id.strip():
-        return "the external ID is empty"
+def is_blank(text):
+    """Whether ``text`` is blank: empty, or nothing but ASCII spaces and tabs.
+
+    The same rule as ``sync-cli``'s for its stdin lines (blank ones are
+    skipped): anything else is an external ID, checked by
+    :func:`check_external_id`, so a line of non-breaking spaces is refused,
+    never dropped.
+    """
+    return all(char in " \t" for char in text)
+
+
+def external_id_problem(external_id):
+    """The rule ``external_id`` breaks and why, or None if it can be sent.
+
+    The rules of ``sync-cli`` (``sync-cli/src/id.rs``), checked in the same
+    order; the table ``tests/external_id_vectors.json`` that both sides' tests
+    run holds the cases. The rule is one of ``empty``, ``too_long``,
+    ``control``, ``spaces``, ``dot``.
+
+    :return: ``(rule, message)`` or None
+    """
+    if not isinstance(external_id, str) or is_blank(external_id):
+        return "empty", "the external ID is empty"
     if len(external_id) > MAX_ID_LENGTH:
-        return f"the external ID is longer than {MAX_ID_LENGTH} characters"
-    if external_id != external_id.strip():
-        return "the external ID starts or ends with spaces"
+        return "too_long", f"the external ID is longer than {MAX_ID_LENGTH} characters"
     for char in external_id:
         if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
-            return f"the external ID contains a control character (U+{ord(char):04X})"
+            return "control", f"the external ID contains a control character (U+{ord(char):04X})"
+    if external_id[0] in WHITESPACE or external_id[-1] in WHITESPACE:
+        return "spaces", "the external ID starts or ends with spaces"
+    if external_id in (".", ".."):
+        return "dot", "the external ID is . or .., which cannot be sent as a URL path segment"
     return None
+
+
+def check_external_id(external_id):
+    """Return why ``external_id`` cannot be sent to the API, or None if it can."""
+    problem = external_id_problem(external_id)
+    return problem[1] if problem else None
 
 
 def fetch(external_ids, settings, base_env=None, started=None):
@@ -258,7 +328,7 @@ def _run(external_ids, settings, base_env, started=None):
             missing_error=f"sync-cli did not finish within {time_limit:g} seconds and was stopped",
         )
 
-    stderr = _excerpt(completed.stderr)
+    stderr = redact(_excerpt(completed.stderr), settings.token)
     if stderr:
         _logger.info("sync-cli stderr: %s", stderr)
     code = completed.returncode
@@ -271,6 +341,15 @@ def _run(external_ids, settings, base_env, started=None):
     else:
         missing = f"sync-cli failed with exit status {code}: {stderr or 'no message'}"
     results = parse_output(external_ids, completed.stdout, missing_error=missing)
+    if settings.token:
+        # sync-cli never prints the token; this only keeps a broken build or
+        # a stand-in from putting it in Odoo's messages.
+        results = {
+            external_id: dataclasses.replace(result, error=redact(result.error, settings.token))
+            if result.error
+            else result
+            for external_id, result in results.items()
+        }
     if code == 0 and any(not result.ok for result in results.values()):
         # Exit status 0 promises that every ID is ok.
         _logger.warning("sync-cli exited with status 0 but reported failures")
@@ -362,6 +441,36 @@ def parse_line(line, external_id):
     if not isinstance(error, str) or not error.strip():
         error = f"sync-cli reported {status} without a message"
     return FetchResult(external_id, status, error=error.strip(), http_status=http_status)
+
+
+#: The shortest piece of the token that must never be shown.
+_TOKEN_PIECE = 8
+
+
+def redact(text, token):
+    """``text`` with every run of 8 characters of ``token`` (all of it when
+    shorter) replaced by ``<redacted>``."""
+    if not token or not text:
+        return text
+    width = min(_TOKEN_PIECE, len(token))
+    pieces = {token[i : i + width] for i in range(len(token) - width + 1)}
+    hidden = [False] * len(text)
+    for i in range(len(text) - width + 1):
+        if text[i : i + width] in pieces:
+            hidden[i : i + width] = [True] * width
+    if not any(hidden):
+        return text
+    out = []
+    i = 0
+    while i < len(text):
+        if hidden[i]:
+            out.append("<redacted>")
+            while i < len(text) and hidden[i]:
+                i += 1
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)
 
 
 def _all_failed(external_ids, message):

@@ -1,6 +1,7 @@
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
+from ..synccli import DEFAULTS, MAX_QUANTITY_RANGE, RANGES, SyncCliSettings
 from .common import StockSyncApiCase
 
 
@@ -63,6 +64,38 @@ class TestSettings(StockSyncApiCase):
         self.assertEqual(cli.cli_path, "sync-cli")
         self.assertEqual((cli.max_quantity, cli.ca_file), (1e9, ""))
         self.assertEqual(self.env["res.config.settings"]._get_api_sync_batch_size(), 1000)
+
+    def test_the_settings_defaults_and_ranges_are_the_runners(self):
+        """One rulebook: the settings' defaults, what an unset parameter
+        gives, and the runner's own defaults are the same values."""
+        settings = self.env["res.config.settings"].sudo().create({})
+        for key in ("endpoint", "timeout", "retries", "concurrency", "batch_size", "cli_path", "max_quantity"):
+            self.assertEqual(settings[f"api_sync_{key}"], DEFAULTS[key], key)
+        runner = SyncCliSettings(base_url="http://x")
+        for key in ("timeout", "retries", "concurrency", "max_quantity", "cli_path"):
+            self.assertEqual(getattr(runner, key), DEFAULTS[key], key)
+
+    def test_every_boundary_is_accepted_and_one_beyond_refused(self):
+        params = self.env["ir.config_parameter"].sudo()
+        params.set_param("stock_sync_api.base_url", "http://127.0.0.1:9")
+        bounds = dict(RANGES, max_quantity=MAX_QUANTITY_RANGE)
+        for key, (low, high) in bounds.items():
+            for value in (low, high):
+                with self.subTest(key=key, value=value):
+                    self.env["res.config.settings"].sudo().create({f"api_sync_{key}": value})
+                    params.set_param(f"stock_sync_api.{key}", str(value))
+                    self.assertEqual(self.env["res.config.settings"]._get_api_sync_param(key), value)
+                    # What the settings accept, the runner accepts.
+                    self.env["res.config.settings"]._get_api_sync_settings()
+            step = 0.5 if key == "max_quantity" else 1
+            for value in (low - step, high + step if key != "max_quantity" else high * 10):
+                with self.subTest(key=key, value=value):
+                    with self.assertRaises(ValidationError):
+                        self.env["res.config.settings"].sudo().create({f"api_sync_{key}": value})
+                    params.set_param(f"stock_sync_api.{key}", str(value))
+                    with self.assertRaises(UserError):
+                        self.env["res.config.settings"]._get_api_sync_param(key)
+            params.set_param(f"stock_sync_api.{key}", False)
 
     def test_token_and_cli_path_for_system_administrators_only(self):
         fields = self.env["res.config.settings"].with_user(self.stock_manager).fields_get()

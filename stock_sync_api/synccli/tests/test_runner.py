@@ -43,7 +43,7 @@ def test_argv_never_holds_url_or_token():
     assert not any(TOKEN in arg or "api.example" in arg or "/v2/" in arg for arg in argv)
     assert argv[argv.index("--timeout") + 1] == "2"
     assert argv[argv.index("--retries") + 1] == "0"
-    assert argv[argv.index("--concurrency") + 1] == "8"
+    assert argv[argv.index("--concurrency") + 1] == "32"
     assert argv[argv.index("--max-quantity") + 1] == "1000000000"
     assert settings(max_quantity=12.5).argv()[-1] == "12.5"
 
@@ -69,11 +69,14 @@ def test_token_is_not_in_repr():
     [
         ({"base_url": ""}, "base URL"),
         ({"cli_path": ""}, "path to sync-cli"),
-        ({"timeout": 0}, "timeout"),
+        ({"timeout": 0}, "timeout must be between 1 and 3600 seconds, not 0"),
+        ({"timeout": 3601}, "timeout must be between 1 and 3600 seconds, not 3601"),
         ({"retries": -1}, "retries"),
         ({"retries": 11}, "retries"),
-        ({"concurrency": 0}, "concurrency"),
-        ({"max_quantity": 0}, "largest quantity"),
+        ({"concurrency": 0}, "concurrency must be between 1 and 256, not 0"),
+        ({"concurrency": 257}, "concurrency"),
+        ({"max_quantity": 0}, "largest quantity must be between 1 and 1000000000000000"),
+        ({"max_quantity": 0.5}, "largest quantity"),
         ({"max_quantity": 1e16}, "largest quantity"),
     ],
 )
@@ -107,10 +110,13 @@ def test_acceptable_external_ids(external_id):
         ("x" * 256, "longer than 255"),
         (" GS-1", "spaces"),
         ("GS-1 ", "spaces"),
+        ("\u00a0", "spaces"),
         ("GS\n1", "control character (U+000A)"),
         ("GS\r1", "control character (U+000D)"),
         ("GS\x001", "control character (U+0000)"),
         ("GS\u20281", "control character (U+2028)"),
+        ("\x1c", "control character (U+001C)"),
+        ("..", "cannot be sent as a URL path segment"),
     ],
 )
 def test_unacceptable_external_ids(external_id, reason):
