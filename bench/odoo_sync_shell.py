@@ -31,8 +31,7 @@ from urllib.parse import quote, urlsplit
 sys.path.insert(0, os.environ["BENCH_DIR"])
 from catalog import api_quantity, external_id, on_hand  # noqa: E402
 
-SYNC_LOGGER = "odoo.addons.stock_sync_api.models.product_template"
-ROUND_PARAM = "stock_sync_api.cron_round_started_at"
+SYNC_LOGGER = "odoo.addons.stock_sync_api.models.stock_sync_run"
 PHASES = ("fetch", "compare", "apply", "bookkeeping")
 
 
@@ -93,7 +92,7 @@ def run_scheduled_action():
     ("partially done"); each of those runs counts here.
     """
     cron = env.ref("stock_sync_api.ir_cron_api_sync")
-    params = env["ir.config_parameter"].sudo()
+    Run = env["stock.sync.run"].sudo()
     runs = 0
     start = time.perf_counter()
     while True:
@@ -103,7 +102,7 @@ def run_scheduled_action():
         if result is not True:
             raise RuntimeError(f"the scheduled action failed: {result}")
         env.invalidate_all()
-        if not params.get_param(ROUND_PARAM):
+        if not Run.search_count([("trigger", "=", "cron"), ("state", "=", "running")]):
             break
         if runs > 1000:
             raise RuntimeError("the scheduled action does not finish its round")
@@ -166,6 +165,42 @@ def phase_figures(handler, total, count):
     }
 
 
+def odoo_apply_floor(size, location, expected):
+    """Odoo's own batched inventory apply of the changes the sync makes: the
+    same counts, on twin products without external ID, set and applied the way
+    a stock manager applies a list of counts (one ``action_apply_inventory``).
+
+    :return: seconds
+    """
+    changed = [n for n in range(size) if expected[n] != on_hand(n)]
+    Template = env["product.template"].with_context(
+        tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
+    )
+    twins = Template.create([{"name": f"Floor twin {size}-{n}", "is_storable": True} for n in changed])
+    env["stock.quant"].sudo().create(
+        [
+            {"product_id": twin.product_variant_id.id, "location_id": location.id, "quantity": on_hand(n)}
+            for n, twin in zip(changed, twins, strict=True)
+        ]
+    )
+    env.cr.commit()
+    env.invalidate_all()
+    start = time.perf_counter()
+    Count = env["stock.quant"].with_context(inventory_mode=True, inventory_name="Floor")
+    counts = Count.create(
+        [
+            {"product_id": twin.product_variant_id.id, "location_id": location.id, "inventory_quantity": expected[n]}
+            for n, twin in zip(changed, twins, strict=True)
+        ]
+    )
+    counts.action_apply_inventory()
+    env.flush_all()
+    seconds = time.perf_counter() - start
+    env.cr.commit()
+    say(f"    {size}: Odoo's own apply of the {len(changed)} changes: {seconds:.2f} s")
+    return seconds
+
+
 def run_twice(label, templates, location, expected, changed, handler):
     """Run the scheduled action on a catalog where ``changed`` products
     differ, then again once nothing differs; check both."""
@@ -193,7 +228,11 @@ def bench_size(size, handler):
     changed = sum(expected[n] != on_hand(n) for n in range(size))
     say(f"==> {size} products, {changed} changed")
     templates, location = create_catalog(size)
-    return templates, location, expected, run_twice(f"{size}", templates, location, expected, changed, handler)
+    figures = run_twice(f"{size}", templates, location, expected, changed, handler)
+    # In the same database and run: the floor the changed run is compared with.
+    figures["odoo_apply_s"] = odoo_apply_floor(size, location, expected)
+    figures["ratio_to_odoo_apply"] = figures["changed_run"]["seconds"] / figures["odoo_apply_s"]
+    return templates, location, expected, figures
 
 
 def bench_setting(key, values, templates, location, expected, handler):
@@ -251,7 +290,6 @@ def main():
     for key in ("batch_size", "concurrency"):
         value = os.environ.get(f"BENCH_{key.upper()}")
         params.set_param(f"stock_sync_api.{key}", value or False)
-    params.set_param(ROUND_PARAM, False)
     settings = env["res.config.settings"]
     result = {
         "batch_size": settings._get_api_sync_batch_size(),

@@ -58,7 +58,8 @@ class ProductTemplate(models.Model):
         string="Last Synchronisation",
         readonly=True,
         copy=False,
-        index="btree_not_null",
+        # Not indexed: every run rewrites it, and an indexed column changing
+        # value makes PostgreSQL rewrite every index of the product's row.
         ondelete="set null",
         help="The synchronisation run that last handled this product.",
     )
@@ -304,7 +305,7 @@ class ProductTemplate(models.Model):
         if not changes:
             return
         bodies = {
-            template.id: _(
+            template.id: self.env._(
                 "Stock synchronised with the stock API (external ID %(external_id)s): "
                 "on hand at %(location)s %(before)s -> %(after)s %(uom)s.",
                 external_id=template.api_external_id,
