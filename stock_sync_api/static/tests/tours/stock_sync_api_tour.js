@@ -128,3 +128,206 @@ registry.category("web_tour.tours").add("stock_sync_api_tour_invalid_answer", {
         onHand(4, "the on-hand quantity, unchanged"),
     ],
 });
+
+/*
+ * Tours of the synchronisations (Inventaire > Analyse > Synchronisations API),
+ * as the same French stock manager sees them. tests/test_tour.py prepares a
+ * scheduled run that the brake held (the stock API answers 0 for 25 products
+ * with stock), and checks the database afterwards.
+ */
+
+const RUN_FORM = ".o_form_view:has(.o_field_widget[name='line_ids'])";
+const LINES = `${RUN_FORM} .o_field_widget[name='line_ids']`;
+const APPLY_BUTTON = `${RUN_FORM} .o_statusbar_buttons button[name='action_apply']:contains('Appliquer')`;
+const DISCARD_BUTTON = `${RUN_FORM} .o_statusbar_buttons button[name='action_discard']:contains('Abandonner')`;
+const MOVES_BUTTON = `${RUN_FORM} .oe_stat_button[name='action_view_moves']:contains("Mouvements d'inventaire")`;
+
+/** A row of the run list, by what its columns show. */
+function runRow(trigger, state) {
+    return `.o_list_view .o_data_row:has(td[name='trigger']:contains('${trigger}')):has(td[name='state']:contains('${state}'))`;
+}
+
+/** A step that waits for the run's status bar to show `state` as the current one. */
+function runState(state) {
+    return {
+        content: `The run is "${state}"`,
+        trigger: `${RUN_FORM} .o_statusbar_status .o_arrow_button_current:contains('${state}')`,
+    };
+}
+
+/** A step that waits for a label of the run form. */
+function formLabel(label) {
+    return {
+        content: `The form has the label "${label}"`,
+        trigger: `${RUN_FORM} .o_form_label:contains("${label}")`,
+    };
+}
+
+/** A step that waits for a column header of the list `within`. */
+function columnHeader(within, label) {
+    return {
+        content: `The list has the column "${label}"`,
+        trigger: `${within} thead th:contains("${label}")`,
+    };
+}
+
+/** A step that fails unless the run's lines all show `state`, and there are `count` of them. */
+function allLines(count, state) {
+    return {
+        content: `${count} lines, all "${state}"`,
+        trigger: `${LINES} .o_data_row td[name='state']:contains('${state}')`,
+        run() {
+            const rows = [...document.querySelectorAll(`${LINES} .o_data_row`)];
+            const states = rows.map((row) => row.querySelector("td[name='state']").textContent.trim());
+            if (rows.length !== count || states.some((text) => text !== state)) {
+                throw new Error(`the lines show ${JSON.stringify(states)}, expected ${count} times "${state}"`);
+            }
+        },
+    };
+}
+
+registry.category("web_tour.tours").add("stock_sync_api_tour_run_list", {
+    steps: () => [
+        {
+            content: "Open the apps menu",
+            trigger: ".o_navbar_apps_menu button",
+            run: "click",
+        },
+        {
+            content: "Open Inventaire",
+            trigger: ".o-dropdown--menu .dropdown-item[data-menu-xmlid='stock.menu_stock_root']:contains('Inventaire')",
+            run: "click",
+        },
+        {
+            content: "Open the Analyse menu",
+            trigger: ".o_menu_sections button[data-menu-xmlid='stock.menu_warehouse_report']:contains('Analyse')",
+            run: "click",
+        },
+        {
+            content: "Open Synchronisations API",
+            trigger: ".o-dropdown--menu .dropdown-item[data-menu-xmlid='stock_sync_api.menu_stock_sync_run']:contains('Synchronisations API')",
+            run: "click",
+        },
+        {
+            content: "The list is titled in French",
+            trigger: ".o_breadcrumb:contains('Synchronisations API')",
+        },
+        ...["Référence", "Déclencheur", "Utilisateur", "Statut", "Début", "Progression", "Modifiés", "Erreurs"].map(
+            (label) => columnHeader(".o_list_view", label)
+        ),
+        {
+            content: "The held scheduled run is listed",
+            trigger: runRow("Planifiée", "Retenue"),
+        },
+        {
+            content: "The manual run is listed, done, its progress bar full",
+            trigger: `${runRow("Manuelle", "Terminée")} td[name='progress'] .o_progress[aria-valuenow='100']`,
+        },
+        {
+            content: "Open the manual run",
+            trigger: `${runRow("Manuelle", "Terminée")} td[name='name']`,
+            run: "click",
+        },
+        runState("Terminée"),
+        ...["Déclencheur", "Utilisateur", "Début", "Fin", "Progression", "Produits", "Traités", "Modifiés", "À jour"].map(
+            formLabel
+        ),
+        {
+            content: "Its trigger is in French",
+            trigger: `${RUN_FORM} .o_field_widget[name='trigger']:contains('Manuelle')`,
+        },
+        {
+            content: "A done run can be neither applied nor discarded",
+            trigger: `${RUN_FORM}:not(:has(button[name='action_apply'])):not(:has(button[name='action_discard']))`,
+        },
+        {
+            content: "A smart button leads to its inventory move",
+            trigger: `${MOVES_BUTTON}:has(.o_stat_value:contains('1'))`,
+        },
+        {
+            content: "The lines are on the Produits page",
+            trigger: `${RUN_FORM} .o_notebook .nav-link[name='lines'].active:contains('Produits')`,
+        },
+        ...["Produit", "ID externe", "Emplacement", "En stock avant", "Quantité API", "Différence", "Statut", "Message"].map(
+            (label) => columnHeader(LINES, label)
+        ),
+        columnHeader(LINES, "Mouvement d'inventaire"),
+        {
+            content: "The line of the office chair: 40 on hand, 50 in the API, applied",
+            trigger: [
+                `${LINES} .o_data_row:has(td[name='product_tmpl_id']:contains('Chaise de bureau'))`,
+                ":has(td[name='external_id']:contains('T-RAISE'))",
+                ":has(td[name='on_hand']:contains('40'))",
+                ":has(td[name='api_quantity']:contains('50'))",
+                ":has(td[name='difference']:contains('10'))",
+                ":has(td[name='state']:contains('Appliquée'))",
+                ":has(td[name='message']:contains('En stock 40 -> 50'))",
+            ].join(""),
+        },
+        allLines(1, "Appliquée"),
+    ],
+});
+
+registry.category("web_tour.tours").add("stock_sync_api_tour_apply_held", {
+    steps: () => [
+        runState("Retenue"),
+        {
+            content: "The brake's alert is in French",
+            trigger: `${RUN_FORM} .alert-warning:contains('Retenue par le frein')`,
+        },
+        {
+            content: "Its trigger is in French",
+            trigger: `${RUN_FORM} .o_field_widget[name='trigger']:contains('Planifiée')`,
+        },
+        allLines(25, "Prévue"),
+        {
+            content: "A planned line: 5 on hand, 0 in the API",
+            trigger: `${LINES} .o_data_row:has(td[name='on_hand']:contains('5')):has(td[name='api_quantity']:contains('0')):has(td[name='difference']:contains('-5'))`,
+        },
+        {
+            content: "Nothing moved yet",
+            trigger: `${RUN_FORM}:not(:has(.oe_stat_button[name='action_view_moves']:visible))`,
+        },
+        {
+            content: "It can be discarded",
+            trigger: DISCARD_BUTTON,
+        },
+        {
+            content: "Apply it",
+            trigger: APPLY_BUTTON,
+            run: "click",
+        },
+        {
+            content: "A dialog asks to confirm, in French",
+            trigger: ".modal:contains(\"Les produits de cette synchronisation sont relus dans l'API de stock\")",
+        },
+        {
+            content: "Confirm",
+            trigger: ".modal .modal-footer button.btn-primary:contains('Ok')",
+            run: "click",
+        },
+        {
+            content: "The products are synchronised again: the run is done",
+            trigger: `${RUN_FORM} .o_statusbar_status .o_arrow_button_current:contains('Terminée')`,
+            timeout: 60000,
+        },
+        {
+            content: "No dialog left open",
+            trigger: "body:not(:has(.modal))",
+        },
+        {
+            content: "The brake is no longer in the way",
+            trigger: `${RUN_FORM}:not(:has(.alert-warning:visible)):not(:has(button[name='action_apply']))`,
+        },
+        formLabel("Appliquée par une personne"),
+        allLines(25, "Appliquée"),
+        {
+            content: "Each line says what changed, in French",
+            trigger: `${LINES} .o_data_row td[name='message']:contains('En stock 5 -> 0')`,
+        },
+        {
+            content: "A smart button leads to the 25 inventory moves",
+            trigger: `${MOVES_BUTTON}:has(.o_stat_value:contains('25'))`,
+        },
+    ],
+});
