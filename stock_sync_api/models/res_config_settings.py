@@ -28,6 +28,11 @@ RUN_SETTINGS = {
 }
 
 
+def _format_number(value):
+    """A setting's number as a person writes it: ``10``, ``12.5``, ``1000000``."""
+    return f"{value:.10g}" if isinstance(value, float) and not value.is_integer() else str(int(value))
+
+
 class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
@@ -132,27 +137,6 @@ class ResConfigSettings(models.TransientModel):
         "the location of the company that runs the synchronisation.",
     )
 
-    @api.constrains(
-        "api_sync_hold_zero_percent",
-        "api_sync_hold_change_percent",
-        "api_sync_hold_min_products",
-        "api_sync_run_retention_days",
-    )
-    def _check_api_sync_run_settings(self):
-        for settings in self:
-            for key, (_default, low, high) in RUN_SETTINGS.items():
-                value = settings[f"api_sync_{key}"]
-                if not low <= value <= high:
-                    raise ValidationError(
-                        _(
-                            "%(setting)s must be between %(low)s and %(high)s, not %(value)s.",
-                            setting=self._fields[f"api_sync_{key}"].get_description(self.env)["string"],
-                            low=f"{low:g}",
-                            high=f"{high:g}",
-                            value=f"{value:g}",
-                        )
-                    )
-
     @api.constrains("api_sync_max_quantity")
     def _check_api_sync_max_quantity(self):
         low, high = MAX_QUANTITY_RANGE
@@ -166,19 +150,30 @@ class ResConfigSettings(models.TransientModel):
                     )
                 )
 
-    @api.constrains("api_sync_timeout", "api_sync_retries", "api_sync_concurrency", "api_sync_batch_size")
+    @api.constrains(
+        "api_sync_timeout",
+        "api_sync_retries",
+        "api_sync_concurrency",
+        "api_sync_batch_size",
+        "api_sync_hold_zero_percent",
+        "api_sync_hold_change_percent",
+        "api_sync_hold_min_products",
+        "api_sync_run_retention_days",
+    )
     def _check_api_sync_numbers(self):
+        ranges = dict(RANGES)
+        ranges.update((key, (low, high)) for key, (_default, low, high) in RUN_SETTINGS.items())
         for settings in self:
-            for key, (low, high) in RANGES.items():
+            for key, (low, high) in ranges.items():
                 value = settings[f"api_sync_{key}"]
                 if not low <= value <= high:
                     raise ValidationError(
                         _(
                             "%(setting)s must be between %(low)s and %(high)s, not %(value)s.",
                             setting=self._fields[f"api_sync_{key}"].get_description(self.env)["string"],
-                            low=low,
-                            high=high,
-                            value=value,
+                            low=_format_number(low),
+                            high=_format_number(high),
+                            value=_format_number(value),
                         )
                     )
 
@@ -204,7 +199,7 @@ class ResConfigSettings(models.TransientModel):
         params = self.env["ir.config_parameter"].sudo()
         params.set_param(PARAM_PREFIX + "retries", str(self.api_sync_retries))
         for key in RUN_SETTINGS:
-            params.set_param(PARAM_PREFIX + key, f"{self[f'api_sync_{key}']:g}")
+            params.set_param(PARAM_PREFIX + key, _format_number(self[f"api_sync_{key}"]))
 
     def action_api_sync_preview_all(self):
         """Preview a synchronisation of the whole catalog: nothing is applied."""
@@ -321,8 +316,8 @@ class ResConfigSettings(models.TransientModel):
                     "The setting %(param)s is %(value)r; it must be a number between %(low)s and %(high)s.",
                     param=PARAM_PREFIX + key,
                     value=raw,
-                    low=f"{low:g}",
-                    high=f"{high:g}",
+                    low=_format_number(low),
+                    high=_format_number(high),
                 )
             )
         return type(default)(value)

@@ -245,7 +245,7 @@ class StockSyncRun(models.Model):
     def _fail(self, message):
         """End the run as failed: it could not run, or stopped on an unexpected error.
 
-        :param message: why, posted on the run
+        :param message: why, shown on the run and in its alert
         """
         for run in self:
             run.sudo().write(
