@@ -69,7 +69,7 @@ RANGES = {
 #: Accepted range of the largest quantity (``--max-quantity``): the same as
 #: ``sync-cli``'s own (``MAX_QUANTITY_FLOOR`` and ``MAX_QUANTITY_CEILING`` in
 #: ``sync-cli/src/validate.rs``).
-MAX_QUANTITY_RANGE = (1.0, 1e15)
+MAX_QUANTITY_RANGE = (1.0, 1e14)
 
 #: Whitespace that an external ID may neither start nor end with: Unicode's
 #: White_Space property, as Rust's ``char::is_whitespace`` has it (Python's

@@ -49,7 +49,7 @@ class TestSettings(StockSyncApiCase):
     def test_out_of_range_refused(self):
         with self.assertRaisesRegex(ValidationError, "between 1 and 256"):
             self.env["res.config.settings"].sudo().create({"api_sync_concurrency": 1000})
-        with self.assertRaisesRegex(ValidationError, "largest quantity must be between 1 and 1000000000000000"):
+        with self.assertRaisesRegex(ValidationError, "largest quantity must be between 1 and 100000000000000"):
             self.env["res.config.settings"].sudo().create({"api_sync_max_quantity": 1e16})
         with self.assertRaisesRegex(ValidationError, "must contain {id}"):
             self.env["res.config.settings"].sudo().create({"api_sync_endpoint": "/api/stock"})
@@ -68,34 +68,43 @@ class TestSettings(StockSyncApiCase):
     def test_the_settings_defaults_and_ranges_are_the_runners(self):
         """One rulebook: the settings' defaults, what an unset parameter
         gives, and the runner's own defaults are the same values."""
+        params = self.env["ir.config_parameter"].sudo()
+        keys = ("endpoint", "timeout", "retries", "concurrency", "batch_size", "cli_path", "max_quantity")
+        for key in keys:
+            params.set_param(f"stock_sync_api.{key}", False)
         settings = self.env["res.config.settings"].sudo().create({})
-        for key in ("endpoint", "timeout", "retries", "concurrency", "batch_size", "cli_path", "max_quantity"):
+        for key in keys:
             self.assertEqual(settings[f"api_sync_{key}"], DEFAULTS[key], key)
+            self.assertEqual(self.env["res.config.settings"]._get_api_sync_param(key), DEFAULTS[key], key)
         runner = SyncCliSettings(base_url="http://x")
         for key in ("timeout", "retries", "concurrency", "max_quantity", "cli_path"):
             self.assertEqual(getattr(runner, key), DEFAULTS[key], key)
 
     def test_every_boundary_is_accepted_and_one_beyond_refused(self):
+        """Both ends of every range can be saved from the settings form, are
+        read back as they are, and make settings the runner takes; one step
+        beyond is refused, from the form and from the system parameter."""
         params = self.env["ir.config_parameter"].sudo()
         params.set_param("stock_sync_api.base_url", "http://127.0.0.1:9")
         bounds = dict(RANGES, max_quantity=MAX_QUANTITY_RANGE)
         for key, (low, high) in bounds.items():
             for value in (low, high):
                 with self.subTest(key=key, value=value):
-                    self.env["res.config.settings"].sudo().create({f"api_sync_{key}": value})
-                    params.set_param(f"stock_sync_api.{key}", str(value))
+                    settings = self.env["res.config.settings"].sudo().create({f"api_sync_{key}": value})
+                    self.assertEqual(settings[f"api_sync_{key}"], value)
+                    settings.execute()
                     self.assertEqual(self.env["res.config.settings"]._get_api_sync_param(key), value)
                     # What the settings accept, the runner accepts.
                     self.env["res.config.settings"]._get_api_sync_settings()
-            step = 0.5 if key == "max_quantity" else 1
-            for value in (low - step, high + step if key != "max_quantity" else high * 10):
+                    params.set_param(f"stock_sync_api.{key}", False)
+            for value in (low - 1, high * 10 if key == "max_quantity" else high + 1):
                 with self.subTest(key=key, value=value):
                     with self.assertRaises(ValidationError):
                         self.env["res.config.settings"].sudo().create({f"api_sync_{key}": value})
                     params.set_param(f"stock_sync_api.{key}", str(value))
                     with self.assertRaises(UserError):
                         self.env["res.config.settings"]._get_api_sync_param(key)
-            params.set_param(f"stock_sync_api.{key}", False)
+                    params.set_param(f"stock_sync_api.{key}", False)
 
     def test_token_and_cli_path_for_system_administrators_only(self):
         fields = self.env["res.config.settings"].with_user(self.stock_manager).fields_get()

@@ -123,8 +123,7 @@ impl Fetcher {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            let reused = self.answered.load(Ordering::Relaxed);
-            let mut attempt = self.attempt(&self.client, &url, id, reused);
+            let mut attempt = self.attempt(&self.client, &url, id, true);
             if attempt.unanswered()
                 && let Some(fresh) = self.fresh_client()
             {
@@ -164,13 +163,19 @@ impl Fetcher {
             .as_ref()
     }
 
-    fn attempt(&self, client: &Client, url: &Url, id: &str, reused: bool) -> Attempt {
+    /// One request. `pooled`: sent with the client that keeps connections
+    /// open, so that once any answer has come (to any worker), the request
+    /// may have gone out on a connection the server has since closed.
+    fn attempt(&self, client: &Client, url: &Url, id: &str, pooled: bool) -> Attempt {
         // A per-request timeout bounds the whole exchange, body included (the
         // client-wide one of the blocking client only bounds each read).
         let request = client.get(url.clone()).timeout(self.settings.timeout);
         let mut response = match request.send() {
             Ok(response) => response,
-            Err(err) => return classify(&err, reused),
+            Err(err) => {
+                let reused = pooled && self.answered.load(Ordering::Relaxed);
+                return classify(&err, reused);
+            }
         };
         self.answered.store(true, Ordering::Relaxed);
         let status = response.status();

@@ -83,6 +83,28 @@ impl Token {
     /// assert_eq!(token.redact("nothing secret"), "nothing secret");
     /// ```
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let Some(mut out) = self.redact_once(text, REDACTED) else {
+            return Cow::Borrowed(text);
+        };
+        // A replacement may make a new piece with its neighbours (a token
+        // that holds "redacted", pieces that join once cut out): redact again
+        // until nothing is found; without a marker at last, which always ends
+        // since each round then shortens the text.
+        for _ in 0..3 {
+            match self.redact_once(&out, REDACTED) {
+                Some(again) => out = again,
+                None => return Cow::Owned(out),
+            }
+        }
+        while let Some(again) = self.redact_once(&out, "") {
+            out = again;
+        }
+        Cow::Owned(out)
+    }
+
+    /// `text` with the pieces found in it replaced by `marker`, or `None`
+    /// when there is none.
+    fn redact_once(&self, text: &str, marker: &str) -> Option<String> {
         let raw: Vec<Unit> = text
             .char_indices()
             .map(|(start, c)| Unit {
@@ -98,7 +120,7 @@ impl Token {
             self.find_pieces(view, &mut hidden);
         }
         if hidden.is_empty() {
-            return Cow::Borrowed(text);
+            return None;
         }
         hidden.sort_by_key(|r| r.start);
         let mut merged: Vec<Range<usize>> = Vec::with_capacity(hidden.len());
@@ -112,11 +134,11 @@ impl Token {
         let mut at = 0;
         for range in merged {
             out.push_str(&text[at..range.start]);
-            out.push_str(REDACTED);
+            out.push_str(marker);
             at = range.end;
         }
         out.push_str(&text[at..]);
-        Cow::Owned(out)
+        Some(out)
     }
 
     /// Adds to `hidden` the spans of `text` behind each run of the view that
@@ -404,6 +426,18 @@ mod tests {
             token.redact("01234567 and 89abcdef"),
             "<redacted> and <redacted>"
         );
+    }
+
+    #[test]
+    fn a_piece_made_by_the_marker_or_by_cutting_is_redacted_too() {
+        // The marker itself is a piece of this token.
+        let marked = token("x<redacted>y");
+        let out = marked.redact("a x<redacted>y b <redacted>y");
+        assert_clean("x<redacted>y", &out);
+        // Cutting a piece out joins two halves of another.
+        let joined = token("abcdefgh");
+        let out = joined.redact("abcd\\u0061bcdefghefgh");
+        assert_clean("abcdefgh", &out);
     }
 
     #[test]

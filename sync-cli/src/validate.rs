@@ -35,10 +35,11 @@ pub const DEFAULT_MAX_QUANTITY: f64 = 1e9;
 /// `MAX_QUANTITY_RANGE` in `stock_sync_api/synccli/runner.py`).
 pub const MAX_QUANTITY_FLOOR: f64 = 1.0;
 
-/// The largest value `--max-quantity` may take: every whole number up to it
-/// is exact as a double (2^53 is about 9.007e15), so what Odoo stores is what
-/// the API said.
-pub const MAX_QUANTITY_CEILING: f64 = 1e15;
+/// The largest value `--max-quantity` may take (and the addon's setting):
+/// every whole number up to it is exact as a double (2^53 is about 9.007e15),
+/// so what Odoo stores is what the API said, and Odoo's settings form keeps
+/// it as typed (it rounds whole numbers from 2^49, about 5.6e14, up by one).
+pub const MAX_QUANTITY_CEILING: f64 = 1e14;
 
 /// The longest quantity string read: a guard against absurd inputs, far above
 /// any real quantity.

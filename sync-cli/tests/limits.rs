@@ -290,7 +290,7 @@ fn json_numbers_above_the_limit_and_long_strings_are_refused() {
 
 #[test]
 fn max_quantity_usage_errors_and_help() {
-    for bad in ["-1", "NaN", "inf", "1e16", "lots"] {
+    for bad in ["-1", "0", "0.5", "NaN", "inf", "1e15", "lots"] {
         let output = cmd()
             .args(["fetch", "--base-url", "http://127.0.0.1:9"])
             .arg(format!("--max-quantity={bad}"))
@@ -310,6 +310,7 @@ fn max_quantity_usage_errors_and_help() {
     for expected in [
         "--max-quantity <N>",
         "[default: 1000000000]",
+        "From 1 to 100000000000000 (1e14)",
         "--ca-file <PATH>",
         "[env: STOCK_API_CA_FILE=]",
         "External IDs:",
