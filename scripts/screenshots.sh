@@ -5,12 +5,18 @@
 #   docs/screenshots/product_form.png      product form, "API Synchronisation" page after a sync
 #   docs/screenshots/product_list.png      product list: sync filters and optional sync columns
 #   docs/screenshots/settings.png          Inventory settings, "API Synchronisation" block
+#                                          (with the brake and the stock API location)
 #   docs/screenshots/scheduled_action.png  the hourly scheduled action
+#   docs/screenshots/run_list.png          Inventory > Reporting > API Synchronisations
+#   docs/screenshots/run_form.png          a synchronisation and its lines (changes, an error)
+#   docs/screenshots/run_held.png          a scheduled synchronisation held by the brake,
+#                                          with Apply and Discard
 #
 # It creates a throwaway database with the addon, its demo data and French,
 # starts mock-api (built-in demo data) and Odoo on free ports, drives headless
 # Chromium with Playwright (scripts/screenshots/take.mjs), then stops
-# everything and drops the database.
+# everything and drops the database. A second mock-api, which answers 0 for
+# every product, makes the held synchronisation: a stock API gone wrong.
 #
 # Needs: `odoo` (Odoo 19) on PATH with its PostgreSQL, cargo, Node.js >= 20
 # with npm, and Chromium.
@@ -45,12 +51,13 @@ step "Playwright (npm)"
 db="stock_sync_api_screens_$(date +%Y%m%d%H%M%S)_$$"
 work="$(mktemp -d -t stock_sync_api_screens.XXXXXX)"
 mock_pid=""
+zero_pid=""
 odoo_pid=""
 cleanup() {
-    for pid in $odoo_pid $mock_pid; do
+    for pid in $odoo_pid $mock_pid $zero_pid; do
         kill "$pid" 2>/dev/null || true
     done
-    for pid in $odoo_pid $mock_pid; do
+    for pid in $odoo_pid $mock_pid $zero_pid; do
         for _ in $(seq 20); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.5
@@ -71,21 +78,42 @@ timeout 1200 odoo ${ODOO_ARGS:-} -d "$db" --addons-path="$root" -i stock_sync_ap
     --load-language=fr_FR --stop-after-init --http-port=0 >"$work/install.log" 2>&1 \
     || { tail -n 40 "$work/install.log" >&2; exit 1; }
 
-step "mock-api"
+# mock_url NAME: the URL that the mock-api writing to $work/NAME.out listens on.
+mock_url() {
+    local url=""
+    for _ in $(seq 100); do
+        url="$(sed -nE '1s/^listening on (http:.*)$/\1/p' "$work/$1.out")"
+        [ -n "$url" ] && break
+        sleep 0.1
+    done
+    [ -n "$url" ] || { echo "$1 did not start" >&2; cat "$work/$1.err" >&2; return 1; }
+    echo "$url"
+}
+
+# External IDs of the products of the held synchronisation: the demo data's,
+# the product with an error below, and a dozen more made by the Odoo shell.
+extra_ids="$(seq -s ' ' -f 'GS-%g' 1013 1024)"
+all_ids="$(seq -s ' ' -f 'GS-%g' 1001 1012) GS-9004 $extra_ids"
+
+step "mock-api: the demo data, and one that answers 0 for every product"
 "$mock_api" --bind 127.0.0.1:0 >"$work/mock-api.out" 2>"$work/mock-api.err" &
 mock_pid=$!
-api_url=""
-for _ in $(seq 100); do
-    api_url="$(sed -nE '1s/^listening on (http:.*)$/\1/p' "$work/mock-api.out")"
-    [ -n "$api_url" ] && break
-    sleep 0.1
-done
-[ -n "$api_url" ] || { echo "mock-api did not start" >&2; cat "$work/mock-api.err" >&2; exit 1; }
+api_url="$(mock_url mock-api)"
 echo "mock-api at $api_url"
+# shellcheck disable=SC2086  # one argument per external ID
+python3 -c 'import json, sys; print(json.dumps([{"product_id": i, "quantity": "0"} for i in sys.argv[1:]]))' \
+    $all_ids >"$work/zero.json"
+"$mock_api" --bind 127.0.0.1:0 --data "$work/zero.json" >"$work/zero-api.out" 2>"$work/zero-api.err" &
+zero_pid=$!
+zero_url="$(mock_url zero-api)"
+echo "mock-api answering 0 at $zero_url"
 
-step "settings, French admin, a first synchronisation of some products"
+step "settings, French admin, synchronisations: a held one, one by hand, a preview"
 # Office Chair (GS-1001) is left for the browser to synchronise. GS-9004 is
 # the mock-api's demo product that answers invalid JSON: it shows an error.
+# First the scheduled synchronisation, against the API that answers 0: the
+# brake (its default settings) holds it, nothing is applied. Then, against
+# the demo API, a synchronisation by hand and a preview.
 # shellcheck disable=SC2086
 timeout 600 odoo shell ${ODOO_ARGS:-} -d "$db" --addons-path="$root" --no-http \
     >"$work/shell.log" 2>&1 <<PY || { tail -n 40 "$work/shell.log" >&2; exit 1; }
@@ -98,12 +126,33 @@ env = env(user=admin, context=dict(env.context, lang="fr_FR", tz="Europe/Paris")
 Template = env["product.template"]
 Template.create({"name": "Bibliothèque murale", "default_code": "GS-9004", "is_storable": True,
                  "api_external_id": "GS-9004"})
+location = env.ref("stock.warehouse0").lot_stock_id
+names = ["Agrafeuse", "Boîte d'archives", "Casque audio", "Chaise visiteur", "Classeur à levier",
+         "Corbeille à papier", "Écran 27 pouces", "Repose-pieds", "Station d'accueil USB-C",
+         "Stylos bille (50)", "Tapis de souris", "Webcam HD"]
+for external_id, name, quantity in zip("$extra_ids".split(), names, range(8, 100, 7)):
+    product = Template.create({"name": name, "is_storable": True, "api_external_id": external_id})
+    env["stock.quant"]._update_available_quantity(product.product_variant_id, location, quantity)
+env.cr.commit()
+# The scheduled action, as OdooBot (here in French), while the API answers 0.
+params.set_param("stock_sync_api.base_url", "$zero_url")
+Template.with_user(env.ref("base.user_root"))._cron_api_sync()
+env.cr.commit()
+held_run = env["stock.sync.run"].search([("trigger", "=", "cron")], order="id desc", limit=1)
+assert held_run.state == "held", held_run.state
+# Then the demo API: a synchronisation by hand, and a preview.
+params.set_param("stock_sync_api.base_url", "$api_url")
 first = Template.search([("api_external_id", "in", ["GS-1002", "GS-1003", "GS-1004", "GS-1005", "GS-1006", "GS-9004"])])
 first._api_sync()
+done_run = first.api_last_run_id[:1]
+env.cr.commit()
+Template.search([("api_external_id", "in", ["GS-1007", "GS-1008", "GS-1009", "GS-1010"])]).action_api_sync_preview()
 env.cr.commit()
 ids = {
     "office_chair": env.ref("stock_sync_api.product_gs_1001").product_tmpl_id.id,
     "cron": env.ref("stock_sync_api.ir_cron_api_sync").id,
+    "done_run": done_run.id,
+    "held_run": held_run.id,
 }
 with open("$work/ids.json", "w") as f:
     json.dump(ids, f)
@@ -130,6 +179,6 @@ mkdir -p "$out_dir" "$description_dir"
 ODOO_URL="$url" ODOO_DB="$db" ODOO_LOGIN=admin ODOO_PASSWORD=admin CHROMIUM="$chromium" \
     IDS_FILE="$work/ids.json" OUT_DIR="$out_dir" \
     node scripts/screenshots/take.mjs
-cp "$out_dir/product_form.png" "$out_dir/product_list.png" "$description_dir/"
+cp "$out_dir/product_form.png" "$out_dir/product_list.png" "$out_dir/run_held.png" "$description_dir/"
 ls -l "$out_dir"/*.png
-echo "copied product_form.png and product_list.png into ${description_dir#"$root"/}"
+echo "copied product_form.png, product_list.png and run_held.png into ${description_dir#"$root"/}"

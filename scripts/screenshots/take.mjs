@@ -2,7 +2,8 @@
 // which prepares the database and passes, in the environment:
 //   ODOO_URL, ODOO_DB, ODOO_LOGIN, ODOO_PASSWORD  where and as whom to log in
 //   CHROMIUM   the browser executable
-//   IDS_FILE   JSON with the ids of "office_chair" (product.template) and "cron" (ir.cron)
+//   IDS_FILE   JSON with the ids of "office_chair" (product.template), "cron"
+//              (ir.cron), "done_run" and "held_run" (stock.sync.run)
 //   OUT_DIR    where the PNG files go
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,11 +21,15 @@ const url = env("ODOO_URL");
 const outDir = env("OUT_DIR");
 const ids = JSON.parse(readFileSync(env("IDS_FILE"), "utf8"));
 const PRODUCTS = "/odoo/action-stock.product_template_action_product";
+const RUNS = "/odoo/action-stock_sync_api.action_stock_sync_run";
+const VIEWPORT = { width: 1400, height: 900 };
+// The synchronisation forms, wider: their lines have many columns.
+const WIDE = { width: 1920, height: 1080 };
 
 const browser = await chromium.launch({ executablePath: env("CHROMIUM"), headless: true });
 try {
     const context = await browser.newContext({
-        viewport: { width: 1400, height: 900 },
+        viewport: VIEWPORT,
         locale: "fr-FR",
         timezoneId: "Europe/Paris",
     });
@@ -81,27 +86,52 @@ try {
     await page.locator(".o_group_by_menu [role=menuitemcheckbox]", { hasText: "État de la synchronisation" }).click();
     await page.keyboard.press("Escape");
     await page.waitForSelector(".o_group_header");
+    // The never synchronised products, the most, stay folded.
     const groups = await page.locator(".o_group_header").count();
     for (let index = 0; index < groups; index++) {
-        await page.locator(".o_group_header").nth(index).click();
-        await settle();
+        const header = page.locator(".o_group_header").nth(index);
+        if (!(await header.textContent()).includes("Jamais synchronisé")) {
+            await header.click();
+            await settle();
+        }
     }
     await shoot("product_list");
 
-    // 3. Inventory settings, scrolled to the "API Synchronisation" block.
+    // 3. Inventory settings, scrolled to the "API Synchronisation" block, in
+    // a taller window so that the whole block shows, down to the brake.
+    await page.setViewportSize({ width: VIEWPORT.width, height: 1300 });
     await page.goto(`${url}/odoo/action-stock.action_stock_config_settings`);
-    await page.waitForSelector("#api_sync_connection");
+    await page.waitForSelector("#api_sync_brake");
     await page.evaluate(() => {
         const setting = document.querySelector("#api_sync_connection");
         const block = setting.closest(".app_settings_block > *, .o_settings_container") || setting;
         (block.previousElementSibling || block).scrollIntoView({ block: "start" });
     });
     await shoot("settings");
+    await page.setViewportSize(VIEWPORT);
 
     // 4. The scheduled action, in developer mode.
     await page.goto(`${url}/odoo/action-base.ir_cron_act/${ids.cron}?debug=1`);
     await page.waitForSelector(".o_form_view .o_field_widget[name=name]");
     await shoot("scheduled_action");
+
+    // 5. Inventory > Reporting > API Synchronisations: the held scheduled
+    // synchronisation, the preview, the synchronisations by hand.
+    await page.goto(`${url}${RUNS}`);
+    await page.waitForSelector(".o_list_view .o_data_row td[name=state]");
+    await shoot("run_list");
+
+    // 6. A synchronisation by hand and its lines: what it changed, one error.
+    await page.setViewportSize(WIDE);
+    await page.goto(`${url}${RUNS}/${ids.done_run}`);
+    await page.waitForSelector(".o_form_view .o_field_widget[name=line_ids] .o_data_row");
+    await shoot("run_form");
+
+    // 7. The scheduled synchronisation held by the brake, with Apply and Discard.
+    await page.goto(`${url}${RUNS}/${ids.held_run}`);
+    await page.waitForSelector(".o_form_view button[name=action_apply]");
+    await page.waitForSelector(".o_form_view .o_field_widget[name=line_ids] .o_data_row");
+    await shoot("run_held");
 } catch (error) {
     // What the browser showed when it failed, to see why.
     const failure = join(tmpdir(), "stock_sync_api_screenshot_failure.png");
