@@ -10,7 +10,8 @@
 #      the language and the admin's language, the scheduled action not due
 #      before an hour, and hands on to the official entrypoint; the next start
 #      reuses it;
-#   2. an existing empty database gets the same set-up;
+#   2. an existing empty database gets the same set-up; one set up without
+#      demo data gets the addon, and a note on how to add demo data;
 #   3. `odoo SUBCOMMAND ...` and other commands go straight to the official
 #      entrypoint;
 #   4. run-tests runs the tests, prints its summary line and drops its
@@ -33,6 +34,7 @@ work="$(mktemp -d -t stock_sync_entrypoint_test.XXXXXX)"
 suffix="$(date +%Y%m%d%H%M%S)_$$"
 first_db="entrypoint_test_first_$suffix"
 empty_db="entrypoint_test_empty_$suffix"
+nodemo_db="entrypoint_test_nodemo_$suffix"
 passed=0
 failed=0
 
@@ -182,6 +184,20 @@ fi
 check "it says it installs the addon into the database found" \
     grep -q "database $empty_db found without $addon_name installed: installing it" "$work/empty.log"
 check_set_up "$empty_db" "$since"
+
+echo
+echo "==> 2b. an existing database set up without demo data: $nodemo_db"
+status=0
+odoo -d "$nodemo_db" -i base --stop-after-init --no-http >"$work/nodemo-base.log" 2>&1 || status=$?
+check "$nodemo_db set up with base, without demo data" \
+    test "$status-$(sql "$nodemo_db" "SELECT demo FROM ir_module_module WHERE name = 'base'")" = 0-f
+status=0
+ODOO_DB="$nodemo_db" "$entrypoint" >"$work/nodemo.log" 2>&1 || status=$?
+check "start on a database without demo data exits 0" test "$status" -eq 0
+check "$nodemo_db: $addon_name installed" \
+    test "$(sql "$nodemo_db" "SELECT state FROM ir_module_module WHERE name = '$addon_name'")" = installed
+check "it says the database has no demo data, and how to add it" \
+    grep -q "NOTE: $nodemo_db was set up without demo data.*odoo module force-demo -d $nodemo_db" "$work/nodemo.log"
 
 echo
 echo "==> 3. other commands"

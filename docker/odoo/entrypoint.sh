@@ -55,9 +55,10 @@ db_exists() {
         <<<"SELECT 1 FROM pg_database WHERE datname = :'name';")" = 1 ]
 }
 
-# The addon's state in database $1, empty when Odoo is not set up there.
-addon_state() {
-    psql -d "$1" -tAXqc "SELECT state FROM ir_module_module WHERE name = '$addon'" 2>/dev/null || true
+# The state of module $2 in database $1, empty when Odoo is not set up there
+# or does not know the module.
+module_state() {
+    psql -d "$1" -tAXqc "SELECT state FROM ir_module_module WHERE name = '$2'" 2>/dev/null || true
 }
 
 admin_lang() {
@@ -111,14 +112,14 @@ start_server() {
         init_db
     else
         local state
-        state="$(addon_state "$db")"
+        state="$(module_state "$db" "$addon")"
         case "$state" in
             installed | "to upgrade" | "to remove")
                 log "database $db found, $addon $state"
                 ;;
             *)
                 log "database $db found without $addon installed: installing it with its demo data and $ODOO_LANG (takes a few minutes)"
-                if [ -n "$state" ] && ! has_demo "$db"; then
+                if [ "$(module_state "$db" base)" = installed ] && ! has_demo "$db"; then
                     log "NOTE: $db was set up without demo data, so Odoo installs none for $addon;" \
                         "\`odoo module force-demo -d $db\` adds the demo data of every installed module"
                 fi
