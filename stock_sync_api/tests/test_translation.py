@@ -55,7 +55,6 @@ class TestTranslation(StockSyncApiCase):
         self.assertEqual(
             french("stock_sync_api.action_product_template_api_sync_preview"), "Prévisualiser la synchronisation"
         )
-        self.assertEqual(french("stock.menu_warehouse_report"), "Analyse")
 
     def test_run_form_in_french(self):
         form, fields = self._arch("stock.sync.run", "form", "fr_FR")
