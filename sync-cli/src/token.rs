@@ -24,6 +24,11 @@ pub const PIECE_CHARS: usize = 8;
 /// What replaces a piece of the token.
 pub const REDACTED: &str = "<redacted>";
 
+/// What replaces a piece of a token that shares a piece with [`REDACTED`]
+/// (a token shorter than a piece, e.g. `d`): the first of these that holds
+/// no piece of the token.
+const OTHER_MARKERS: [&str; 4] = ["[hidden]", "***", "###", "~~~"];
+
 /// The API token. Its `Debug` output never shows the value.
 #[derive(Clone)]
 pub struct Token {
@@ -31,6 +36,8 @@ pub struct Token {
     /// Every run of [`PIECE_CHARS`] characters of the token.
     pieces: HashSet<Vec<char>>,
     piece_chars: usize,
+    /// What replaces a piece: [`REDACTED`], unless that holds a piece.
+    marker: &'static str,
 }
 
 impl Token {
@@ -53,11 +60,23 @@ impl Token {
         let chars: Vec<char> = value.chars().collect();
         let piece_chars = PIECE_CHARS.min(chars.len()).max(1);
         let pieces = chars.windows(piece_chars).map(<[char]>::to_vec).collect();
-        Token {
+        let mut token = Token {
             value,
             pieces,
             piece_chars,
-        }
+            marker: REDACTED,
+        };
+        token.marker = std::iter::once(REDACTED)
+            .chain(OTHER_MARKERS)
+            .find(|marker| token.redact_once(marker, "").is_none())
+            .unwrap_or("");
+        token
+    }
+
+    /// What replaces a piece of this token: `<redacted>`, or for a token
+    /// that shares a piece with it, another marker that does not.
+    pub fn marker(&self) -> &'static str {
+        self.marker
     }
 
     /// The `Authorization` header value, marked sensitive so that HTTP logging
@@ -83,7 +102,7 @@ impl Token {
     /// assert_eq!(token.redact("nothing secret"), "nothing secret");
     /// ```
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let Some(mut out) = self.redact_once(text, REDACTED) else {
+        let Some(mut out) = self.redact_once(text, self.marker) else {
             return Cow::Borrowed(text);
         };
         // A replacement may make a new piece with its neighbours (a token
@@ -91,7 +110,7 @@ impl Token {
         // until nothing is found; without a marker at last, which always ends
         // since each round then shortens the text.
         for _ in 0..3 {
-            match self.redact_once(&out, REDACTED) {
+            match self.redact_once(&out, self.marker) {
                 Some(again) => out = again,
                 None => return Cow::Owned(out),
             }
@@ -438,6 +457,25 @@ mod tests {
         let joined = token("abcdefgh");
         let out = joined.redact("abcd\\u0061bcdefghefgh");
         assert_clean("abcdefgh", &out);
+    }
+
+    #[test]
+    fn a_token_that_shares_a_piece_with_the_marker_gets_another() {
+        // Found by the redact fuzz target: a one-letter token ("d") made
+        // every marker a piece to redact again.
+        let short = token("d");
+        assert_eq!(short.marker(), "***");
+        assert_eq!(short.redact("a d b dd"), "a *** b ***");
+        assert_eq!(token("a").marker(), "[hidden]");
+        let star = token("[hidden]*#");
+        assert_eq!(star.marker(), "<redacted>");
+        let odd = token("<>[]*#~");
+        assert_eq!(odd.marker(), "<redacted>");
+        for secret in ["d", "e", "a", "*", "#", "~", "[", "<"] {
+            let t = token(secret);
+            let out = t.redact("a d e * # ~ [ < > x");
+            assert!(!out.contains(secret), "{secret:?}: {out}");
+        }
     }
 
     #[test]
