@@ -26,9 +26,12 @@ fuzz_target!(|input: &[u8]| {
     let pieces: Vec<String> = chars.windows(width).map(|w| w.iter().collect()).collect();
     let redacted = token.redact(text);
     let json = serde_json::to_string(&*redacted).expect("a string");
+    // The JSON string's own quotes hold no piece of the token, unless the
+    // token is that short (one or two characters).
+    let printed = if width < 3 { &json[1..json.len() - 1] } else { &json[..] };
     for piece in &pieces {
         assert!(!redacted.contains(piece.as_str()), "{piece:?} in {redacted:?}");
-        assert!(!json.contains(piece.as_str()), "{piece:?} in {json}");
+        assert!(!printed.contains(piece.as_str()), "{piece:?} in {json}");
     }
     // Only what holds a piece changes, and then it is marked or shorter.
     if redacted != text {

@@ -172,7 +172,11 @@ impl Token {
                 let units = &view[start..start + self.piece_chars];
                 let from = units.iter().map(|u| u.span.start).min().unwrap_or(0);
                 let to = units.iter().map(|u| u.span.end).max().unwrap_or(0);
-                hidden.push(from..to);
+                // A piece made only of the quotes around a JSON string
+                // cannot be hidden: it is not in the text.
+                if from < to {
+                    hidden.push(from..to);
+                }
             }
         }
     }
@@ -297,10 +301,13 @@ fn decode_one(units: &[Unit], i: usize) -> Option<(char, usize)> {
 }
 
 /// The text as it reads once escaped as a JSON string (or by
-/// [`crate::id::quote`]): `"` and `\` get a backslash, control characters
-/// become `\u00XX`; each produced character spans the character it comes from.
+/// [`crate::id::quote`]), quotes included: `"` and `\` get a backslash,
+/// control characters become `\u00XX`; each produced character spans the
+/// character it comes from (the quotes around span nothing).
 fn escape(units: &[Unit]) -> Vec<Unit> {
-    let mut out = Vec::with_capacity(units.len());
+    let end = units.last().map_or(0, |u| u.span.end);
+    let mut out = Vec::with_capacity(units.len() + 2);
+    out.push(Unit { c: '"', span: 0..0 });
     for unit in units {
         let mut push = |c: char| {
             out.push(Unit {
@@ -321,6 +328,10 @@ fn escape(units: &[Unit]) -> Vec<Unit> {
             c => push(c),
         }
     }
+    out.push(Unit {
+        c: '"',
+        span: end..end,
+    });
     out
 }
 
@@ -476,6 +487,19 @@ mod tests {
             let out = t.redact("a d e * # ~ [ < > x");
             assert!(!out.contains(secret), "{secret:?}: {out}");
         }
+    }
+
+    #[test]
+    fn a_piece_that_the_quotes_of_a_json_string_complete_is_redacted() {
+        // Found by the redact fuzz target: once printed as a JSON string,
+        // the opening quote and the first 7 characters make a piece.
+        let quoted = token("\"abcdefgh");
+        let out = quoted.redact("abcdefg and more");
+        assert_clean("\"abcdefgh", &serde_json::to_string(&out).unwrap());
+        assert_eq!(out, "<redacted> and more");
+        // A token of one quote cannot be kept out of JSON's own quotes, and
+        // is not looked for there.
+        assert_eq!(token("\"").redact("plain"), "plain");
     }
 
     #[test]
