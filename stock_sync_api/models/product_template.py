@@ -3,6 +3,7 @@ from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import float_round
 
 from ..synccli import BackgroundFetch, check_external_id, fetch
 from .sync_outcome import SyncOutcome
@@ -347,23 +348,25 @@ class ProductTemplate(models.Model):
             # Bookkeeping of the sync itself, whoever triggered it.
             self.browse(ids).sudo().with_context(tracking_disable=True).write(vals)
 
-    def _get_api_sync_quantity(self, api_quantity):
+    def _get_api_sync_quantity(self, api_quantity, digits):
         """The stock API's quantity of this product, in the product's unit.
 
         Converted by Odoo's units of measure from the API unit, when one is
         set. Never rounded: a quantity that the 'Product Unit' precision cannot
         hold exactly is refused.
 
+        :param digits: the decimals of the 'Product Unit' precision, which
+            every unit shares (``uom.uom.round``)
         :raises UserError: the product's unit cannot hold the quantity exactly
         """
         self.ensure_one()
-        uom = self.uom_id
         quantity = api_quantity
-        if self.api_uom_id and self.api_uom_id != uom:
-            quantity = self.api_uom_id._compute_quantity(api_quantity, uom, round=False)
-        rounded = uom.round(quantity)
+        api_uom = self.api_uom_id
+        if api_uom and api_uom != self.uom_id:
+            quantity = api_uom._compute_quantity(api_quantity, self.uom_id, round=False)
+        rounded = float_round(quantity, precision_digits=digits)
         if not math.isclose(quantity, rounded, rel_tol=1e-12, abs_tol=1e-9):
-            digits = self.env["decimal.precision"].precision_get("Product Unit")
+            uom = self.uom_id
             raise UserError(
                 _(
                     "The stock API's quantity %(quantity)s %(uom)s cannot be held exactly by Odoo, which counts "

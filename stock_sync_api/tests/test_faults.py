@@ -92,7 +92,7 @@ class TestFaultMatrix(StockSyncApiCase):
         product.action_api_sync()
         self.assertEqual(
             product.api_sync_message,
-            "The setting stock_sync_api.max_quantity is 'lots'; it must be a number between 1 and 1000000000000000.",
+            "The setting stock_sync_api.max_quantity is 'lots'; it must be a number between 1 and 100000000000000.",
         )
 
     def test_fractional_quantity(self):
