@@ -133,9 +133,10 @@ impl Token {
             .collect();
         let decoded = decode(&raw);
         let twice = decode(&decoded);
-        let escaped = escape(&raw);
+        let json = escape(&raw, Style::Json);
+        let quoted = escape(&raw, Style::Quote);
         let mut hidden: Vec<Range<usize>> = Vec::new();
-        for view in [&raw, &decoded, &twice, &escaped] {
+        for view in [&raw, &decoded, &twice, &json, &quoted] {
             self.find_pieces(view, &mut hidden);
         }
         if hidden.is_empty() {
@@ -300,11 +301,20 @@ fn decode_one(units: &[Unit], i: usize) -> Option<(char, usize)> {
     }
 }
 
-/// The text as it reads once escaped as a JSON string (or by
-/// [`crate::id::quote`]), quotes included: `"` and `\` get a backslash,
-/// control characters become `\u00XX`; each produced character spans the
-/// character it comes from (the quotes around span nothing).
-fn escape(units: &[Unit]) -> Vec<Unit> {
+/// How a text is escaped once more when printed.
+#[derive(Clone, Copy)]
+enum Style {
+    /// As serde_json writes a string (the JSON lines).
+    Json,
+    /// As [`crate::id::quote`] writes a value in a message.
+    Quote,
+}
+
+/// The text as it reads once escaped in `style`, quotes included: `"` and
+/// `\` get a backslash, control characters an escape; each produced
+/// character spans the character it comes from (the quotes around span
+/// nothing).
+fn escape(units: &[Unit], style: Style) -> Vec<Unit> {
     let end = units.last().map_or(0, |u| u.span.end);
     let mut out = Vec::with_capacity(units.len() + 2);
     out.push(Unit { c: '"', span: 0..0 });
@@ -315,17 +325,24 @@ fn escape(units: &[Unit]) -> Vec<Unit> {
                 span: unit.span.clone(),
             });
         };
-        match unit.c {
-            '"' | '\\' => {
-                push('\\');
-                push(unit.c);
+        let escaped = match (unit.c, style) {
+            ('"' | '\\', _) => format!("\\{}", unit.c),
+            ('\n', _) => "\\n".to_owned(),
+            ('\r', _) => "\\r".to_owned(),
+            ('\t', _) => "\\t".to_owned(),
+            ('\u{8}', Style::Json) => "\\b".to_owned(),
+            ('\u{c}', Style::Json) => "\\f".to_owned(),
+            (c, Style::Json) if u32::from(c) < 0x20 => format!("\\u{:04x}", u32::from(c)),
+            (c, Style::Quote) if crate::id::is_forbidden(c) => {
+                format!("\\u{{{:x}}}", u32::from(c))
             }
-            c if c.is_control() => {
-                for e in format!("\\u{:04x}", u32::from(c)).chars() {
-                    push(e);
-                }
+            (c, _) => {
+                push(c);
+                continue;
             }
-            c => push(c),
+        };
+        for e in escaped.chars() {
+            push(e);
         }
     }
     out.push(Unit {
@@ -500,6 +517,17 @@ mod tests {
         // A token of one quote cannot be kept out of JSON's own quotes, and
         // is not looked for there.
         assert_eq!(token("\"").redact("plain"), "plain");
+    }
+
+    #[test]
+    fn pieces_that_escaping_would_make_are_redacted() {
+        // Found by the redact fuzz target: a tab that serde_json prints as
+        // `\t` completes a token that holds a backslash and a `t`.
+        let secret = "ab\\t\\\".ok";
+        let t = token(secret);
+        let out = t.redact("sab\t\".ok");
+        assert_clean(secret, &serde_json::to_string(&out).unwrap());
+        assert_clean(secret, &crate::id::quote(&out));
     }
 
     #[test]
