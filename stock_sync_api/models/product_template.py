@@ -379,22 +379,22 @@ class ProductTemplate(models.Model):
         return rounded
 
     def _get_api_sync_change_message(self, change, applied=True):
-        """``On hand 40 -> 50``, with the API's own figure when it counts in another unit."""
+        """``On hand 40 -> 50 Units``, with the API's own figure when it counts in another unit."""
         self.ensure_one()
         values = {
             "before": self._format_api_sync_quantity(change.on_hand),
             "after": self._format_api_sync_quantity(change.quantity),
+            "uom": self.uom_id.name,
         }
         if applied:
-            message = _("On hand %(before)s -> %(after)s", **values)
+            message = _("On hand %(before)s -> %(after)s %(uom)s", **values)
         else:
-            message = _("On hand %(before)s -> %(after)s, not applied", **values)
+            message = _("On hand %(before)s -> %(after)s %(uom)s, not applied", **values)
         if self.api_uom_id and self.api_uom_id != self.uom_id:
             api_quantity = self.uom_id._compute_quantity(change.quantity, self.api_uom_id, round=False)
             message = _(
-                "%(message)s %(uom)s (%(api_quantity)s %(api_uom)s in the stock API)",
+                "%(message)s (%(api_quantity)s %(api_uom)s in the stock API)",
                 message=message,
-                uom=self.uom_id.name,
                 api_quantity=f"{api_quantity:g}",
                 api_uom=self.api_uom_id.name,
             )

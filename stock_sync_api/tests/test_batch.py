@@ -81,8 +81,8 @@ class TestBatch(StockSyncApiCase):
             writes,
             [
                 (sorted(same.ids), "Up to date: on hand matches the stock API."),
-                (raised.ids, "On hand 4 -> 9"),
-                (lowered.ids, "On hand 10 -> 3"),
+                (raised.ids, "On hand 4 -> 9 Units"),
+                (lowered.ids, "On hand 10 -> 3 Units"),
             ],
         )
 
@@ -145,7 +145,7 @@ class TestBatch(StockSyncApiCase):
         Quant.create({"product_id": product.product_variant_id.id, "location_id": self.location.id, "quantity": 3})
         product.action_api_sync()
         self.assertEqual(product.api_sync_state, "ok")
-        self.assertEqual(product.api_sync_message, "On hand 5 -> 9")
+        self.assertEqual(product.api_sync_message, "On hand 5 -> 9 Units")
         self.assertEqual(self._on_hand(product), 9)
         self.assertEqual(self._inventory_moves(product).quantity, 4)
         self.assertEqual(self._inventory_moves(product).move_line_ids.location_dest_id, self.location)

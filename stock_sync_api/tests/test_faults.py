@@ -99,7 +99,7 @@ class TestFaultMatrix(StockSyncApiCase):
         product = self._make_product("F-GOOD-2", on_hand=3)
         product.action_api_sync()
         self.assertEqual(self._on_hand(product), 12.5)
-        self.assertEqual(product.api_sync_message, "On hand 3 -> 12.5")
+        self.assertEqual(product.api_sync_message, "On hand 3 -> 12.5 Units")
 
 
 class WorkerStopped(Exception):
@@ -229,7 +229,7 @@ class TestConcurrency(StockSyncApiCase):
             product.action_api_sync()
         # The API's quantity, not the API's quantity minus the delivery.
         self.assertEqual(self._on_hand(product), 50)
-        self.assertEqual(product.api_sync_message, "On hand 35 -> 50")
+        self.assertEqual(product.api_sync_message, "On hand 35 -> 50 Units")
 
     def test_button_while_another_sync_holds_the_product(self):
         # The product must be visible to other transactions: it is committed in

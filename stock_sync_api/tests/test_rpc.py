@@ -43,7 +43,7 @@ class TestRpcAccess(StockSyncApiMixin, HttpCase):
             records = self._call(login, "product.template", "read", product.ids, fields)
             self.assertEqual(records[0]["api_external_id"], "T-RAISE")
         result = self._call("rpc_stock_manager", "product.template", "action_api_sync", product.ids)
-        self.assertEqual(result["params"]["message"], "On hand 40 -> 50")
+        self.assertEqual(result["params"]["message"], "On hand 40 -> 50 Units")
         self.env.invalidate_all()
         self.assertEqual(self._on_hand(product), 50)
 

@@ -39,7 +39,7 @@ class TestRun(StockSyncApiCase):
         self.assertEqual(
             (applied.external_id, applied.company_id, applied.location_id), ("T-RAISE", self.env.company, self.location)
         )
-        self.assertEqual(applied.message, "On hand 40 -> 50")
+        self.assertEqual(applied.message, "On hand 40 -> 50 Units")
         failed = run.line_ids - applied
         self.assertEqual(failed.state, "error")
         self.assertFalse(failed.move_id)

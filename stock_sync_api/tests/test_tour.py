@@ -3,7 +3,7 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from .common import StockSyncApiMixin
 
 #: Modules whose French texts the tours show: the addon's, and the screens around it.
-FRENCH_MODULES = ("web", "mail", "product", "stock", "stock_sync_api")
+FRENCH_MODULES = ("web", "mail", "uom", "product", "stock", "stock_sync_api")
 
 #: The catalog of the held run: products with stock, for which the stock API answers 0.
 HELD_CATALOG = [f"TR-{n:03}" for n in range(1, 26)]
@@ -57,7 +57,7 @@ class TestTour(FrenchStockManagerMixin, HttpCase):
         product = self._make_product("T-RAISE", on_hand=40, name="Chaise de bureau")
         self._start_on_form(product, "stock_sync_api_tour_sync")
         self.assertEqual(product.api_sync_state, "ok")
-        self.assertEqual(product.api_sync_message, "En stock 40 -> 50")
+        self.assertEqual(product.api_sync_message, "En stock 40 -> 50 Unité(s)")
         self.assertTrue(product.api_last_sync_date)
         self.assertEqual(self._on_hand(product), 50)
         self.assertEqual(len(self._inventory_moves(product)), 1)

@@ -14,7 +14,8 @@ class TestTranslation(StockSyncApiCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env["res.lang"].sudo()._activate_lang("fr_FR")
-        cls.env["ir.module.module"].sudo().search([("name", "=", "stock_sync_api")])._update_translations(
+        # The addon's terms, and the units' names its messages quote.
+        cls.env["ir.module.module"].sudo().search([("name", "in", ("uom", "stock_sync_api"))])._update_translations(
             ["fr_FR"], overwrite=True
         )
 
@@ -37,7 +38,7 @@ class TestTranslation(StockSyncApiCase):
     def test_messages_in_french(self):
         product = self._make_product("T-RAISE", on_hand=40).with_context(lang="fr_FR")
         product.action_api_sync()
-        self.assertEqual(product.api_sync_message, "En stock 40 -> 50")
+        self.assertEqual(product.api_sync_message, "En stock 40 -> 50 Unité(s)")
 
     def _arch(self, model, view_type, lang, user=None):
         """The view as ``user`` (default: the stock manager) gets it, and the fields it shows."""

@@ -34,7 +34,7 @@ class TestUnits(StockSyncApiCase):
         self.assertEqual(self._on_hand(product), 50)  # 50 dozens, 600 units
         move = self._inventory_moves(product)
         self.assertEqual((move.quantity, move.product_uom), (50, self.dozens))
-        self.assertEqual(product.api_sync_message, "On hand 0 -> 50")
+        self.assertEqual(product.api_sync_message, "On hand 0 -> 50 Dozens")
         self.assertIn("0 -&gt; 50 Dozens", product.message_ids[0].body)
         line = product.api_last_run_id.line_ids
         self.assertEqual((line.api_quantity, line.uom_id), (50, self.dozens))
@@ -65,7 +65,7 @@ class TestUnits(StockSyncApiCase):
         half = self._make_product("U-HALF", on_hand=1)
         half.action_api_sync()  # Odoo counts to 2 decimals: 2.5 is exact
         self.assertEqual(self._on_hand(half), 2.5)
-        self.assertEqual(half.api_sync_message, "On hand 1 -> 2.5")
+        self.assertEqual(half.api_sync_message, "On hand 1 -> 2.5 Units")
 
     def test_fractional_answer_for_whole_units_is_refused(self):
         self.precision.digits = 0  # products counted in whole units

@@ -84,12 +84,12 @@ registry.category("web_tour.tours").add("stock_sync_api_tour_sync", {
         ...openPageAndSync(40),
         {
             content: "The notification says what changed",
-            trigger: ".o_notification:contains('En stock 40 -> 50')",
+            trigger: ".o_notification:contains('En stock 40 -> 50 Unité(s)')",
         },
         ...pageAfterSync("Synchronisé"),
         {
             content: "The message says what changed",
-            trigger: ".o_form_view .o_field_widget[name='api_sync_message']:contains('En stock 40 -> 50')",
+            trigger: ".o_form_view .o_field_widget[name='api_sync_message']:contains('En stock 40 -> 50 Unité(s)')",
         },
         // Odoo shows a read-only date of this year short, e.g. "25 nov., 13:44".
         fieldText("api_last_sync_date", "the date and time of the sync", (text) => /\d{1,2}:\d{2}/.test(text)),
@@ -261,7 +261,7 @@ registry.category("web_tour.tours").add("stock_sync_api_tour_run_list", {
                 ":has(td[name='api_quantity']:contains('50'))",
                 ":has(td[name='difference']:contains('10'))",
                 ":has(td[name='state']:contains('Appliquée'))",
-                ":has(td[name='message']:contains('En stock 40 -> 50'))",
+                ":has(td[name='message']:contains('En stock 40 -> 50 Unité(s)'))",
             ].join(""),
         },
         allLines(1, "Appliquée"),
@@ -323,7 +323,7 @@ registry.category("web_tour.tours").add("stock_sync_api_tour_apply_held", {
         allLines(25, "Appliquée"),
         {
             content: "Each line says what changed, in French",
-            trigger: `${LINES} .o_data_row td[name='message']:contains('En stock 5 -> 0')`,
+            trigger: `${LINES} .o_data_row td[name='message']:contains('En stock 5 -> 0 Unité(s)'):not(:contains('non appliqué'))`,
         },
         {
             content: "A smart button leads to the 25 inventory moves",
