@@ -88,11 +88,13 @@ def python_pool_run(url, ids, concurrency):
 def peak_memory_kib(sync_cli, url, ids_file, concurrency):
     """Maximum resident set size of one ``sync-cli fetch`` run, in KiB."""
     time_bin = benchlib.gnu_time()
-    with open(ids_file, "rb") as stdin:
+    # Write-only: sync-cli takes a stdout on /dev/null opened for reading and
+    # writing (subprocess.DEVNULL) for a closed one, and fails the run.
+    with open(ids_file, "rb") as stdin, open(os.devnull, "wb") as devnull:
         done = subprocess.run(
             [time_bin, "-v", sync_cli, "fetch", "--base-url", url, "--concurrency", str(concurrency)],
             stdin=stdin,
-            stdout=subprocess.DEVNULL,
+            stdout=devnull,
             stderr=subprocess.PIPE,
             text=True,
             check=False,

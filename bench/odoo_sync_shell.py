@@ -69,7 +69,11 @@ def create_catalog(size):
     start = time.perf_counter()
     templates = Template.create(
         [
-            {"name": f"Bench product {external_id(size, n)}", "is_storable": True, "api_external_id": external_id(size, n)}
+            {
+                "name": f"Bench product {external_id(size, n)}",
+                "is_storable": True,
+                "api_external_id": external_id(size, n),
+            }
             for n in range(size)
         ]
     )

@@ -34,6 +34,13 @@ cargo build --workspace --bins --locked
 export SYNC_CLI_BIN="$root/target/debug/sync-cli"
 export MOCK_API_BIN="$root/target/debug/mock-api"
 
+step "fuzz targets build (no fuzzing)"
+# So that a change of sync-cli's library cannot break them unnoticed.
+fuzz/check.sh
+
+step "Python lint (ruff)"
+python3 -m ruff check .
+
 step "addon: sync-cli runner tests (pytest, no Odoo)"
 # Run from the tests' own folder: pytest must not import the addon package
 # above it, which needs Odoo.

@@ -1,4 +1,5 @@
 import os
+import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -268,7 +269,11 @@ class ResConfigSettings(models.TransientModel):
             )
         if not base_url.startswith(("http://", "https://")):
             raise UserError(
-                _("The stock API URL %(url)r must start with http:// or https://.", url=base_url)
+                _(
+                    "The stock API URL %(url)r must start with http:// or https://.",
+                    # Never a password given in the URL.
+                    url=re.sub(r"^([^/]*//)?[^/@]*@", r"\1***@", base_url),
+                )
             )
         endpoint = self._get_api_sync_param("endpoint")
         if "{id}" not in endpoint:

@@ -56,7 +56,8 @@ class TestSettings(StockSyncApiCase):
 
     def test_defaults(self):
         params = self.env["ir.config_parameter"].sudo()
-        for key in ("endpoint", "timeout", "retries", "concurrency", "batch_size", "cli_path", "max_quantity", "ca_file"):
+        keys = ("endpoint", "timeout", "retries", "concurrency", "batch_size", "cli_path", "max_quantity", "ca_file")
+        for key in keys:
             params.set_param(f"stock_sync_api.{key}", False)
         cli = self.env["res.config.settings"]._get_api_sync_settings()
         self.assertEqual(cli.endpoint, "/api/stock/{id}")

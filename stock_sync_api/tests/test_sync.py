@@ -127,6 +127,14 @@ class TestSync(StockSyncApiCase):
         product.action_api_sync()
         self.assertFailedAndKept(product, 40, "The stock API URL is not set")
 
+    def test_refused_url_never_shows_its_password(self):
+        self._set_params(base_url="ftp://stock:s3cret-pass@stock.example.com")
+        product = self._make_product("T-RAISE", on_hand=40)
+        product.action_api_sync()
+        self.assertFailedAndKept(product, 40, "The stock API URL 'ftp://***@stock.example.com' must start with")
+        self.assertNotIn("s3cret", product.api_sync_message)
+        self.assertNotIn("s3cret", product.api_last_run_id.failure_message)
+
     def test_bad_setting_named_in_error(self):
         self._set_params(timeout="soon")
         product = self._make_product("T-RAISE", on_hand=40)
