@@ -3,10 +3,23 @@ from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import float_round
+from odoo.tools import SQL, float_round
 
 from ..synccli import BackgroundFetch, check_external_id, fetch
 from .sync_outcome import SyncOutcome
+
+#: The columns where each synchronisation records a product's outcome.
+OUTCOME_FIELDS = [
+    "api_sync_state",
+    "api_sync_message",
+    "api_last_sync_date",
+    "api_last_attempt_date",
+    "api_last_run_id",
+]
+
+#: What a synchronisation reads of each product: fetched alone, rather than
+#: with every other column of the product as reading one field does.
+SYNC_FIELDS = ["api_external_id", "api_uom_id", "uom_id", "is_storable", "tracking", "company_id"]
 
 
 class ProductTemplate(models.Model):
@@ -241,7 +254,13 @@ class ProductTemplate(models.Model):
 
         :return: a :class:`BackgroundFetch`
         """
+        self._api_sync_prefetch()
         return BackgroundFetch(dict.fromkeys(t.api_external_id for t in self if t.api_external_id), settings)
+
+    def _api_sync_prefetch(self):
+        """Read what the synchronisation needs of these products, in one query
+        (nothing when it is read already)."""
+        self.fetch(SYNC_FIELDS)
 
     def _api_sync_fetch(self, settings, fetched=None):
         """The API's answers for these templates: those of ``fetched`` (a
@@ -322,31 +341,56 @@ class ProductTemplate(models.Model):
         self.browse(list(bodies)).sudo()._message_log_batch(bodies=bodies)
 
     def _api_sync_write_outcomes(self, outcomes, run):
-        """Record each product's outcome of ``run``, one write per distinct outcome.
+        """Record each product's outcome of ``run``, in one UPDATE.
 
-        Products already up to date all share one outcome: a batch of them
-        costs one write. A change that was not applied (a held run) leaves the
-        product's status as it was. None of these fields is tracked, hence no
-        tracking.
+        A change that was not applied (a held run) leaves the product's
+        status as it was.
+
+        These columns are the sync's own status, not a change of the product:
+        they are written in SQL so that the product's write date stays as it
+        is. Written through the ORM, every sync would mark every product as
+        modified (and each variant, whose write date Odoo recomputes from its
+        template's and uses as its image's cache key), which costs more than
+        the rest of an unchanged product's sync. None of these fields is
+        tracked, translated or company-dependent.
 
         :param outcomes: ``{template_id: SyncOutcome}``
         """
-        now = fields.Datetime.now()
+        if not outcomes:
+            return
         held = _("Held by the brake of the synchronisation %(run)s: nothing was applied.", run=run.name)
+        # One row per distinct outcome: products already up to date all share one.
         groups = defaultdict(list)
         for template_id, outcome in outcomes.items():
             if outcome.state == "planned":
                 groups[None, held].append(template_id)
             else:
                 groups[outcome.state, outcome.message].append(template_id)
-        for (state, message), ids in groups.items():
-            vals = {"api_sync_message": message, "api_last_attempt_date": now, "api_last_run_id": run.id}
-            if state is not None:
-                vals["api_sync_state"] = state
-            if state == "ok":
-                vals["api_last_sync_date"] = now
-            # Bookkeeping of the sync itself, whoever triggered it.
-            self.browse(ids).sudo().with_context(tracking_disable=True).write(vals)
+        templates = self.browse(list(outcomes))
+        templates.flush_recordset(OUTCOME_FIELDS)
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE product_template AS template
+                   SET api_sync_state = COALESCE(outcome.state, template.api_sync_state),
+                       api_sync_message = outcome.message,
+                       api_last_attempt_date = %(now)s,
+                       api_last_sync_date = CASE WHEN outcome.state = 'ok' THEN %(now)s
+                                                 ELSE template.api_last_sync_date END,
+                       api_last_run_id = %(run)s
+                  FROM (VALUES %(rows)s) AS outcome(ids, state, message)
+                 WHERE template.id = ANY(outcome.ids)
+                """,
+                now=fields.Datetime.now(),
+                run=run.id,
+                rows=SQL(", ").join(
+                    SQL("(%s::int[], %s::varchar, %s::text)", ids, state, message)
+                    for (state, message), ids in groups.items()
+                ),
+            )
+        )
+        templates.invalidate_recordset(OUTCOME_FIELDS)
+        templates.modified(OUTCOME_FIELDS)
 
     def _get_api_sync_quantity(self, api_quantity, digits):
         """The stock API's quantity of this product, in the product's unit.

@@ -572,6 +572,7 @@ class StockSyncRun(models.Model):
         with timer("compare"):
             # Referencing stays allowed: run lines of another sync may point at a product.
             locked = templates.try_lock_for_update(allow_referencing=True)
+            locked._api_sync_prefetch()
             outcomes = {template.id: SyncOutcome("busy", self._busy_message()) for template in templates - locked}
             variants = locked._get_api_sync_variants()
             refused = locked._get_api_sync_refusals(variants)

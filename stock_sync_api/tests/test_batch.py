@@ -2,6 +2,7 @@ from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from ..models import product_template
 from ..synccli import FetchResult
@@ -32,20 +33,23 @@ class TestBatch(StockSyncApiCase):
         cls._set_params(base_url=cls._start_mock_api(products))
         cls.sub_location = cls.env["stock.location"].sudo().create({"name": "Shelf", "location_id": cls.location.id})
 
-    def _outcome_writes(self, templates):
-        """Run the sync of ``templates``; return the writes of sync outcomes it made."""
-        Template = self.registry["product.template"]
-        real_write = Template.write
-        writes = []
+    def _product_updates(self, templates):
+        """Run the sync of ``templates``; return the UPDATE statements of
+        products it made, through the ORM or not."""
+        cursor_class = type(self.env.cr)
+        real_execute = cursor_class.execute
+        updates = []
 
-        def counting_write(records, vals):
-            if "api_sync_state" in vals:
-                writes.append((sorted(records.ids), vals.get("api_sync_message")))
-            return real_write(records, vals)
+        def recording_execute(cr, query, params=None, log_exceptions=True):
+            code = query.code if isinstance(query, SQL) else query
+            if code.replace('"', "").split(None, 2)[:2] == ["UPDATE", "product_template"]:
+                updates.append(code)
+            return real_execute(cr, query, params, log_exceptions)
 
-        with patch.object(Template, "write", counting_write):
+        with patch.object(cursor_class, "execute", recording_execute):
             templates._api_sync()
-        return writes
+            self.env.flush_all()
+        return updates
 
     def test_one_note_per_changed_product_none_for_the_others(self):
         changed = [self._make_product("B-RAISE", on_hand=4), self._make_product("B-LOWER", on_hand=10)]
@@ -64,27 +68,30 @@ class TestBatch(StockSyncApiCase):
             self.assertEqual(template.message_ids, before[template], template.api_external_id)
             self.assertEqual(template.api_sync_message, "Up to date: on hand matches the stock API.")
 
-    def test_outcomes_written_once_per_distinct_value(self):
+    def test_outcomes_written_in_one_query_per_batch(self):
         same = self.env["product.template"].concat(
             self._make_product("B-SAME-1", on_hand=4), self._make_product("B-SAME-2", on_hand=5)
         )
-        # Nothing changed: one write for the whole batch.
-        writes = self._outcome_writes(same)
-        self.assertEqual(writes, [(sorted(same.ids), "Up to date: on hand matches the stock API.")])
+        self.env.flush_all()
+        # Nothing changed: one query for the whole batch.
+        self.assertEqual(len(self._product_updates(same)), 1)
         self.assertEqual(same.mapped("api_sync_state"), ["ok", "ok"])
         self.assertEqual(len(set(same.mapped("api_last_sync_date"))), 1)
-        # Two changes: one more write for each message of its own.
+        # Two changes, each with a message of its own: still one query.
         raised = self._make_product("B-RAISE", on_hand=4)
         lowered = self._make_product("B-LOWER", on_hand=10)
-        writes = self._outcome_writes(same | raised | lowered)
-        self.assertCountEqual(
-            writes,
+        self.env.flush_all()
+        self.assertEqual(len(self._product_updates(same | raised | lowered)), 1)
+        self.assertEqual(
+            (same | raised | lowered).mapped("api_sync_message"),
             [
-                (sorted(same.ids), "Up to date: on hand matches the stock API."),
-                (raised.ids, "On hand 4 -> 9 Units"),
-                (lowered.ids, "On hand 10 -> 3 Units"),
+                "Up to date: on hand matches the stock API.",
+                "Up to date: on hand matches the stock API.",
+                "On hand 4 -> 9 Units",
+                "On hand 10 -> 3 Units",
             ],
         )
+        self.assertEqual((raised | lowered).mapped("api_sync_state"), ["ok", "ok"])
 
     def test_same_adjustment_as_odoo_inventory_count(self):
         """The sync's batch gives the moves, move lines and quants that counting

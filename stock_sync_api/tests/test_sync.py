@@ -59,6 +59,23 @@ class TestSync(StockSyncApiCase):
         self.assertEqual(product.api_sync_message, "Up to date: on hand matches the stock API.")
         self.assertEqual(len(product.message_ids), messages_before)
 
+    def test_status_is_not_a_change_of_the_product(self):
+        """The sync's status columns leave the product's (and its variant's)
+        write date alone: an hourly sync must not mark the catalog modified."""
+        product = self._make_product("T-SAME", on_hand=7)
+        self.env.flush_all()
+        # Within a test's transaction every write has the same date: set an older one.
+        self.env.cr.execute(
+            "UPDATE product_template SET write_date = '2026-01-02 03:04:05' WHERE id = %s;"
+            "UPDATE product_product SET write_date = '2026-01-02 03:04:05' WHERE id = %s",
+            [product.id, product.product_variant_id.id],
+        )
+        self.env.invalidate_all()
+        product.action_api_sync()
+        self.assertEqual(product.api_sync_state, "ok")
+        self.assertEqual(str(product.write_date), "2026-01-02 03:04:05")
+        self.assertEqual(str(product.product_variant_id.write_date), "2026-01-02 03:04:05")
+
     def test_second_run_is_idempotent(self):
         product = self._make_product("T-RAISE", on_hand=40)
         product.action_api_sync()
