@@ -17,7 +17,10 @@ class StockSyncRunLine(models.Model):
     uom_id = fields.Many2one(related="product_tmpl_id.uom_id", string="Unit")
     on_hand = fields.Float(string="On Hand Before", digits="Product Unit")
     api_quantity = fields.Float(string="API Quantity", digits="Product Unit")
-    difference = fields.Float(string="Difference", digits="Product Unit", compute="_compute_difference", store=True)
+    # Precomputed: set in the INSERT of a batch's lines, not by an UPDATE after it.
+    difference = fields.Float(
+        string="Difference", digits="Product Unit", compute="_compute_difference", store=True, precompute=True
+    )
     state = fields.Selection(
         selection=[("planned", "Planned"), ("applied", "Applied"), ("error", "Error")],
         string="Status",
