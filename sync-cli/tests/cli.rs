@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Server, cmd, json_lines};
+use common::{Server, cmd, json_lines, output_ids};
 use mock_api::{AppState, Settings};
 
 fn stderr(output: &std::process::Output) -> String {
@@ -24,10 +24,7 @@ fn ids_from_stdin_skip_blank_lines() {
         .unwrap();
     assert_eq!(output.status.code(), Some(3));
     let lines = json_lines(&output.stdout);
-    let ids: Vec<&str> = lines
-        .iter()
-        .map(|l| l["external_id"].as_str().unwrap())
-        .collect();
+    let ids = output_ids(&lines);
     assert_eq!(ids, ["GS-1001", "GS-1002", "GS-0000", "GS-1003"]);
 }
 
@@ -74,10 +71,7 @@ fn output_keeps_input_order_with_many_workers() {
         .unwrap();
     let elapsed = start.elapsed();
     let lines = json_lines(&output.stdout);
-    let got: Vec<&str> = lines
-        .iter()
-        .map(|l| l["external_id"].as_str().unwrap())
-        .collect();
+    let got = output_ids(&lines);
     assert_eq!(got, ids);
     assert_eq!(output.status.code(), Some(3));
     assert!(lines[..ids.len() - 1].iter().all(|l| l["status"] == "ok"));
@@ -550,10 +544,7 @@ fn only_empty_lines_and_ascii_spaces_are_blank() {
         .unwrap();
     assert_eq!(output.status.code(), Some(3));
     let lines = json_lines(&output.stdout);
-    let ids: Vec<&str> = lines
-        .iter()
-        .map(|l| l["external_id"].as_str().unwrap())
-        .collect();
+    let ids = output_ids(&lines);
     assert_eq!(
         ids,
         [

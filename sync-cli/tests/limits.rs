@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{RawServer, Reply, Server, cmd, json_lines};
+use common::{RawServer, Reply, Server, cmd, json_lines, output_ids};
 use mock_api::{Product, Settings};
 use serde_json::Value;
 
@@ -141,10 +141,7 @@ fn stdin_line_endings_and_stray_carriage_returns() {
         .unwrap();
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let lines = json_lines(&output.stdout);
-    let ids: Vec<&str> = lines
-        .iter()
-        .map(|l| l["external_id"].as_str().unwrap())
-        .collect();
+    let ids = output_ids(&lines);
     assert_eq!(ids, ["GS-1", "GS-2", "GS-3\rGS-4", "\0", "GS-6\r", "GS-5"]);
     assert_eq!(lines[0]["status"], "ok");
     assert_eq!(lines[1]["status"], "ok");

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Server, closed_port_url, json_lines};
+use common::{Server, closed_port_url, json_lines, output_ids};
 use serde_json::{Value, json};
 
 /// Runs `fetch` for `ids` and returns the single output object of each.
@@ -286,10 +286,7 @@ fn every_demo_id_at_once_in_input_order() {
         .unwrap();
     assert_eq!(output.status.code(), Some(3));
     let lines = json_lines(&output.stdout);
-    let got: Vec<&str> = lines
-        .iter()
-        .map(|l| l["external_id"].as_str().unwrap())
-        .collect();
+    let got = output_ids(&lines);
     assert_eq!(got, ids);
     let status =
         |id: &str| lines.iter().find(|l| l["external_id"] == id).unwrap()["status"].clone();

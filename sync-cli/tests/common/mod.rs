@@ -84,6 +84,14 @@ pub fn json_lines(stdout: &[u8]) -> Vec<Value> {
         .collect()
 }
 
+/// The `external_id` of each output line, in order.
+pub fn output_ids(lines: &[Value]) -> Vec<&str> {
+    lines
+        .iter()
+        .map(|line| line["external_id"].as_str().unwrap())
+        .collect()
+}
+
 /// A base URL whose port nothing listens on.
 pub fn closed_port_url() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
