@@ -651,7 +651,8 @@ class StockSyncRun(models.Model):
             "cli_error": _("sync-cli failed"),
         }
         label = labels.get(result.status, result.status)
-        return f"{label}: {result.error}" if result.error else label
+        # Translatable as a whole: French puts a space before the colon.
+        return _("%(label)s: %(detail)s", label=label, detail=result.error) if result.error else label
 
     def _compare(self, quantities, location, variants, outcomes):
         """Compare each template's API quantity with its on-hand at ``location``;

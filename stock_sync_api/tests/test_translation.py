@@ -40,6 +40,15 @@ class TestTranslation(StockSyncApiCase):
         product.action_api_sync()
         self.assertEqual(product.api_sync_message, "En stock 40 -> 50 Unité(s)")
 
+    def test_error_label_in_french_typography(self):
+        """French puts a space before the colon between an error and its detail."""
+        product = self._make_product("T-NOT-IN-API", on_hand=3).with_context(lang="fr_FR")
+        product.action_api_sync()
+        self.assertEqual(product.api_sync_state, "error")
+        self.assertTrue(
+            product.api_sync_message.startswith("Introuvable dans l'API de stock : "), product.api_sync_message
+        )
+
     def _arch(self, model, view_type, lang, user=None):
         """The view as ``user`` (default: the stock manager) gets it, and the fields it shows."""
         env = self.env(user=user or self.env.user, context=dict(self.env.context, lang=lang))
