@@ -67,6 +67,11 @@ class TestBrake(StockSyncApiCase):
         self.assertEqual(set(run.line_ids.mapped("api_quantity")), {0})
         self.assertEqual((run.done_count, run.changed_count, run.zero_count), (50, 50, 50))
         self.assertIn("Held by the brake", self.catalog[0].api_sync_message)
+        # A change not applied leaves the status of the product as it was: never synced.
+        self.assertEqual(set(self.catalog.mapped("api_sync_state")), {"never"})
+        self.assertFalse(any(self.catalog.mapped("api_last_sync_date")))
+        self.assertTrue(all(self.catalog.mapped("api_last_attempt_date")))
+        self.assertEqual(self.catalog.api_last_run_id, run)
         # The inventory administrators are alerted.
         alerts = run.message_ids.filtered(lambda m: m.message_type == "comment" and m.partner_ids)
         self.assertEqual(len(alerts), 1)
