@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (`make test`): Rust checks and tests, the addon's
-# Odoo-free tests, then the addon's tests in a real Odoo 19 found as `odoo` on
-# PATH, in a fresh database that is dropped afterwards, and the Docker image's
-# entrypoint against that Odoo.
+# Odoo-free tests, the documentation's links, then the addon's tests in a real
+# Odoo 19 found as `odoo` on PATH, in a fresh database that is dropped
+# afterwards, and the Docker image's entrypoint against that Odoo.
 #
 # Environment:
 #   PGHOST, PGPORT, PGUSER, PGPASSWORD  the database server, as Odoo 19
@@ -45,6 +45,11 @@ step "addon: sync-cli runner tests (pytest, no Odoo)"
 # Run from the tests' own folder: pytest must not import the addon package
 # above it, which needs Odoo.
 (cd stock_sync_api/synccli/tests && python3 -m pytest -q -p no:cacheprovider)
+
+step "docs: relative links and anchors (pytest)"
+# README.md, docs/*.md and the addon's readme/ fragments; from the tests' own
+# folder, as above.
+(cd scripts/tests && python3 -m pytest -q -p no:cacheprovider)
 
 step "docker compose file"
 # A parser of the Compose specification, which needs no Docker engine.
