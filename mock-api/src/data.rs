@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use serde_json::Value;
 
@@ -16,6 +17,9 @@ pub struct Product {
     pub quantity: String,
     /// The failure this product shows, if any.
     pub fault: Option<Fault>,
+    /// When its quantity last changed, on the API's clock; `None` when
+    /// loading it: the time it is loaded.
+    pub updated_at: Option<SystemTime>,
 }
 
 impl Product {
@@ -25,6 +29,7 @@ impl Product {
             product_id: product_id.into(),
             quantity: quantity.into(),
             fault: None,
+            updated_at: None,
         }
     }
 
@@ -34,11 +39,20 @@ impl Product {
         self.fault = Some(fault);
         self
     }
+
+    /// A product whose quantity last changed at `time` (on the API's clock)
+    /// rather than when it is loaded.
+    #[must_use]
+    pub fn updated_at(mut self, time: SystemTime) -> Self {
+        self.updated_at = Some(time);
+        self
+    }
 }
 
 /// The built-in demo data: `GS-1001` to `GS-1012` are normal products, and
 /// `GS-9001` onwards each show one fault (quantity `"10"` where the fault lets
-/// an answer through).
+/// an answer through); every fault but `listing_error_503`, which would fail
+/// the demo's whole listing (it is for data files).
 pub fn demo_products() -> Vec<Product> {
     const NORMAL: [(&str, &str); 12] = [
         ("GS-1001", "50"),
@@ -57,6 +71,7 @@ pub fn demo_products() -> Vec<Product> {
     let normal = NORMAL.into_iter().map(|(id, qty)| Product::new(id, qty));
     let faulty = Fault::ALL
         .into_iter()
+        .filter(|fault| !fault.fails_listing_page())
         .zip(9001..)
         .map(|(fault, n)| Product::new(format!("GS-{n}"), "10").with_fault(fault));
     normal.chain(faulty).collect()
@@ -95,6 +110,22 @@ pub fn parse_quantity(value: Option<&Value>) -> Result<String, QuantityError> {
             _ => Err(QuantityError::NotDecimal(n.to_string())),
         },
         Some(other) => Err(QuantityError::WrongType(json_kind(other))),
+    }
+}
+
+/// Whether two quantities accepted by [`parse_quantity`] are the same number
+/// (`"5"`, `"05"` and `"5.0"` are).
+pub fn same_quantity(a: &str, b: &str) -> bool {
+    fn canonical(s: &str) -> Option<(&str, &str)> {
+        if !is_decimal(s) {
+            return None;
+        }
+        let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+        Some((int.trim_start_matches('0'), frac.trim_end_matches('0')))
+    }
+    match (canonical(a), canonical(b)) {
+        (Some(a), Some(b)) => a == b,
+        _ => a == b,
     }
 }
 
@@ -255,6 +286,7 @@ fn parse_products(value: &Value) -> Result<Vec<Product>, ParseError> {
             product_id,
             quantity,
             fault,
+            updated_at: None,
         });
     }
     Ok(products)
@@ -293,7 +325,8 @@ mod tests {
             ("GS-9001".into(), "10".into(), Some("error_500"))
         );
         assert_eq!(summary[23], ("GS-9012".into(), "10".into(), Some("slow")));
-        assert_eq!(demo.len(), 12 + Fault::ALL.len());
+        assert_eq!(demo.len(), 12 + Fault::ALL.len() - 1);
+        assert!(demo.iter().all(|p| p.fault != Some(Fault::ListingError503)));
     }
 
     #[test]
@@ -331,6 +364,23 @@ mod tests {
             assert!(parse_quantity(Some(&value)).is_err(), "{value} accepted");
         }
         assert_eq!(parse_quantity(None), Err(QuantityError::Missing));
+    }
+
+    #[test]
+    fn same_quantity_compares_numbers() {
+        for (a, b) in [
+            ("5", "5"),
+            ("5", "05"),
+            ("5", "5.0"),
+            ("0", "0.00"),
+            ("12.50", "12.5"),
+        ] {
+            assert!(same_quantity(a, b), "{a} {b}");
+        }
+        for (a, b) in [("5", "50"), ("5", "0.5"), ("1.05", "1.5"), ("0", "1e3")] {
+            assert!(!same_quantity(a, b), "{a} {b}");
+        }
+        assert!(same_quantity("1e3", "1e3"));
     }
 
     #[test]

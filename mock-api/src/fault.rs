@@ -1,5 +1,12 @@
 //! Faults that a product can be configured to show, so that clients can be
 //! tested against every way a real stock API misbehaves.
+//!
+//! Most faults shape the answer of `GET /api/stock/{id}` for their product.
+//! In the listing (`GET /api/stock`), `negative_quantity`,
+//! `quantity_not_number` and `missing_quantity` show the same bad record there
+//! too, the others are listed normally; and `listing_error_503` is for the
+//! listing only: any listing page that holds its product answers 503, so
+//! that a listing can be cut in the middle (the pages before it are fine).
 
 use std::fmt;
 use std::str::FromStr;
@@ -33,11 +40,14 @@ pub enum Fault {
     Slow,
     /// Answers 200 with a product but no `quantity` field.
     MissingQuantity,
+    /// In the listing, every page that holds this product answers 503; its
+    /// own `GET /api/stock/{id}` answers normally.
+    ListingError503,
 }
 
 impl Fault {
     /// Every fault, in the order they are documented.
-    pub const ALL: [Fault; 13] = [
+    pub const ALL: [Fault; 14] = [
         Fault::Error500,
         Fault::Error503Once,
         Fault::RateLimitedOnce,
@@ -51,9 +61,10 @@ impl Fault {
         Fault::EndlessBody,
         Fault::Slow,
         Fault::MissingQuantity,
+        Fault::ListingError503,
     ];
 
-    /// The name used in data files and in `GET /api/stock`.
+    /// The name used in data files.
     pub fn name(self) -> &'static str {
         match self {
             Fault::Error500 => "error_500",
@@ -69,12 +80,19 @@ impl Fault {
             Fault::EndlessBody => "endless_body",
             Fault::Slow => "slow",
             Fault::MissingQuantity => "missing_quantity",
+            Fault::ListingError503 => "listing_error_503",
         }
     }
 
     /// Whether the fault shows only on the first request for the product.
     pub fn is_once(self) -> bool {
         matches!(self, Fault::Error503Once | Fault::RateLimitedOnce)
+    }
+
+    /// Whether the fault fails the listing pages that hold its product
+    /// (and leaves the product's own GET alone).
+    pub fn fails_listing_page(self) -> bool {
+        matches!(self, Fault::ListingError503)
     }
 }
 

@@ -5,16 +5,19 @@ use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Request, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
 
-use crate::data::{json_kind, parse_quantity};
+use crate::clock::{http_date, rfc3339};
+use crate::data::{Product, json_kind, parse_quantity};
 use crate::fault::Fault;
-use crate::state::AppState;
+use crate::listing::{ListingQuery, cursor_after};
+use crate::state::{AppState, Change};
 
 /// How long the `slow` fault waits before answering.
 pub const SLOW_DELAY: Duration = Duration::from_secs(600);
@@ -36,20 +39,71 @@ pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /api/stock`: every product, sorted by ID.
-pub async fn list(State(state): State<AppState>) -> Json<Value> {
-    let products: Vec<Value> = state
-        .products()
-        .into_iter()
-        .map(|p| {
-            let mut item = json!({ "product_id": p.product_id, "quantity": p.quantity });
-            if let Some(fault) = p.fault {
-                item["fault"] = json!(fault.name());
+/// `GET /api/stock?limit=500&cursor=C&updated_since=T`: one page of the
+/// listing, `{"items": [...], "next_cursor": "..." | null}`.
+pub async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let query = match query {
+        Ok(Query(pairs)) => ListingQuery::parse(&pairs),
+        Err(rejection) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                &format!("the query string cannot be read: {}", rejection.body_text()),
+            );
+        }
+    };
+    let query = match query {
+        Ok(query) => query,
+        Err(err) => {
+            let body = json!({ "error": err.message, "parameter": err.parameter });
+            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        }
+    };
+    let page = state.page(query.after.as_deref(), query.since, query.limit);
+    if let Some(failing) = page
+        .items
+        .iter()
+        .find(|p| p.fault.is_some_and(Fault::fails_listing_page))
+    {
+        tracing::info!(
+            product_id = failing.product_id,
+            "listing page fails on purpose"
+        );
+        return json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service temporarily unavailable",
+        );
+    }
+    let next_cursor = page
+        .more
+        .then(|| page.items.last().map(|p| cursor_after(&p.product_id)))
+        .flatten();
+    let items: Vec<Value> = page.items.iter().map(listed).collect();
+    Json(json!({ "items": items, "next_cursor": next_cursor })).into_response()
+}
+
+/// A product as the listing shows it. The faults that give a bad quantity
+/// give it here too.
+fn listed(product: &Product) -> Value {
+    let updated_at = product.updated_at.map(rfc3339);
+    let mut item = json!({
+        "product_id": product.product_id,
+        "quantity": product.quantity,
+        "updated_at": updated_at,
+    });
+    match product.fault {
+        Some(Fault::NegativeQuantity) => item["quantity"] = json!("-5"),
+        Some(Fault::QuantityNotNumber) => item["quantity"] = json!("lots"),
+        Some(Fault::MissingQuantity) => {
+            if let Value::Object(fields) = &mut item {
+                fields.remove("quantity");
             }
-            item
-        })
-        .collect();
-    Json(Value::Array(products))
+        }
+        _ => {}
+    }
+    item
 }
 
 /// `GET /api/stock/{id}`
@@ -92,8 +146,8 @@ pub async fn put_stock(
         Ok(quantity) => quantity,
         Err(err) => return json_error(StatusCode::BAD_REQUEST, &err.to_string()),
     };
-    let created = state.set_quantity(&id, quantity.clone());
-    let status = if created {
+    let change = state.set_quantity(&id, quantity.clone());
+    let status = if change == Change::Created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
@@ -108,6 +162,18 @@ pub async fn put_stock(
 /// Any other path.
 pub async fn fallback() -> Response {
     json_error(StatusCode::NOT_FOUND, "no such route")
+}
+
+/// Middleware for every route: the `Date` header, on the API's clock, taken
+/// when the request arrives (so a listing page holds every change made before
+/// its `Date`).
+pub async fn date_header(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let arrival = state.now();
+    let mut response = next.run(request).await;
+    if let Ok(date) = HeaderValue::from_str(&http_date(arrival)) {
+        response.headers_mut().insert(header::DATE, date);
+    }
+    response
 }
 
 /// Middleware for the stock routes: adds the configured latency, then checks
@@ -223,6 +289,8 @@ async fn fault_response(fault: Fault, id: &str, quantity: &str) -> Response {
             tokio::time::sleep(SLOW_DELAY).await;
             stock_body(id, quantity)
         }
+        // A fault of the listing only.
+        Fault::ListingError503 => stock_body(id, quantity),
     }
 }
 

@@ -3,9 +3,22 @@
 //! - `GET /api/stock/{id}`: `{"product_id": "<id>", "quantity": "<decimal>"}` or 404
 //!   `{"error": "product not found"}`;
 //! - `PUT /api/stock/{id}` with `{"quantity": "60"}` sets a product's stock;
-//! - `GET /api/stock`: every product; `GET /health`: 200.
+//! - `GET /api/stock?limit=500&cursor=C&updated_since=T`: the listing, one
+//!   page `{"items": [{"product_id", "quantity", "updated_at"}, ...],
+//!   "next_cursor": "..." | null}` by product_id; a bad parameter is a 400
+//!   `{"error", "parameter"}` (see [`listing`]);
+//! - `GET /health`: 200.
+//!
+//! Every answer carries a `Date` header from the API's own [`Clock`] (the
+//! system's, shifted for tests), which also stamps each product's
+//! `updated_at`: its load time, then each `PUT` that changes it.
 //!
 //! Products may carry a [`Fault`] that makes them misbehave on purpose.
+//!
+//! Modules: [`state`] holds the products and settings (one struct),
+//! [`handlers`] answers the routes, [`listing`] reads the listing's
+//! parameters, [`clock`] keeps the time, [`fault`] and [`data`] describe
+//! the products.
 //!
 //! ```
 //! use mock_api::{app, AppState};
@@ -14,9 +27,11 @@
 //! # let _ = router;
 //! ```
 
+pub mod clock;
 pub mod data;
 pub mod fault;
 pub mod handlers;
+pub mod listing;
 pub mod state;
 
 use axum::Router;
@@ -25,9 +40,10 @@ use axum::routing::get;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+pub use clock::Clock;
 pub use data::{Product, demo_products, load_products};
 pub use fault::Fault;
-pub use state::{AppState, Settings};
+pub use state::{AppState, Change, Settings};
 
 /// The whole API as an axum [`Router`], with request logging.
 pub fn app(state: AppState) -> Router {
@@ -42,6 +58,7 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(handlers::health))
         .merge(stock)
         .fallback(handlers::fallback)
+        .layer(from_fn_with_state(state.clone(), handlers::date_header))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))

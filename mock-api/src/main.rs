@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use mock_api::{AppState, Settings, app, demo_products, load_products};
+use mock_api::clock::MAX_OFFSET_SECS;
+use mock_api::{AppState, Clock, Settings, app, demo_products, load_products};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -18,7 +19,8 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(2);
 /// A simulated GlobalShop stock API, with products that misbehave on purpose.
 ///
 /// Routes: GET /api/stock/{id}, PUT /api/stock/{id} with {"quantity": "60"},
-/// GET /api/stock (every product), GET /health.
+/// GET /api/stock?limit=500&cursor=C&updated_since=T (the listing, by pages),
+/// GET /health. Every answer carries a Date header: the API's own clock.
 ///
 /// The first line on stdout is `listening on http://ADDRESS`; request logs go to
 /// stderr (RUST_LOG, default info).
@@ -41,6 +43,18 @@ struct Args {
     /// Require `Authorization: Bearer T` on the stock routes (401 otherwise).
     #[arg(long, value_name = "T", env = "MOCK_API_TOKEN", hide_env_values = true)]
     token: Option<String>,
+
+    /// Shift the API's clock N seconds ahead of the system's (behind when
+    /// negative, at most 100 years either way): the Date header, the
+    /// products' updated_at and the updated_since comparison all follow it.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(i64).range(-MAX_OFFSET_SECS..=MAX_OFFSET_SECS)
+    )]
+    clock_offset_secs: i64,
 }
 
 const AFTER_HELP: &str = "\
@@ -58,11 +72,24 @@ Faults (\"fault\" in a data file; demo products GS-9001 onwards):
   endless_body         200, a body streamed slowly forever
   slow                 answers only after 10 minutes
   missing_quantity     200, JSON without a quantity
+  listing_error_503    (data files only) its own GET is normal, but every
+                       listing page that holds it answers 503
+
+In the listing, negative_quantity, quantity_not_number and missing_quantity
+show the same bad record; the other faults are listed normally.
+
+Listing: GET /api/stock answers {\"items\": [{\"product_id\", \"quantity\",
+\"updated_at\"}, ...], \"next_cursor\": \"...\" | null}, by product_id;
+limit 1 to 1000 (default 500, larger served as 1000), cursor: the previous
+page's next_cursor, updated_since (RFC 3339): products whose updated_at is at
+or after it. A bad parameter answers 400 {\"error\", \"parameter\"}.
 
 Examples:
   mock-api
   mock-api --bind 127.0.0.1:0 --latency-ms 20
-  mock-api --data products.json --token secret";
+  mock-api --data products.json --token secret
+  mock-api --clock-offset-secs -3600      the API's clock an hour behind
+  curl -i 'http://127.0.0.1:5000/api/stock?limit=10&updated_since=2026-12-04T10:00:00Z'";
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -80,6 +107,7 @@ fn main() -> ExitCode {
     let settings = Settings {
         latency: Duration::from_millis(args.latency_ms),
         token: args.token.filter(|t| !t.is_empty()),
+        clock: Clock::with_offset_secs(args.clock_offset_secs),
     };
     match serve(&args.bind, AppState::new(products, settings)) {
         Ok(()) => ExitCode::SUCCESS,

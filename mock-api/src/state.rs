@@ -1,11 +1,13 @@
 //! The server's state: products, request counters and settings, in one struct.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use crate::data::Product;
+use crate::clock::Clock;
+use crate::data::{Product, same_quantity};
 use crate::fault::Fault;
 
 /// Settings that do not change while the server runs.
@@ -15,6 +17,8 @@ pub struct Settings {
     pub latency: Duration,
     /// When set, stock routes require `Authorization: Bearer <token>`.
     pub token: Option<String>,
+    /// The API's clock: `Date` headers, `updated_at` and `updated_since`.
+    pub clock: Clock,
 }
 
 /// Shared state of the simulated API. Cloning is cheap (one `Arc`); tests keep a
@@ -34,8 +38,41 @@ struct Inner {
 struct Entry {
     quantity: String,
     fault: Option<Fault>,
+    /// When the quantity last changed, on the API's clock.
+    updated_at: SystemTime,
     /// `GET /api/stock/{id}` requests seen for this product.
     hits: AtomicU64,
+}
+
+impl Entry {
+    fn new(quantity: String, fault: Option<Fault>, updated_at: SystemTime) -> Self {
+        Entry {
+            quantity,
+            fault,
+            updated_at,
+            hits: AtomicU64::new(0),
+        }
+    }
+}
+
+/// What a `PUT` did to a product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// The product did not exist: it does now.
+    Created,
+    /// Its quantity changed.
+    Updated,
+    /// It already had that quantity: nothing changed, `updated_at` neither.
+    Unchanged,
+}
+
+/// One page of the listing, taken under the lock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// The products of the page, by product_id.
+    pub items: Vec<Product>,
+    /// Whether products come after the page.
+    pub more: bool,
 }
 
 /// What a `GET /api/stock/{id}` should do, decided under the lock.
@@ -48,15 +85,14 @@ pub struct Lookup {
 
 impl AppState {
     /// A state holding `products`.
+    /// Products without an `updated_at` are stamped with the time they are
+    /// loaded, on the API's clock.
     pub fn new(products: Vec<Product>, settings: Settings) -> Self {
+        let loaded = settings.clock.now();
         let products = products
             .into_iter()
             .map(|p| {
-                let entry = Entry {
-                    quantity: p.quantity,
-                    fault: p.fault,
-                    hits: AtomicU64::new(0),
-                };
+                let entry = Entry::new(p.quantity, p.fault, p.updated_at.unwrap_or(loaded));
                 (p.product_id, entry)
             })
             .collect();
@@ -75,6 +111,11 @@ impl AppState {
 
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
+    }
+
+    /// The time on the API's clock.
+    pub fn now(&self) -> SystemTime {
+        self.inner.settings.clock.now()
     }
 
     /// Counts a `GET` for `id` and says how to answer it, or `None` when the
@@ -107,26 +148,45 @@ impl AppState {
             .map_or(0, |entry| entry.hits.load(Ordering::Relaxed))
     }
 
-    /// Sets a product's quantity, creating the product if needed. Returns
-    /// `true` when it was created.
-    pub fn set_quantity(&self, id: &str, quantity: String) -> bool {
+    /// Sets a product's quantity, creating the product if needed, and stamps
+    /// its `updated_at` when that changed anything.
+    pub fn set_quantity(&self, id: &str, quantity: String) -> Change {
         let mut products = self
             .inner
             .products
             .write()
             .unwrap_or_else(PoisonError::into_inner);
+        let now = self.now();
         if let Some(entry) = products.get_mut(id) {
+            if same_quantity(&entry.quantity, &quantity) {
+                return Change::Unchanged;
+            }
             entry.quantity = quantity;
-            false
+            entry.updated_at = now;
+            Change::Updated
         } else {
-            let entry = Entry {
-                quantity,
-                fault: None,
-                hits: AtomicU64::new(0),
-            };
-            products.insert(id.to_owned(), entry);
-            true
+            products.insert(id.to_owned(), Entry::new(quantity, None, now));
+            Change::Created
         }
+    }
+
+    /// The listing page of at most `limit` products whose ID comes after
+    /// `after` (from the start when `None`) and whose `updated_at` is at or
+    /// after `since` (all when `None`), by product_id.
+    pub fn page(&self, after: Option<&str>, since: Option<SystemTime>, limit: usize) -> Page {
+        let products = self
+            .inner
+            .products
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+        let mut matching = products
+            .range::<str, _>((start, Bound::Unbounded))
+            .filter(|(_, entry)| since.is_none_or(|since| entry.updated_at >= since))
+            .map(|(id, entry)| product(id, entry));
+        let items: Vec<Product> = matching.by_ref().take(limit).collect();
+        let more = matching.next().is_some();
+        Page { items, more }
     }
 
     /// Every product, sorted by ID.
@@ -136,12 +196,17 @@ impl AppState {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .iter()
-            .map(|(id, entry)| Product {
-                product_id: id.clone(),
-                quantity: entry.quantity.clone(),
-                fault: entry.fault,
-            })
+            .map(|(id, entry)| product(id, entry))
             .collect()
+    }
+}
+
+fn product(id: &str, entry: &Entry) -> Product {
+    Product {
+        product_id: id.to_owned(),
+        quantity: entry.quantity.clone(),
+        fault: entry.fault,
+        updated_at: Some(entry.updated_at),
     }
 }
 
@@ -173,9 +238,49 @@ mod tests {
     #[test]
     fn set_quantity_updates_or_creates() {
         let state = AppState::demo();
-        assert!(!state.set_quantity("GS-1001", "60".into()));
+        assert_eq!(state.set_quantity("GS-1001", "60".into()), Change::Updated);
         assert_eq!(state.lookup("GS-1001").unwrap().quantity, "60");
-        assert!(state.set_quantity("NEW", "1".into()));
+        assert_eq!(
+            state.set_quantity("GS-1001", "60.0".into()),
+            Change::Unchanged
+        );
+        assert_eq!(state.lookup("GS-1001").unwrap().quantity, "60");
+        assert_eq!(state.set_quantity("NEW", "1".into()), Change::Created);
         assert_eq!(state.lookup("NEW").unwrap().quantity, "1");
+    }
+
+    #[test]
+    fn pages_follow_the_ids_and_the_filter() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let at = |secs| t0 + Duration::from_secs(secs);
+        let state = AppState::new(
+            vec![
+                Product::new("b", "1").updated_at(at(10)),
+                Product::new("a", "1").updated_at(at(0)),
+                Product::new("d", "1").updated_at(at(20)),
+                Product::new("c", "1").updated_at(at(5)),
+            ],
+            Settings::default(),
+        );
+        let ids = |page: &Page| -> Vec<String> {
+            page.items.iter().map(|p| p.product_id.clone()).collect()
+        };
+        let first = state.page(None, None, 2);
+        assert_eq!(
+            (ids(&first), first.more),
+            (vec!["a".into(), "b".into()], true)
+        );
+        let last = state.page(Some("b"), None, 2);
+        assert_eq!(
+            (ids(&last), last.more),
+            (vec!["c".into(), "d".into()], false)
+        );
+        let gone = state.page(Some("bb"), None, 5);
+        assert_eq!(ids(&gone), ["c", "d"]);
+        let since = state.page(None, Some(at(10)), 1);
+        assert_eq!((ids(&since), since.more), (vec!["b".into()], true));
+        let since = state.page(Some("b"), Some(at(10)), 1);
+        assert_eq!((ids(&since), since.more), (vec!["d".into()], false));
+        assert_eq!(since.items[0].updated_at, Some(at(20)));
     }
 }

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 struct Server {
     child: Child,
@@ -43,19 +43,36 @@ fn start(args: &[&str]) -> Server {
     Server { child, address }
 }
 
-/// A plain HTTP/1.1 GET; returns the status line and the body.
-fn http_get(address: &str, path: &str, extra: &str) -> (String, String) {
+/// A plain HTTP/1.1 request; returns the whole answer.
+fn http_raw(address: &str, request_line: &str, extra: &str) -> String {
     let mut stream = TcpStream::connect(address).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\n{extra}Connection: close\r\n\r\n"
+        "{request_line} HTTP/1.1\r\nHost: {address}\r\n{extra}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// The values of a header in a whole answer (names case-insensitive).
+fn header_values(answer: &str, name: &str) -> Vec<String> {
+    let head = answer.split("\r\n\r\n").next().unwrap_or_default();
+    head.lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim().to_owned())
+        .collect()
+}
+
+/// A plain HTTP/1.1 GET; returns the status line and the body.
+fn http_get(address: &str, path: &str, extra: &str) -> (String, String) {
+    let answer = http_raw(address, &format!("GET {path}"), extra);
     let status = answer.lines().next().unwrap_or_default().to_owned();
     let body = answer
         .split("\r\n\r\n")
@@ -176,4 +193,53 @@ fn sigterm_stops_the_server_even_with_a_hanging_request() {
         assert!(start.elapsed() < Duration::from_secs(5), "still running");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+#[test]
+fn clock_offset_shifts_the_date_header_on_the_wire() {
+    let server = start(&["--clock-offset-secs", "-7200"]);
+    for path in ["/health", "/api/stock?limit=2", "/nowhere"] {
+        let answer = http_raw(&server.address, &format!("GET {path}"), "");
+        let dates = header_values(&answer, "date");
+        assert_eq!(dates.len(), 1, "one Date header: {answer}");
+        let date = httpdate::parse_http_date(&dates[0]).unwrap();
+        let expected = SystemTime::now() - Duration::from_secs(7200);
+        let gap = expected
+            .duration_since(date)
+            .unwrap_or_else(|e| e.duration());
+        assert!(gap < Duration::from_secs(5), "{path}: {}", dates[0]);
+    }
+}
+
+#[test]
+fn clock_offset_must_be_a_number_within_100_years() {
+    for bad in ["soon", "1.5", "3155760001", "-3155760001"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_mock-api"))
+            .args(["--bind", "127.0.0.1:0", "--clock-offset-secs", bad])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--clock-offset-secs"), "{stderr}");
+    }
+}
+
+#[test]
+fn the_listing_pages_on_the_wire() {
+    let server = start(&[]);
+    let (status, body) = http_get(&server.address, "/api/stock?limit=2", "");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["items"][1]["product_id"], "GS-1002");
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let (_, body) = http_get(
+        &server.address,
+        &format!("/api/stock?limit=2&cursor={cursor}"),
+        "",
+    );
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(page["items"][0]["product_id"], "GS-1003");
+    let (status, body) = http_get(&server.address, "/api/stock?limit=0", "");
+    assert_eq!(status, "HTTP/1.1 400 Bad Request");
+    assert!(body.contains(r#""parameter":"limit""#), "{body}");
 }

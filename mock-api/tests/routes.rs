@@ -2,63 +2,18 @@
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] functions
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use common::{get, put, send};
 use http_body_util::BodyExt;
-use mock_api::{AppState, Fault, Product, Settings, app};
+use mock_api::{AppState, Product, Settings, app};
 use serde_json::{Value, json};
 use tower::ServiceExt;
-
-struct Answer {
-    status: StatusCode,
-    headers: axum::http::HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).expect("a JSON body")
-    }
-    fn content_type(&self) -> &str {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-}
-
-async fn send(router: &Router, request: Request<Body>) -> Answer {
-    let response = router.clone().oneshot(request).await.expect("infallible");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    Answer {
-        status,
-        headers,
-        body,
-    }
-}
-
-async fn get(router: &Router, uri: &str) -> Answer {
-    send(router, Request::get(uri).body(Body::empty()).unwrap()).await
-}
-
-async fn put(router: &Router, uri: &str, body: &str) -> Answer {
-    send(
-        router,
-        Request::put(uri).body(Body::from(body.to_owned())).unwrap(),
-    )
-    .await
-}
 
 fn demo() -> (AppState, Router) {
     let state = AppState::demo();
@@ -100,18 +55,6 @@ async fn unknown_route_answers_404_with_json_error() {
     let answer = get(&router, "/api/nothing").await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
     assert!(answer.json()["error"].is_string());
-}
-
-#[tokio::test]
-async fn list_has_every_product_and_names_faults() {
-    let (_, router) = demo();
-    let answer = get(&router, "/api/stock").await;
-    assert_eq!(answer.status, StatusCode::OK);
-    let list = answer.json();
-    let list = list.as_array().unwrap();
-    assert_eq!(list.len(), 12 + Fault::ALL.len());
-    assert!(list.contains(&json!({"product_id": "GS-1003", "quantity": "0"})));
-    assert!(list.contains(&json!({"product_id": "GS-9012", "quantity": "10", "fault": "slow"})));
 }
 
 #[tokio::test]
