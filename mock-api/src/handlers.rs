@@ -17,6 +17,7 @@ use crate::clock::{http_date, rfc3339};
 use crate::data::{Product, json_kind, parse_quantity};
 use crate::fault::Fault;
 use crate::listing::{ListingQuery, cursor_after};
+use crate::rate::Quota;
 use crate::state::{AppState, Change};
 
 /// How long the `slow` fault waits before answering.
@@ -176,29 +177,52 @@ pub async fn date_header(State(state): State<AppState>, request: Request, next: 
     response
 }
 
-/// Middleware for the stock routes: adds the configured latency, then checks
-/// the bearer token when one is configured.
+/// Middleware for the stock routes: takes a token of the rate limit when one
+/// is set, adds the configured latency, then answers 429 when over the limit,
+/// else checks the bearer token when one is configured.
 pub async fn stock_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let arrival = Instant::now();
+    let quota = state.rate_limiter().map(|limiter| limiter.check(arrival));
     let settings = state.settings();
     if !settings.latency.is_zero() {
         sleep_until_precise(arrival + settings.latency).await;
     }
-    if let Some(token) = &settings.token {
-        let given = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
-        if !given.is_some_and(|given| constant_time_eq(given, token.as_bytes())) {
-            let mut response =
-                json_error(StatusCode::UNAUTHORIZED, "missing or invalid bearer token");
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return response;
-        }
+    let mut response = if let Some(Quota::Refused { retry_after_secs }) = quota {
+        let mut response = json_error(StatusCode::TOO_MANY_REQUESTS, "rate limit exceeded");
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        response
+    } else if let Some(refused) = check_token(&request, settings.token.as_deref()) {
+        refused
+    } else {
+        next.run(request).await
+    };
+    if let (Some(quota), Some(limiter)) = (quota, state.rate_limiter()) {
+        let headers = response.headers_mut();
+        headers.insert("ratelimit-limit", HeaderValue::from(limiter.rate()));
+        headers.insert("ratelimit-remaining", HeaderValue::from(quota.remaining()));
+        headers.insert("ratelimit-reset", HeaderValue::from(quota.reset_secs()));
     }
-    next.run(request).await
+    response
+}
+
+/// The 401 answer when a token is configured and the request does not carry
+/// it as `Authorization: Bearer <token>`.
+fn check_token(request: &Request, token: Option<&str>) -> Option<Response> {
+    let token = token?;
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
+    if given.is_some_and(|given| constant_time_eq(given, token.as_bytes())) {
+        return None;
+    }
+    let mut response = json_error(StatusCode::UNAUTHORIZED, "missing or invalid bearer token");
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    Some(response)
 }
 
 /// Margin before a deadline where [`sleep_until_precise`] leaves tokio's timer.

@@ -15,10 +15,14 @@
 //!
 //! Products may carry a [`Fault`] that makes them misbehave on purpose.
 //!
+//! With a rate limit, the stock routes answer 429 with `Retry-After` over it,
+//! and carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
+//! headers (see [`rate`]).
+//!
 //! Modules: [`state`] holds the products and settings (one struct),
 //! [`handlers`] answers the routes, [`listing`] reads the listing's
-//! parameters, [`clock`] keeps the time, [`fault`] and [`data`] describe
-//! the products.
+//! parameters, [`clock`] keeps the time, [`rate`] the request rate,
+//! [`fault`] and [`data`] describe the products.
 //!
 //! ```
 //! use mock_api::{app, AppState};
@@ -32,6 +36,7 @@ pub mod data;
 pub mod fault;
 pub mod handlers;
 pub mod listing;
+pub mod rate;
 pub mod state;
 
 use axum::Router;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use mock_api::clock::MAX_OFFSET_SECS;
-use mock_api::{AppState, Clock, Settings, app, demo_products, load_products};
+use mock_api::{AppState, Clock, Settings, app, demo_products, load_products, rate};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -55,6 +55,14 @@ struct Args {
         value_parser = clap::value_parser!(i64).range(-MAX_OFFSET_SECS..=MAX_OFFSET_SECS)
     )]
     clock_offset_secs: i64,
+
+    /// At most N stock requests a second (a token bucket of N, refilled at N
+    /// a second); over it, 429 with Retry-After. Stock answers carry
+    /// RateLimit-Limit, RateLimit-Remaining and RateLimit-Reset (seconds).
+    /// Refused requests are counted in the log, each second and at exit.
+    /// 0: no limit.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    rate_limit: u32,
 }
 
 const AFTER_HELP: &str = "\
@@ -89,6 +97,7 @@ Examples:
   mock-api --bind 127.0.0.1:0 --latency-ms 20
   mock-api --data products.json --token secret
   mock-api --clock-offset-secs -3600      the API's clock an hour behind
+  mock-api --rate-limit 2                 2 stock requests a second, 429 beyond
   curl -i 'http://127.0.0.1:5000/api/stock?limit=10&updated_since=2026-12-04T10:00:00Z'";
 
 fn main() -> ExitCode {
@@ -108,6 +117,7 @@ fn main() -> ExitCode {
         latency: Duration::from_millis(args.latency_ms),
         token: args.token.filter(|t| !t.is_empty()),
         clock: Clock::with_offset_secs(args.clock_offset_secs),
+        rate_limit: args.rate_limit,
     };
     match serve(&args.bind, AppState::new(products, settings)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -151,9 +161,17 @@ async fn serve(bind: &str, state: AppState) -> anyhow::Result<()> {
         "listening on http://{address}"
     );
 
+    let watched = state.clone();
+    let reporter = state.clone();
+    tokio::spawn(async move {
+        if let Some(limiter) = reporter.rate_limiter() {
+            rate::log_refusals(limiter).await;
+        }
+    });
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let app = app(state);
     let mut server = tokio::spawn(async move {
-        axum::serve(listener, app(state))
+        axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = stop_rx.await;
             })
@@ -165,7 +183,16 @@ async fn serve(bind: &str, state: AppState) -> anyhow::Result<()> {
     }
     tracing::info!("shutting down");
     let _ = stop_tx.send(());
-    if let Ok(result) = tokio::time::timeout(SHUTDOWN_DEADLINE, server).await {
+    let stopped = tokio::time::timeout(SHUTDOWN_DEADLINE, server).await;
+    if let Some(limiter) = watched.rate_limiter() {
+        tracing::info!(
+            total = limiter.refused(),
+            "rate limit of {}/s: {} requests refused in all",
+            limiter.rate(),
+            limiter.refused()
+        );
+    }
+    if let Ok(result) = stopped {
         result
             .context("server task failed")?
             .context("server failed")

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use crate::clock::Clock;
 use crate::data::{Product, same_quantity};
 use crate::fault::Fault;
+use crate::rate::RateLimiter;
 
 /// Settings that do not change while the server runs.
 #[derive(Clone, Debug, Default)]
@@ -19,6 +20,8 @@ pub struct Settings {
     pub token: Option<String>,
     /// The API's clock: `Date` headers, `updated_at` and `updated_since`.
     pub clock: Clock,
+    /// Stock requests allowed a second (a token bucket); 0: no limit.
+    pub rate_limit: u32,
 }
 
 /// Shared state of the simulated API. Cloning is cheap (one `Arc`); tests keep a
@@ -32,6 +35,7 @@ pub struct AppState {
 struct Inner {
     settings: Settings,
     products: RwLock<BTreeMap<String, Entry>>,
+    rate_limiter: Option<RateLimiter>,
 }
 
 #[derive(Debug)]
@@ -98,6 +102,7 @@ impl AppState {
             .collect();
         AppState {
             inner: Arc::new(Inner {
+                rate_limiter: RateLimiter::new(settings.rate_limit),
                 settings,
                 products: RwLock::new(products),
             }),
@@ -111,6 +116,11 @@ impl AppState {
 
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
+    }
+
+    /// The token bucket of the stock routes, when `--rate-limit` is set.
+    pub fn rate_limiter(&self) -> Option<&RateLimiter> {
+        self.inner.rate_limiter.as_ref()
     }
 
     /// The time on the API's clock.

@@ -243,3 +243,55 @@ fn the_listing_pages_on_the_wire() {
     assert_eq!(status, "HTTP/1.1 400 Bad Request");
     assert!(body.contains(r#""parameter":"limit""#), "{body}");
 }
+
+#[cfg(unix)]
+#[test]
+fn rate_limit_refusals_are_counted_in_the_log() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-api"))
+        .args(["--bind", "127.0.0.1:0", "--rate-limit", "2"])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .trim_end()
+        .strip_prefix("listening on http://")
+        .unwrap();
+    let statuses: Vec<String> = (0..5)
+        .map(|_| http_get(address, "/api/stock/GS-1001", "").0)
+        .collect();
+    let refused = statuses
+        .iter()
+        .filter(|s| s.as_str() == "HTTP/1.1 429 Too Many Requests")
+        .count();
+    assert!(refused >= 2, "{statuses:?}");
+    // The per-second line comes within a second or so.
+    std::thread::sleep(Duration::from_millis(1500));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // The refusals may straddle two seconds: the per-second lines add up.
+    let per_second: usize = stderr
+        .lines()
+        .filter(|line| line.contains("requests refused in the last second"))
+        .filter_map(|line| line.split_once(" refused=")?.1.split(' ').next())
+        .map(|count| count.parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(per_second, refused, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "rate limit of 2/s: {refused} requests refused in all"
+        )),
+        "{stderr}"
+    );
+}
