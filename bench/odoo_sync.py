@@ -18,7 +18,7 @@ stock API (mock-api, no latency) sees differently:
 With ``--batch-sizes 200,500,...`` (or ``--concurrencies 8,32,...``), then
 syncs the 10,000 products again with each batch size (or concurrency), a new
 tenth of them changed in the API each time.
-With ``--profile``, runs ``_api_sync`` of 1,000 such products under cProfile
+With ``--profile``, runs one synchronisation of 1,000 such products under cProfile
 instead (changed, then unchanged) and prints where the time goes.
 
 Needs ``odoo`` on PATH (Odoo 19 told where its database server is, as for the
@@ -67,7 +67,7 @@ def connection_error(odoo_log):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sizes", default="1000,10000", help="catalog sizes (default: 1000,10000)")
-    parser.add_argument("--profile", action="store_true", help="profile one _api_sync of the first size")
+    parser.add_argument("--profile", action="store_true", help="profile one synchronisation of the first size")
     parser.add_argument("--batch-size", type=int, help="batch size setting (default: the addon's)")
     parser.add_argument("--concurrency", type=int, help="concurrency setting (default: the addon's)")
     parser.add_argument("--latency-ms", type=int, default=0, help="mock-api's latency (default: 0)")

@@ -10,7 +10,7 @@ matching data and passes everything through the environment:
   sizes, then concurrencies, to sync the largest catalog with afterwards, one
   in ten products changed in the API each time;
 - ``BENCH_PROFILE``: when set, a file prefix for the cProfile statistics of
-  two ``_api_sync`` of the first size (changed, then unchanged), instead of
+  two a synchronisation of the first size (changed, then unchanged), instead of
   the scheduled-action runs;
 - ``BENCH_RESULT``: the JSON file where the figures go.
 """
@@ -31,7 +31,9 @@ from urllib.parse import quote, urlsplit
 sys.path.insert(0, os.environ["BENCH_DIR"])
 from catalog import api_quantity, external_id, on_hand  # noqa: E402
 
-SYNC_LOGGER = "odoo.addons.stock_sync_api.models.stock_sync_run"
+from odoo.addons.stock_sync_api.engine import SyncRound, read_cli_settings, read_setting  # noqa: E402
+
+SYNC_LOGGER = "odoo.addons.stock_sync_api.engine.batch"
 PHASES = ("fetch", "compare", "apply", "bookkeeping")
 
 
@@ -263,8 +265,13 @@ def bench_setting(key, values, templates, location, expected, handler):
 bench_setting.round = 1
 
 
+def sync(templates):
+    """Sync ``templates`` in one transaction, as the button does."""
+    return SyncRound(env["stock.sync.run"]._start("manual", templates)).sync(templates)
+
+
 def profile(size, prefix):
-    """cProfile statistics of ``_api_sync`` of a fresh catalog of ``size``
+    """cProfile statistics of a synchronisation of a fresh catalog of ``size``
     products, one in ten changed, then again with none changed."""
     templates, _location = create_catalog(size)
     result = {"products": size}
@@ -273,13 +280,13 @@ def profile(size, prefix):
         profiler = cProfile.Profile()
         start = time.perf_counter()
         profiler.enable()
-        templates.browse(templates.ids)._api_sync()
+        sync(templates.browse(templates.ids))
         profiler.disable()
         seconds = time.perf_counter() - start
         env.cr.commit()
         path = f"{prefix}.{label}.prof"
         profiler.dump_stats(path)
-        say(f"==> _api_sync of {size} products ({label}) under cProfile: {seconds:.2f} s; statistics in {path}")
+        say(f"==> synchronisation of {size} products ({label}) under cProfile: {seconds:.2f} s; statistics in {path}")
         stats = pstats.Stats(path, stream=sys.stderr)
         stats.sort_stats("cumulative").print_stats(60)
         stats.sort_stats("tottime").print_stats(25)
@@ -294,10 +301,9 @@ def main():
     for key in ("batch_size", "concurrency"):
         value = os.environ.get(f"BENCH_{key.upper()}")
         params.set_param(f"stock_sync_api.{key}", value or False)
-    settings = env["res.config.settings"]
     result = {
-        "batch_size": settings._get_api_sync_batch_size(),
-        "concurrency": settings._get_api_sync_settings().concurrency,
+        "batch_size": read_setting(env, "batch_size"),
+        "concurrency": read_cli_settings(env).concurrency,
         "sizes": [],
     }
     env.cr.commit()

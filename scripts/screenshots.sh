@@ -136,14 +136,14 @@ for external_id, name, quantity in zip("$extra_ids".split(), names, range(8, 100
 env.cr.commit()
 # The scheduled action, as OdooBot (here in French), while the API answers 0.
 params.set_param("stock_sync_api.base_url", "$zero_url")
-Template.with_user(env.ref("base.user_root"))._cron_api_sync()
+env["stock.sync.run"].with_user(env.ref("base.user_root"))._cron_sync()
 env.cr.commit()
 held_run = env["stock.sync.run"].search([("trigger", "=", "cron")], order="id desc", limit=1)
 assert held_run.state == "held", held_run.state
 # Then the demo API: a synchronisation by hand, and a preview.
 params.set_param("stock_sync_api.base_url", "$api_url")
 first = Template.search([("api_external_id", "in", ["GS-1002", "GS-1003", "GS-1004", "GS-1005", "GS-1006", "GS-9004"])])
-first._api_sync()
+first.action_api_sync()
 done_run = first.api_last_run_id[:1]
 env.cr.commit()
 Template.search([("api_external_id", "in", ["GS-1007", "GS-1008", "GS-1009", "GS-1010"])]).action_api_sync_preview()

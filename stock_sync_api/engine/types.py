@@ -1,4 +1,4 @@
-"""Small named types that the synchronisation's models hand to each other."""
+"""Small named types that the parts of the synchronisation engine hand to each other."""
 
 from typing import Any, NamedTuple
 

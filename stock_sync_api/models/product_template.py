@@ -1,25 +1,20 @@
-import math
 from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, float_round
+from odoo.tools import SQL
 
-from ..synccli import BackgroundFetch, check_external_id, fetch
-from .sync_outcome import SyncOutcome
+from ..engine import SyncRound
+from ..synccli import check_external_id
 
-#: The columns where each synchronisation records a product's outcome.
-OUTCOME_FIELDS = [
+#: The columns where each synchronisation records a product's status.
+STATUS_FIELDS = [
     "api_sync_state",
     "api_sync_message",
     "api_last_sync_date",
     "api_last_attempt_date",
     "api_last_run_id",
 ]
-
-#: What a synchronisation reads of each product: fetched alone, rather than
-#: with every other column of the product as reading one field does.
-SYNC_FIELDS = ["api_external_id", "api_uom_id", "uom_id", "is_storable", "tracking", "company_id"]
 
 
 class ProductTemplate(models.Model):
@@ -83,6 +78,12 @@ class ProductTemplate(models.Model):
         "This external ID is already used by another product: each product needs its own.",
     )
 
+    def init(self):
+        # The status is required: a product that code unaware of this addon
+        # inserts (core's at_install tests, run while this addon's models are
+        # not loaded) gets it from the database itself.
+        self.env.cr.execute("ALTER TABLE product_template ALTER COLUMN api_sync_state SET DEFAULT 'never'")
+
     @api.constrains("api_uom_id", "uom_id")
     def _check_api_uom_id(self):
         for template in self.filtered("api_uom_id"):
@@ -140,7 +141,7 @@ class ProductTemplate(models.Model):
             raise AccessError(_("Only inventory administrators can run the stock API synchronisation."))
         templates = self._get_api_sync_templates()
         run = self.env["stock.sync.run"]._start("manual", templates)
-        outcomes = templates._api_sync(run)
+        outcomes = SyncRound(run).sync(templates)
         return self._get_api_sync_notification(templates, outcomes, run)
 
     def action_api_sync_preview(self):
@@ -149,35 +150,8 @@ class ProductTemplate(models.Model):
             raise AccessError(_("Only inventory users can preview the stock API synchronisation."))
         templates = self._get_api_sync_templates()
         run = self.env["stock.sync.run"]._start("preview", templates)
-        templates._api_sync(run)
+        SyncRound(run).sync(templates)
         return run.action_open()
-
-    @api.model
-    def _cron_api_sync(self):
-        """Scheduled action: sync every product with an external ID, in batches,
-        as one run however many calls the round takes."""
-        run = self.env["stock.sync.run"]._get_scheduled_run()
-        run._count_left_out()
-        pending = run._get_scheduled_pending()
-        run.sudo().product_count = run.done_count + len(pending)
-        cron = self.env["ir.cron"]
-        if not cron._commit_progress(remaining=len(pending)):
-            return
-        if pending:
-            pending._api_sync(run, after_batch=lambda batch: cron._commit_progress(len(batch)))
-        else:
-            run._finish()
-
-    def _api_sync(self, run=None, after_batch=None):
-        """Sync these templates with the stock API in ``run`` (a new manual run
-        when not given), in batches, one ``sync-cli`` run per batch: what the
-        button, the list actions and the scheduled action all go through.
-
-        :return: ``{template_id: SyncOutcome}``, see ``stock.sync.run._sync``
-        """
-        if run is None:
-            run = self.env["stock.sync.run"]._start("manual", self)
-        return run._sync(self, after_batch)
 
     def action_open_api_sync_run(self):
         self.ensure_one()
@@ -249,102 +223,8 @@ class ProductTemplate(models.Model):
         for reason, ids in groups.items():
             self.browse(ids).sudo().with_context(tracking_disable=True).write({"api_sync_message": reason})
 
-    def _api_sync_fetch_ahead(self, settings):
-        """Start asking the API about these templates, in the background.
-
-        :return: a :class:`BackgroundFetch`
-        """
-        self._api_sync_prefetch()
-        return BackgroundFetch(dict.fromkeys(t.api_external_id for t in self if t.api_external_id), settings)
-
-    def _api_sync_prefetch(self):
-        """Read what the synchronisation needs of these products, in one query
-        (nothing when it is read already)."""
-        self.fetch(SYNC_FIELDS)
-
-    def _api_sync_fetch(self, settings, fetched=None):
-        """The API's answers for these templates: those of ``fetched`` (a
-        :class:`BackgroundFetch` started earlier), or of a ``sync-cli`` run now.
-
-        :return: ``{external_id: FetchResult}``
-        """
-        external_ids = [t.api_external_id for t in self]
-        results = {}
-        if fetched is not None:
-            answers = fetched.result()
-            results = {external_id: answers[external_id] for external_id in external_ids if external_id in answers}
-        missing = [external_id for external_id in external_ids if external_id not in results]
-        if missing:
-            # Not fetched ahead, or its external ID changed since.
-            results.update(fetch(missing, settings))
-        return results
-
-    def _get_api_sync_variants(self):
-        """The variants of each template, in one query (``product_variant_ids``
-        computes them one template at a time).
-
-        :return: ``{template: variants}``
-        """
-        Product = self.env["product.product"]
-        groups = Product._read_group([("product_tmpl_id", "in", self.ids)], ["product_tmpl_id"], ["id:recordset"])
-        variants = dict.fromkeys(self, Product)
-        variants.update(groups)
-        return variants
-
-    def _get_api_sync_refusals(self, variants=None):
-        """Products whose quantity the inventory adjustment cannot set safely.
-
-        :param variants: ``{template: variants}``, see :meth:`_get_api_sync_variants`
-        :return: ``{template_id: SyncOutcome}``
-        """
-        if variants is None:
-            variants = self._get_api_sync_variants()
-        refused = {}
-        for template in self:
-            if not variants[template]:
-                message = _("Its variant is archived: restore it to synchronise this product.")
-            elif len(variants[template]) != 1:
-                message = _(
-                    "This product has %(count)s variants: only products with a single variant can be synchronised.",
-                    count=len(variants[template]),
-                )
-            elif not template.is_storable:
-                message = _("This product does not track inventory: enable “Track Inventory” to synchronise it.")
-            elif template.tracking != "none":
-                message = _("This product is tracked by lots or serial numbers, which the stock API does not give.")
-            else:
-                continue
-            refused[template.id] = SyncOutcome("error", message)
-        return refused
-
-    def _api_sync_log_changes(self, changes, location):
-        """Post one chatter note on each product whose stock the sync changed.
-
-        :param changes: ``{template: StockChange}``, applied
-        """
-        if not changes:
-            return
-        bodies = {
-            template.id: self.env._(
-                "Stock synchronised with the stock API (external ID %(external_id)s): "
-                "on hand at %(location)s %(before)s -> %(after)s %(uom)s.",
-                external_id=template.api_external_id,
-                location=location.display_name,
-                before=template._format_api_sync_quantity(change.on_hand),
-                after=template._format_api_sync_quantity(change.quantity),
-                uom=template.uom_id.name,
-            )
-            for template, change in changes.items()
-        }
-        # As the sync's own bookkeeping: a stock manager may have no right to
-        # edit products, which posting on them needs. The author stays the user.
-        self.browse(list(bodies)).sudo()._message_log_batch(bodies=bodies)
-
-    def _api_sync_write_outcomes(self, outcomes, run):
+    def _api_sync_write_status(self, outcomes, run):
         """Record each product's outcome of ``run``, in one UPDATE.
-
-        A change that was not applied (a held run) leaves the product's
-        status as it was.
 
         These columns are the sync's own status, not a change of the product:
         they are written in SQL so that the product's write date stays as it
@@ -354,20 +234,18 @@ class ProductTemplate(models.Model):
         the rest of an unchanged product's sync. None of these fields is
         tracked, translated or company-dependent.
 
-        :param outcomes: ``{template_id: SyncOutcome}``
+        :param outcomes: ``{template_id: SyncOutcome}``; an outcome whose
+            state is None leaves the product's status as it was (a change a
+            held run did not apply) and says why in its message
         """
         if not outcomes:
             return
-        held = _("Held by the brake of the synchronisation %(run)s: nothing was applied.", run=run.name)
         # One row per distinct outcome: products already up to date all share one.
         groups = defaultdict(list)
         for template_id, outcome in outcomes.items():
-            if outcome.state == "planned":
-                groups[None, held].append(template_id)
-            else:
-                groups[outcome.state, outcome.message].append(template_id)
+            groups[outcome.state, outcome.message].append(template_id)
         templates = self.browse(list(outcomes))
-        templates.flush_recordset(OUTCOME_FIELDS)
+        templates.flush_recordset(STATUS_FIELDS)
         self.env.cr.execute(
             SQL(
                 """
@@ -389,66 +267,8 @@ class ProductTemplate(models.Model):
                 ),
             )
         )
-        templates.invalidate_recordset(OUTCOME_FIELDS)
-        templates.modified(OUTCOME_FIELDS)
-
-    def _get_api_sync_quantity(self, api_quantity, digits):
-        """The stock API's quantity of this product, in the product's unit.
-
-        Converted by Odoo's units of measure from the API unit, when one is
-        set. Never rounded: a quantity that the 'Product Unit' precision cannot
-        hold exactly is refused.
-
-        :param digits: the decimals of the 'Product Unit' precision, which
-            every unit shares (``uom.uom.round``)
-        :raises UserError: the product's unit cannot hold the quantity exactly
-        """
-        self.ensure_one()
-        quantity = api_quantity
-        api_uom = self.api_uom_id
-        if api_uom and api_uom != self.uom_id:
-            quantity = api_uom._compute_quantity(api_quantity, self.uom_id, round=False)
-        rounded = float_round(quantity, precision_digits=digits)
-        if not math.isclose(quantity, rounded, rel_tol=1e-12, abs_tol=1e-9):
-            uom = self.uom_id
-            raise UserError(
-                _(
-                    "The stock API's quantity %(quantity)s %(uom)s cannot be held exactly by Odoo, which counts "
-                    "products to %(digits)s decimals (decimal precision “Product Unit”): not applied.",
-                    quantity=f"{quantity:.{digits + 6}f}".rstrip("0").rstrip("."),
-                    uom=uom.name,
-                    digits=digits,
-                )
-            )
-        return rounded
-
-    def _get_api_sync_change_message(self, change, applied=True):
-        """``On hand 40 -> 50 Units``, with the API's own figure when it counts in another unit."""
-        self.ensure_one()
-        values = {
-            "before": self._format_api_sync_quantity(change.on_hand),
-            "after": self._format_api_sync_quantity(change.quantity),
-            "uom": self.uom_id.name,
-        }
-        if applied:
-            message = _("On hand %(before)s -> %(after)s %(uom)s", **values)
-        else:
-            message = _("On hand %(before)s -> %(after)s %(uom)s, not applied", **values)
-        if self.api_uom_id and self.api_uom_id != self.uom_id:
-            api_quantity = self.uom_id._compute_quantity(change.quantity, self.api_uom_id, round=False)
-            message = _(
-                "%(message)s (%(api_quantity)s %(api_uom)s in the stock API)",
-                message=message,
-                api_quantity=f"{api_quantity:g}",
-                api_uom=self.api_uom_id.name,
-            )
-        return message
-
-    def _format_api_sync_quantity(self, quantity):
-        self.ensure_one()
-        digits = self.env["decimal.precision"].precision_get("Product Unit")
-        text = f"{self.uom_id.round(quantity):.{digits}f}"
-        return text.rstrip("0").rstrip(".") if "." in text else text
+        templates.invalidate_recordset(STATUS_FIELDS)
+        templates.modified(STATUS_FIELDS)
 
     def _get_api_sync_notification(self, templates, outcomes, run):
         errors = [tid for tid, outcome in outcomes.items() if outcome.state in ("error", "busy")]

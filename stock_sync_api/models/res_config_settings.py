@@ -1,37 +1,25 @@
-import os
-import re
-
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import ValidationError
 
-from ..synccli import DEFAULTS, MAX_QUANTITY_RANGE, RANGES, SyncCliSettings
-from .sync_outcome import BrakeSettings
+from ..synccli import DEFAULTS, SETTINGS, format_number
 
-PARAM_PREFIX = "stock_sync_api."
+#: The settings that are not ``config_parameter`` fields (those store 0 as
+#: unset, and 0 is a valid value of these): read and written by
+#: :meth:`ResConfigSettings.get_values` and :meth:`ResConfigSettings.set_values`.
+PLAIN_SETTINGS = ("retries", "hold_zero_percent", "hold_change_percent", "hold_min_products", "run_retention_days")
 
-# DEFAULTS (the default of each system parameter ``stock_sync_api.<key>``),
-# RANGES (the accepted range of each whole-number setting) and
-# MAX_QUANTITY_RANGE are the runner's (synccli/runner.py): written once, for
-# the settings, the system parameters and the sync-cli runs alike.
-
-#: Used as the base URL when its setting is empty (e.g. set by a container).
-BASE_URL_ENV = "STOCK_API_URL"
-
-#: The settings of runs and of the brake, ``stock_sync_api.<key>``: default and accepted range.
-#: The brake's defaults let a normal hourly run through (a tenth of the
-#: catalog changing, a few products sold out) and hold the disasters (every
-#: product to zero, a stale snapshot rewriting most of the stock).
-RUN_SETTINGS = {
-    "hold_zero_percent": (10.0, 0.0, 100.0),
-    "hold_change_percent": (50.0, 0.0, 100.0),
-    "hold_min_products": (20, 0, 1_000_000),
-    "run_retention_days": (90, 1, 36500),
-}
-
-
-def _format_number(value):
-    """A setting's number as a person writes it: ``10``, ``12.5``, ``1000000``."""
-    return f"{value:.10g}" if isinstance(value, float) and not value.is_integer() else str(int(value))
+#: The number settings of the form, each checked against its range in the table.
+NUMBER_SETTINGS = (
+    "timeout",
+    "retries",
+    "concurrency",
+    "batch_size",
+    "max_quantity",
+    "hold_zero_percent",
+    "hold_change_percent",
+    "hold_min_products",
+    "run_retention_days",
+)
 
 
 class ResConfigSettings(models.TransientModel):
@@ -106,26 +94,26 @@ class ResConfigSettings(models.TransientModel):
     # Not config_parameter fields: those store 0 as "unset", and 0 is a valid threshold.
     api_sync_hold_zero_percent = fields.Float(
         string="Hold When Dropping to Zero (%)",
-        default=RUN_SETTINGS["hold_zero_percent"][0],
+        default=DEFAULTS["hold_zero_percent"],
         digits=(5, 2),
         help="A run is held, and applies nothing more, when more than this share of the products it has "
         "compared would drop from positive stock to zero.",
     )
     api_sync_hold_change_percent = fields.Float(
         string="Hold When Changing (%)",
-        default=RUN_SETTINGS["hold_change_percent"][0],
+        default=DEFAULTS["hold_change_percent"],
         digits=(5, 2),
         help="A run is held, and applies nothing more, when more than this share of the products it has "
         "compared would change at all.",
     )
     api_sync_hold_min_products = fields.Integer(
         string="Hold Only From (Products)",
-        default=RUN_SETTINGS["hold_min_products"][0],
+        default=DEFAULTS["hold_min_products"],
         help="Runs that compare fewer products than this are never held: a click on one product never is.",
     )
     api_sync_run_retention_days = fields.Integer(
         string="Keep Synchronisations (Days)",
-        default=RUN_SETTINGS["run_retention_days"][0],
+        default=DEFAULTS["run_retention_days"],
         help="Synchronisation runs older than this are deleted; the inventory moves they made stay.",
     )
     api_sync_location_id = fields.Many2one(
@@ -138,45 +126,29 @@ class ResConfigSettings(models.TransientModel):
         "the location of the company that runs the synchronisation.",
     )
 
-    @api.constrains("api_sync_max_quantity")
-    def _check_api_sync_max_quantity(self):
-        low, high = MAX_QUANTITY_RANGE
-        for settings in self:
-            if not low <= settings.api_sync_max_quantity <= high:
-                raise ValidationError(
-                    _(
-                        "The largest quantity must be between %(low)s and %(high)s.",
-                        low=f"{low:.0f}",
-                        high=f"{high:.0f}",
-                    )
-                )
-
-    @api.constrains(
-        "api_sync_timeout",
-        "api_sync_retries",
-        "api_sync_concurrency",
-        "api_sync_batch_size",
-        "api_sync_hold_zero_percent",
-        "api_sync_hold_change_percent",
-        "api_sync_hold_min_products",
-        "api_sync_run_retention_days",
-    )
+    @api.constrains(*(f"api_sync_{key}" for key in NUMBER_SETTINGS))
     def _check_api_sync_numbers(self):
-        ranges = dict(RANGES)
-        ranges.update((key, (low, high)) for key, (_default, low, high) in RUN_SETTINGS.items())
         for settings in self:
-            for key, (low, high) in ranges.items():
+            for key in NUMBER_SETTINGS:
                 value = settings[f"api_sync_{key}"]
-                if not low <= value <= high:
-                    raise ValidationError(
-                        _(
-                            "%(setting)s must be between %(low)s and %(high)s, not %(value)s.",
-                            setting=self._fields[f"api_sync_{key}"].get_description(self.env)["string"],
-                            low=_format_number(low),
-                            high=_format_number(high),
-                            value=_format_number(value),
-                        )
-                    )
+                if SETTINGS[key].problem(value):
+                    raise ValidationError(self._get_api_sync_range_error(key, value))
+
+    def _get_api_sync_range_error(self, key, value):
+        setting = SETTINGS[key]
+        if key == "max_quantity":
+            return _(
+                "The largest quantity must be between %(low)s and %(high)s.",
+                low=format_number(setting.low),
+                high=format_number(setting.high),
+            )
+        return _(
+            "%(setting)s must be between %(low)s and %(high)s, not %(value)s.",
+            setting=self._fields[f"api_sync_{key}"].get_description(self.env)["string"],
+            low=format_number(setting.low),
+            high=format_number(setting.high),
+            value=format_number(value),
+        )
 
     @api.constrains("api_sync_endpoint")
     def _check_api_sync_endpoint(self):
@@ -187,20 +159,20 @@ class ResConfigSettings(models.TransientModel):
     @api.model
     def get_values(self):
         res = super().get_values()
-        res["api_sync_retries"] = self._get_api_sync_param("retries")
-        for key in RUN_SETTINGS:
+        params = self.env["ir.config_parameter"].sudo()
+        for key in PLAIN_SETTINGS:
             try:
-                res[f"api_sync_{key}"] = self._get_api_sync_run_param(key)
-            except UserError:
-                res[f"api_sync_{key}"] = RUN_SETTINGS[key][0]
+                res[f"api_sync_{key}"] = SETTINGS[key].parse(params.get_param(SETTINGS[key].param))
+            except ValueError:
+                # A wrong value is shown as the default; saving the form repairs it.
+                res[f"api_sync_{key}"] = DEFAULTS[key]
         return res
 
     def set_values(self):
         super().set_values()
         params = self.env["ir.config_parameter"].sudo()
-        params.set_param(PARAM_PREFIX + "retries", str(self.api_sync_retries))
-        for key in RUN_SETTINGS:
-            params.set_param(PARAM_PREFIX + key, _format_number(self[f"api_sync_{key}"]))
+        for key in PLAIN_SETTINGS:
+            params.set_param(SETTINGS[key].param, format_number(self[f"api_sync_{key}"]))
 
     def action_api_sync_preview_all(self):
         """Preview a synchronisation of the whole catalog: nothing is applied."""
@@ -215,126 +187,3 @@ class ResConfigSettings(models.TransientModel):
             "view_mode": "form",
             "target": "current",
         }
-
-    @api.model
-    def _get_api_sync_param(self, key):
-        """A ``stock_sync_api.<key>`` system parameter, checked and typed.
-
-        :raises UserError: the stored value is not acceptable; names the parameter
-        """
-        raw = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key)
-        default = DEFAULTS[key]
-        if raw in (None, False, ""):
-            return default
-        if isinstance(default, str):
-            return raw.strip()
-        low, high = MAX_QUANTITY_RANGE if key == "max_quantity" else RANGES[key]
-        try:
-            value = type(default)(raw)
-        except ValueError:
-            value = None
-        if value is None or not low <= value <= high:
-            if isinstance(default, int):
-                message = _(
-                    "The setting %(param)s is %(value)r; it must be a whole number between %(low)s and %(high)s.",
-                    param=PARAM_PREFIX + key,
-                    value=raw,
-                    low=low,
-                    high=high,
-                )
-            else:
-                message = _(
-                    "The setting %(param)s is %(value)r; it must be a number between %(low)s and %(high)s.",
-                    param=PARAM_PREFIX + key,
-                    value=raw,
-                    low=f"{low:.0f}",
-                    high=f"{high:.0f}",
-                )
-            raise UserError(message)
-        return value
-
-    @api.model
-    def _get_api_sync_settings(self):
-        """The settings of a sync-cli run.
-
-        :raises UserError: the synchronisation is not configured or a setting is wrong
-        """
-        base_url = self._get_api_sync_param("base_url") or os.environ.get(BASE_URL_ENV, "").strip()
-        if not base_url:
-            raise UserError(
-                _(
-                    "The stock API URL is not set: set it in Inventory > Configuration > Settings "
-                    "(API Sync) or in the STOCK_API_URL environment variable of the server."
-                )
-            )
-        if not base_url.startswith(("http://", "https://")):
-            raise UserError(
-                _(
-                    "The stock API URL %(url)r must start with http:// or https://.",
-                    # Never a password given in the URL.
-                    url=re.sub(r"^([^/]*//)?[^/@]*@", r"\1***@", base_url),
-                )
-            )
-        endpoint = self._get_api_sync_param("endpoint")
-        if "{id}" not in endpoint:
-            raise UserError(
-                _("The setting %(param)s must contain {id}.", param=PARAM_PREFIX + "endpoint")
-            )
-        try:
-            return SyncCliSettings(
-                base_url=base_url,
-                cli_path=self._get_api_sync_param("cli_path"),
-                endpoint=endpoint,
-                token=self._get_api_sync_param("token"),
-                timeout=self._get_api_sync_param("timeout"),
-                retries=self._get_api_sync_param("retries"),
-                concurrency=self._get_api_sync_param("concurrency"),
-                max_quantity=self._get_api_sync_param("max_quantity"),
-                ca_file=self._get_api_sync_param("ca_file"),
-            )
-        except ValueError as exc:
-            raise UserError(_("The stock API settings are wrong: %(error)s", error=exc)) from exc
-
-    @api.model
-    def _get_api_sync_batch_size(self):
-        return self._get_api_sync_param("batch_size")
-
-    @api.model
-    def _get_api_sync_run_param(self, key):
-        """A ``stock_sync_api.<key>`` system parameter of :data:`RUN_SETTINGS`, checked and typed.
-
-        :raises UserError: the stored value is not a number in range; names the parameter
-        """
-        default, low, high = RUN_SETTINGS[key]
-        raw = self.env["ir.config_parameter"].sudo().get_param(PARAM_PREFIX + key)
-        if raw in (None, False, ""):
-            return default
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            value = None
-        if isinstance(default, int) and value is not None and not value.is_integer():
-            value = None
-        if value is None or not low <= value <= high:
-            raise UserError(
-                _(
-                    "The setting %(param)s is %(value)r; it must be a number between %(low)s and %(high)s.",
-                    param=PARAM_PREFIX + key,
-                    value=raw,
-                    low=_format_number(low),
-                    high=_format_number(high),
-                )
-            )
-        return type(default)(value)
-
-    @api.model
-    def _get_api_sync_brake(self):
-        """When a run is held.
-
-        :raises UserError: a setting of the brake is wrong
-        """
-        return BrakeSettings(
-            zero_percent=self._get_api_sync_run_param("hold_zero_percent"),
-            change_percent=self._get_api_sync_run_param("hold_change_percent"),
-            min_products=self._get_api_sync_run_param("hold_min_products"),
-        )

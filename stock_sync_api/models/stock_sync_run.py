@@ -1,37 +1,15 @@
 import logging
-import time
-from collections import defaultdict
-from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import split_every
 
-from .sync_outcome import StockChange, SyncConfig, SyncOutcome
+from ..engine import SyncRound, read_setting
 
 _logger = logging.getLogger(__name__)
 
-#: The phases of a batch, whose durations are logged at DEBUG level.
-SYNC_PHASES = ("fetch", "compare", "apply", "bookkeeping")
-
 #: What makes a scheduled run worth an alert, in the order they are judged.
 ISSUES = [("failed", "Failed"), ("held", "Held"), ("errors", "With errors")]
-
-
-class _PhaseTimer:
-    """Adds up the wall time a batch spends in each of :data:`SYNC_PHASES`."""
-
-    def __init__(self):
-        self.seconds = dict.fromkeys(SYNC_PHASES, 0.0)
-
-    @contextmanager
-    def __call__(self, phase):
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[phase] += time.perf_counter() - start
 
 
 class StockSyncRun(models.Model):
@@ -159,6 +137,19 @@ class StockSyncRun(models.Model):
         return self.sudo().create(vals).with_env(self.env)
 
     @api.model
+    def _cron_sync(self):
+        """Scheduled action: sync every product with an external ID, in batches,
+        as one run however many calls the round takes."""
+        run = self._get_scheduled_run()
+        run._count_left_out()
+        pending = run._get_scheduled_pending()
+        run.sudo().product_count = run.done_count + len(pending)
+        cron = self.env["ir.cron"]
+        if not cron._commit_progress(remaining=len(pending)):
+            return
+        SyncRound(run, after_batch=lambda batch: cron._commit_progress(len(batch))).sync(pending)
+
+    @api.model
     def _get_scheduled_run(self):
         """The scheduled round in progress, or a new one: a round is one run,
         however many calls of the scheduled action it takes."""
@@ -205,6 +196,18 @@ class StockSyncRun(models.Model):
     def _applies(self):
         """Whether this run may move stock: a preview never does, unless a person applies it."""
         return self.trigger != "preview" or self.brake_lifted
+
+    def _add_counts(self, counts):
+        """Add a batch's counts (``done``, ``changed``, ``up_to_date``, ``error``, ``zero``) to the run's."""
+        self.ensure_one()
+        self.write({f"{key}_count": self[f"{key}_count"] + count for key, count in counts.items() if count})
+
+    def _hold(self, reason):
+        """Hold the run: it applies nothing more, and says why."""
+        self.ensure_one()
+        _logger.warning("Stock API synchronisation %s held: %s", self.name, reason)
+        self.sudo().hold_reason = reason
+        self.sudo().message_post(body=_("Held: %(reason)s", reason=reason), subtype_xmlid="mail.mt_note")
 
     def _finish(self):
         """End the run once every product of it has been handled, and alert if need be."""
@@ -347,7 +350,7 @@ class StockSyncRun(models.Model):
             ),
             subtype_xmlid="mail.mt_note",
         )
-        self._sync(templates)
+        SyncRound(self).sync(templates)
         return self.action_open()
 
     def action_discard(self):
@@ -405,426 +408,8 @@ class StockSyncRun(models.Model):
     @api.autovacuum
     def _gc_old_runs(self):
         """Delete the runs older than the retention setting; their inventory moves stay."""
-        days = self.env["res.config.settings"]._get_api_sync_run_param("run_retention_days")
+        days = read_setting(self.env, "run_retention_days")
         limit = fields.Datetime.now() - timedelta(days=days)
         old = self.sudo().search([("date_start", "<", limit), ("state", "!=", "running")])
         _logger.info("Deleting %d stock API synchronisations older than %d days", len(old), days)
         old.unlink()
-
-    # ------------------------------------------------------------------
-    # Synchronisation
-    # ------------------------------------------------------------------
-
-    def _sync(self, templates, after_batch=None):
-        """Sync ``templates`` in this run, one ``sync-cli`` run per batch, each
-        batch of one company. Never raises for a product's failure: each
-        product records its outcome; an unexpected error ends the run as failed.
-
-        ``after_batch(batch)`` is called after each batch; when it returns a
-        false value, the remaining batches are left for later (the run stays
-        running). Otherwise the run ends.
-
-        While a batch is compared, applied and recorded, the next batch's
-        ``sync-cli`` run already asks the API (never more than one run at a
-        time): the API's latency is hidden behind Odoo's work.
-
-        :return: ``{template_id: SyncOutcome}`` of the products handled
-        """
-        self.ensure_one()
-        Settings = self.env["res.config.settings"]
-        try:
-            config = SyncConfig(
-                Settings._get_api_sync_settings(), Settings._get_api_sync_batch_size(), Settings._get_api_sync_brake()
-            )
-        except UserError as exc:
-            return self._sync_not_configured(templates, exc.args[0])
-        outcomes = {}
-        batches = self._sync_batches(templates, config, outcomes)
-        try:
-            if after_batch is None:
-                try:
-                    with self.env.cr.savepoint():
-                        for _batch in batches:
-                            pass
-                except Exception as exc:  # noqa: BLE001 -- the run records what stopped it
-                    return self._sync_failed(exc, templates)
-            else:
-                # after_batch commits (the scheduled action): no savepoint can
-                # span the batches, and what it raises (the worker stopping) is
-                # none of the run's business.
-                while True:
-                    try:
-                        batch = next(batches)
-                    except StopIteration:
-                        break
-                    except Exception as exc:  # noqa: BLE001 -- the run records what stopped it
-                        self.env.cr.rollback()  # back to the last batch committed
-                        return self._sync_failed(exc, templates)
-                    if not after_batch(batch):
-                        return outcomes
-        finally:
-            batches.close()  # stops the fetch of a batch left for later
-        self._finish()
-        return outcomes
-
-    def _sync_failed(self, error, templates):
-        _logger.error("Stock API synchronisation %s failed", self.name, exc_info=error)
-        self._fail(_("The synchronisation stopped on an unexpected error: %(error)s", error=error))
-        message = _("Unexpected error during synchronisation: %(error)s", error=error)
-        return {template.id: SyncOutcome("error", message) for template in templates}
-
-    def _sync_not_configured(self, templates, message):
-        """End a run that cannot start (a setting is missing or wrong): each
-        product says why, and the run fails, without a line per product."""
-        _logger.warning("Stock API synchronisation %s of %d products not run: %s", self.name, len(templates), message)
-        locked = templates.try_lock_for_update(allow_referencing=True)
-        outcomes = {template.id: SyncOutcome("error", message) for template in locked}
-        if self._applies():
-            locked._api_sync_write_outcomes(outcomes, self)
-        busy = SyncOutcome("busy", self._busy_message())
-        outcomes.update((template.id, busy) for template in templates - locked)
-        run = self.sudo()
-        run.write({"done_count": run.done_count + len(templates), "error_count": run.error_count + len(templates)})
-        self._fail(_("The synchronisation could not run: %(error)s", error=message))
-        return outcomes
-
-    def _sync_batches(self, templates, config, outcomes):
-        """Sync the batches of ``templates`` one by one, adding each product's
-        outcome to ``outcomes``; yields each batch once it is done.
-
-        :param config: a :class:`SyncConfig`
-        """
-        settings, batch_size, brake = config
-        batches = [
-            (company, self.env["product.template"].browse(ids))
-            for company, group in self._group_by_company(templates)
-            for ids in split_every(batch_size, group.ids)
-        ]
-        ahead = None  # the fetch of the next batch, once started
-        try:
-            for index, (company, batch) in enumerate(batches):
-                fetched, ahead = ahead, None
-                following = batches[index + 1][1] if index + 1 < len(batches) else None
-
-                def fetch_next(following=following):
-                    nonlocal ahead
-                    ahead = following._api_sync_fetch_ahead(settings)
-
-                try:
-                    run = self.with_company(company)
-                    outcomes.update(run._sync_batch(batch, settings, brake, fetched, fetch_next if following else None))
-                finally:
-                    if fetched is not None:
-                        fetched.cancel()  # only waits, unless the batch failed before using it
-                yield batch
-        finally:
-            if ahead is not None:
-                ahead.cancel()
-
-    def _group_by_company(self, templates):
-        """``[(company, templates)]``: the company each product is counted in
-        (its own, or the current one for a product shared by all companies),
-        in the order of ``templates``."""
-        # One grouped query: reading each product's company costs more than
-        # the rest of an unchanged product's sync.
-        position = {template_id: index for index, template_id in enumerate(templates.ids)}
-        groups = defaultdict(list)
-        Template = templates.sudo().with_context(active_test=False)
-        for company, ids in Template._read_group([("id", "in", templates.ids)], ["company_id"], ["id:array_agg"]):
-            groups[company.with_env(self.env) or self.env.company].extend(ids)
-        ordered = sorted(groups.items(), key=lambda group: min(position[i] for i in group[1]))
-        return [(company, templates.browse(sorted(ids, key=position.__getitem__))) for company, ids in ordered]
-
-    def _sync_batch(self, templates, settings, brake, fetched=None, fetch_next=None):
-        """Sync one batch of one company (``self.env.company``): fetch, compare,
-        apply, record. Never raises.
-
-        :param fetched: the :class:`BackgroundFetch` of this batch, if started
-        :param fetch_next: called once this batch's answers are in, to start
-            fetching the next batch
-        """
-        try:
-            with self.env.cr.savepoint():
-                return self._sync_batch_unsafe(templates, settings, brake, fetched, fetch_next)
-        except Exception as exc:  # noqa: BLE001 -- a batch must never stop the others
-            _logger.exception("Stock API sync of products %s failed", templates.ids)
-            error = _("Unexpected error during synchronisation: %(error)s", error=exc)
-            return self._record_failure(templates, error)
-
-    def _record_failure(self, templates, message):
-        """Record the same error for every product of ``templates`` that no
-        other sync holds (the batch's savepoint, rolled back, released them)."""
-        locked = templates.try_lock_for_update(allow_referencing=True)
-        outcomes = {template.id: SyncOutcome("busy", self._busy_message()) for template in templates - locked}
-        outcomes.update({template.id: SyncOutcome("error", message) for template in locked})
-        self._record_batch(templates, outcomes, None)
-        return outcomes
-
-    def _sync_batch_unsafe(self, templates, settings, brake, fetched=None, fetch_next=None):
-        """Fetch, compare, apply and record one batch, doing nothing per product
-        that can be done for the whole batch at once.
-
-        How long each phase took is logged at DEBUG level, with the durations
-        in the record's ``api_sync_timings`` (``{phase: seconds}``).
-        """
-        timer = _PhaseTimer()
-        company = self.env.company
-        with timer("compare"):
-            # Referencing stays allowed: run lines of another sync may point at a product.
-            locked = templates.try_lock_for_update(allow_referencing=True)
-            locked._api_sync_prefetch()
-            outcomes = {template.id: SyncOutcome("busy", self._busy_message()) for template in templates - locked}
-            variants = locked._get_api_sync_variants()
-            refused = locked._get_api_sync_refusals(variants)
-            outcomes.update(refused)
-            to_fetch = locked.filtered(lambda t: t.id not in refused)
-            try:
-                location = company._get_stock_sync_location() if to_fetch else None
-            except UserError as exc:
-                outcomes.update({template.id: SyncOutcome("error", exc.args[0]) for template in to_fetch})
-                to_fetch = to_fetch.browse()
-                location = None
-
-        with timer("fetch"):
-            results = to_fetch._api_sync_fetch(settings, fetched)
-        if fetch_next is not None:
-            fetch_next()
-
-        with timer("compare"):
-            quantities = {}
-            digits = self.env["decimal.precision"].precision_get("Product Unit")
-            for template in to_fetch:
-                result = results[template.api_external_id]
-                if result.ok:
-                    try:
-                        quantities[template] = template._get_api_sync_quantity(result.quantity, digits)
-                    except UserError as exc:
-                        outcomes[template.id] = SyncOutcome("error", exc.args[0])
-                else:
-                    outcomes[template.id] = SyncOutcome("error", self._get_fetch_error_message(result))
-                    _logger.warning(
-                        "Stock API sync failed for product %r (id %s, external ID %r): %s: %s",
-                        template.display_name,
-                        template.id,
-                        template.api_external_id,
-                        result.status,
-                        result.error,
-                    )
-            # On hand is read after the fetch: stock that moved meanwhile counts.
-            changes = self._compare(quantities, location, variants, outcomes)
-            applies = self._applies() and not self._judge_brake(changes, len(quantities), brake)
-
-        with timer("apply"):
-            if applies:
-                outcomes.update(self._apply(changes, location, variants))
-            else:
-                outcomes.update(self._plan(changes))
-
-        with timer("bookkeeping"):
-            self._record_batch(templates, outcomes, location)
-            # Written now rather than when the batch's savepoint is released,
-            # so that the time is counted here.
-            self.env.flush_all()
-
-        _logger.debug(
-            "Stock API sync of a batch of %d products (%d changed): %s",
-            len(templates),
-            len(changes),
-            ", ".join(f"{phase} {seconds:.3f} s" for phase, seconds in timer.seconds.items()),
-            extra={"api_sync_timings": timer.seconds},
-        )
-        return outcomes
-
-    @api.model
-    def _busy_message(self):
-        return _("Already being synchronised: try again in a moment.")
-
-    @api.model
-    def _get_fetch_error_message(self, result):
-        labels = {
-            "not_found": _("Not found in the stock API"),
-            "invalid_response": _("Invalid answer from the stock API"),
-            "connection_error": _("Could not reach the stock API"),
-            "timeout": _("The stock API did not answer in time"),
-            "http_error": _("The stock API answered with an error"),
-            "invalid_id": _("Invalid external ID"),
-            "cli_error": _("sync-cli failed"),
-        }
-        label = labels.get(result.status, result.status)
-        # Translatable as a whole: French puts a space before the colon.
-        return _("%(label)s: %(detail)s", label=label, detail=result.error) if result.error else label
-
-    def _compare(self, quantities, location, variants, outcomes):
-        """Compare each template's API quantity with its on-hand at ``location``;
-        record the outcome of those already up to date in ``outcomes``.
-
-        :param quantities: ``{template: quantity}``
-        :param variants: ``{template: variant}``
-        :return: ``{template: StockChange}`` of the others
-        """
-        if not quantities:
-            return {}
-        products = self.env["product.product"].concat(*(variants[t] for t in quantities))
-        on_hand = self.env["stock.quant"]._get_api_sync_on_hand(products, location)
-        up_to_date = SyncOutcome("ok", _("Up to date: on hand matches the stock API."))
-        changes = {}
-        for template, quantity in quantities.items():
-            before = on_hand[variants[template]]
-            if template.uom_id.compare(before, quantity) == 0:
-                outcomes[template.id] = up_to_date
-            else:
-                changes[template] = StockChange(before, quantity)
-        return changes
-
-    def _judge_brake(self, changes, compared, brake):
-        """Judge everything this run has compared so far, this batch included:
-        when too many products would drop to zero, or change at all, the run
-        is held and applies nothing more.
-
-        :param compared: how many products of this batch were compared
-        :param brake: the brake's settings (``res.config.settings._get_api_sync_brake``)
-        :return: whether the run is held
-        """
-        self.ensure_one()
-        if self.hold_reason:
-            return True
-        if self.brake_lifted:
-            return False
-        compared += self.changed_count + self.up_to_date_count
-        changed = self.changed_count + len(changes)
-        zero = self.zero_count + sum(change.drops_to_zero for change in changes.values())
-        if compared < brake.min_products:
-            return False
-        reason = None
-        if 100.0 * zero / compared > brake.zero_percent:
-            reason = _(
-                "%(zero)s of the %(compared)s products compared would drop to zero, more than the %(limit)s%% allowed.",
-                zero=zero,
-                compared=compared,
-                limit=f"{brake.zero_percent:g}",
-            )
-        elif 100.0 * changed / compared > brake.change_percent:
-            reason = _(
-                "%(changed)s of the %(compared)s products compared would change, more than the %(limit)s%% allowed.",
-                changed=changed,
-                compared=compared,
-                limit=f"{brake.change_percent:g}",
-            )
-        if reason is None:
-            return False
-        _logger.warning("Stock API synchronisation %s held: %s", self.name, reason)
-        self.sudo().hold_reason = reason
-        self.sudo().message_post(body=_("Held: %(reason)s", reason=reason), subtype_xmlid="mail.mt_note")
-        return True
-
-    def _plan(self, changes):
-        """Outcomes of changes found and not applied (a preview, a held run)."""
-        return {
-            template.id: SyncOutcome("planned", template._get_api_sync_change_message(change, applied=False), change)
-            for template, change in changes.items()
-        }
-
-    def _apply(self, changes, location, variants):
-        """Set each changed template's on-hand to its API quantity.
-
-        :param changes: ``{template: StockChange}``
-        :return: ``{template_id: SyncOutcome}``
-        """
-        if not changes:
-            return {}
-        if not self.env.user.has_group("stock.group_stock_user"):
-            message = _(
-                "The user %(user)s who runs the synchronisation is not an Inventory user: no stock can be adjusted.",
-                user=self.env.user.name,
-            )
-            return {template.id: SyncOutcome("error", message, change) for template, change in changes.items()}
-        return self._adjust(changes, location, variants)
-
-    def _adjust(self, changes, location, variants):
-        """Apply ``{template: StockChange}`` as one inventory adjustment.
-
-        Should the batch fail as a whole, each product is tried on its own so
-        that one product's problem does not hold back the others.
-        """
-        try:
-            with self.env.cr.savepoint():
-                moves = self.env["stock.quant"]._api_sync_apply_inventory(
-                    {variants[template]: change for template, change in changes.items()}, location
-                )
-        except Exception as exc:  # noqa: BLE001 -- isolate the faulty product below
-            if len(changes) == 1:
-                [(template, change)] = changes.items()
-                _logger.warning(
-                    "Stock API sync could not adjust product %r (external ID %r): %s",
-                    template.display_name,
-                    template.api_external_id,
-                    exc,
-                )
-                message = _("Odoo could not apply the inventory adjustment: %(error)s", error=exc)
-                return {template.id: SyncOutcome("error", message, change)}
-            outcomes = {}
-            for template, change in changes.items():
-                outcomes.update(self._adjust({template: change}, location, variants))
-            return outcomes
-        outcomes = {}
-        for template, change in changes.items():
-            move = moves.get(variants[template])
-            message = template._get_api_sync_change_message(change)
-            outcomes[template.id] = SyncOutcome("ok", message, change, move.id if move else None)
-        return outcomes
-
-    def _record_batch(self, templates, outcomes, location):
-        """Record a batch's outcomes: on its products, as run lines (changed and
-        failed products only), in the run's counts and the products' chatter."""
-        self.ensure_one()
-        company = self.env.company
-        line_states = {"ok": "applied", "planned": "planned", "error": "error", "busy": "error"}
-        lines = []
-        counts = defaultdict(int)
-        for template in templates:
-            outcome = outcomes[template.id]
-            counts["done"] += 1
-            if outcome.state in ("error", "busy"):
-                counts["error"] += 1
-            elif outcome.change is None:
-                counts["up_to_date"] += 1
-            else:
-                counts["changed"] += 1
-                counts["zero"] += outcome.change.drops_to_zero
-            if outcome.state in ("error", "busy") or outcome.change is not None:
-                change = outcome.change or StockChange(0.0, 0.0)
-                lines.append(
-                    {
-                        "run_id": self.id,
-                        "product_tmpl_id": template.id,
-                        "external_id": template.api_external_id,
-                        "company_id": (template.company_id or company).id,
-                        "location_id": location.id if location else False,
-                        "on_hand": change.on_hand,
-                        "api_quantity": change.quantity,
-                        "state": line_states[outcome.state],
-                        "message": outcome.message,
-                        "move_id": outcome.move_id or False,
-                    }
-                )
-        if lines:
-            self.env["stock.sync.run.line"].sudo().create(lines)
-        run = self.sudo()
-        run.write(
-            {
-                "done_count": run.done_count + counts["done"],
-                "changed_count": run.changed_count + counts["changed"],
-                "up_to_date_count": run.up_to_date_count + counts["up_to_date"],
-                "error_count": run.error_count + counts["error"],
-                "zero_count": run.zero_count + counts["zero"],
-            }
-        )
-        templates._api_sync_log_changes(
-            {template: outcomes[template.id].change for template in templates if outcomes[template.id].changed},
-            location,
-        )
-        if self._applies():
-            # A product another sync holds is left to it.
-            templates._api_sync_write_outcomes(
-                {tid: outcome for tid, outcome in outcomes.items() if outcome.state != "busy"}, self
-            )

@@ -1,22 +1,24 @@
-"""Talking to ``sync-cli``, without Odoo (see :mod:`.runner`)."""
+"""Talking to ``sync-cli``, without Odoo.
 
-from .runner import (
-    API_STATUSES,
-    CLI_ERROR,
+- :mod:`.settings`: every setting of the synchronisation in one table, and
+  the command line and environment of a ``sync-cli`` run;
+- :mod:`.ids`: the rules an external ID must follow to be sent;
+- :mod:`.process`: running ``sync-cli``, in the foreground or the background;
+- :mod:`.output`: reading its answers, and keeping the token out of them.
+"""
+
+from .ids import MAX_ID_LENGTH, check_external_id, external_id_problem, is_blank
+from .output import API_STATUSES, CLI_ERROR, INVALID_ID, FetchResult, parse_line, parse_output, redact
+from .process import BackgroundFetch, fetch
+from .settings import (
     DEFAULTS,
-    INVALID_ID,
-    MAX_ID_LENGTH,
     MAX_QUANTITY_RANGE,
+    PARAM_PREFIX,
     RANGES,
-    BackgroundFetch,
-    FetchResult,
+    SETTINGS,
+    Setting,
     SyncCliSettings,
-    check_external_id,
-    external_id_problem,
-    fetch,
-    is_blank,
-    parse_line,
-    parse_output,
+    format_number,
 )
 
 __all__ = [
@@ -26,14 +28,19 @@ __all__ = [
     "INVALID_ID",
     "MAX_ID_LENGTH",
     "MAX_QUANTITY_RANGE",
+    "PARAM_PREFIX",
     "RANGES",
+    "SETTINGS",
     "BackgroundFetch",
     "FetchResult",
+    "Setting",
     "SyncCliSettings",
     "check_external_id",
     "external_id_problem",
     "fetch",
+    "format_number",
     "is_blank",
     "parse_line",
     "parse_output",
+    "redact",
 ]

@@ -8,6 +8,7 @@ from . import test_external_id
 from . import test_faults
 from . import test_rpc
 from . import test_run
+from . import test_schema
 from . import test_settings
 from . import test_sync
 from . import test_tour

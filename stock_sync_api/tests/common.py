@@ -8,6 +8,8 @@ from pathlib import Path
 
 from odoo.tests import TransactionCase, new_test_user
 
+from ..engine import SyncRound
+
 WORKSPACE_DIR = Path(__file__).resolve().parents[2]
 
 #: What the mock-api of these tests knows: every case the tests need.
@@ -125,6 +127,11 @@ class StockSyncApiMixin:
         cron = self.env.ref("stock_sync_api.ir_cron_api_sync").sudo()
         with self.enter_registry_test_mode():
             return cron.method_direct_trigger()
+
+    def _sync(self, templates, run=None, after_batch=None):
+        """Sync ``templates`` through the engine, in ``run`` (a new manual run when not given)."""
+        run = run or self.env["stock.sync.run"]._start("manual", templates)
+        return SyncRound(run, after_batch).sync(templates)
 
     @classmethod
     def _clear_external_ids(cls):

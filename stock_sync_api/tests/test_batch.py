@@ -4,7 +4,7 @@ from odoo import fields
 from odoo.tests import tagged
 from odoo.tools import SQL
 
-from ..models import product_template
+from ..engine import answers
 from ..synccli import FetchResult
 from .common import StockSyncApiCase
 
@@ -47,7 +47,7 @@ class TestBatch(StockSyncApiCase):
             return real_execute(cr, query, params, log_exceptions)
 
         with patch.object(cursor_class, "execute", recording_execute):
-            templates._api_sync()
+            self._sync(templates)
             self.env.flush_all()
         return updates
 
@@ -113,7 +113,7 @@ class TestBatch(StockSyncApiCase):
                 if at_shelf:
                     Quant._update_available_quantity(template.product_variant_id, self.sub_location, at_shelf)
 
-        self.env["product.template"].concat(*synced.values())._api_sync()
+        self._sync(self.env["product.template"].concat(*synced.values()))
 
         # The same, counted in Odoo's inventory by the same user: the counted
         # quantity of WH/Stock is what it holds plus the difference.
@@ -163,7 +163,7 @@ class TestBatch(StockSyncApiCase):
         ids)`` now, ``("ahead", ids)`` started in the background, ``("apply",
         ids)``, ``("cancel", ids)`` of a background fetch still running."""
         steps = []
-        real_fetch = fetch or product_template.fetch
+        real_fetch = fetch or answers.fetch
         Quant = self.registry["stock.quant"]
         real_apply = Quant._api_sync_apply_inventory
 
@@ -171,7 +171,7 @@ class TestBatch(StockSyncApiCase):
             steps.append(("fetch", list(external_ids)))
             return real_fetch(external_ids, *args, **kw)
 
-        class RecordingBackgroundFetch(product_template.BackgroundFetch):
+        class RecordingBackgroundFetch(answers.BackgroundFetch):
             def __init__(self, external_ids, *args, **kw):
                 self.ids = list(external_ids)
                 steps.append(("ahead", self.ids))
@@ -187,11 +187,11 @@ class TestBatch(StockSyncApiCase):
             return real_apply(records, changes, *args, **kw)
 
         with (
-            patch.object(product_template, "fetch", recording_fetch),
-            patch.object(product_template, "BackgroundFetch", RecordingBackgroundFetch),
+            patch.object(answers, "fetch", recording_fetch),
+            patch.object(answers, "BackgroundFetch", RecordingBackgroundFetch),
             patch.object(Quant, "_api_sync_apply_inventory", recording_apply),
         ):
-            templates._api_sync(**kwargs)
+            self._sync(templates, **kwargs)
         return steps
 
     def test_next_batch_fetched_while_this_one_is_applied(self):

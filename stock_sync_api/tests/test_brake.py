@@ -5,6 +5,7 @@ import sys
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
+from ..engine import read_brake
 from .common import StockSyncApiCase
 
 #: The catalog of these tests: 50 products, each with 5 on hand in Odoo.
@@ -213,4 +214,4 @@ class TestBrake(StockSyncApiCase):
             Settings.create({"api_sync_hold_min_products": -3})
         settings = Settings.create({"api_sync_hold_zero_percent": 0, "api_sync_hold_change_percent": 25.5})
         settings.execute()
-        self.assertEqual(Settings._get_api_sync_brake(), (0.0, 25.5, 20))
+        self.assertEqual(read_brake(self.env), (0.0, 25.5, 20))

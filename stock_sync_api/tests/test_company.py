@@ -3,6 +3,7 @@ from unittest.mock import patch
 from odoo.modules import module
 from odoo.tests import Form, new_test_user, tagged
 
+from ..engine.batch import BatchSync
 from .common import StockSyncApiCase
 
 
@@ -55,14 +56,14 @@ class TestCompanies(StockSyncApiCase):
     def test_scheduled_sync_counts_each_product_in_its_company(self):
         self.assertFalse(self.env["stock.warehouse"].sudo().search([("company_id", "=", self.bare.id)]))
         batches = []
-        real_batch = self.registry["stock.sync.run"]._sync_batch
+        real_batch = BatchSync.sync
 
-        def recording_batch(run, templates, *args, **kwargs):
-            batches.append((run.env.company, templates.company_id))
-            return real_batch(run, templates, *args, **kwargs)
+        def recording_batch(batch_sync, index, templates):
+            batches.append((batch_sync.env.company, templates.company_id))
+            return real_batch(batch_sync, index, templates)
 
         self._set_params(batch_size=10)
-        with patch.object(self.registry["stock.sync.run"], "_sync_batch", recording_batch):
+        with patch.object(BatchSync, "sync", recording_batch):
             self.assertIs(self._run_cron(), True)
         # A batch never mixes companies; the shared product goes with the
         # company running the sync (the scheduled action's: the main one).

@@ -19,8 +19,8 @@ class TestCron(StockSyncApiCase):
     def test_cron_record(self):
         self.assertTrue(self.cron.active)
         self.assertEqual((self.cron.interval_number, self.cron.interval_type), (1, "hours"))
-        self.assertEqual(self.cron.code.strip(), "model._cron_api_sync()")
-        self.assertEqual(self.cron.model_id.model, "product.template")
+        self.assertEqual(self.cron.code.strip(), "model._cron_sync()")
+        self.assertEqual(self.cron.model_id.model, "stock.sync.run")
 
     def test_run_manually(self):
         self._set_params(batch_size=2)
@@ -70,7 +70,7 @@ class TestCron(StockSyncApiCase):
         pending = run._get_scheduled_pending()
         self.assertEqual(pending, templates)
         # Out of time after the first batch, as when _commit_progress returns 0.
-        pending._api_sync(run, after_batch=lambda batch: False)
+        self._sync(pending, run, after_batch=lambda batch: False)
         self.assertEqual(templates.mapped("api_sync_state"), ["ok", "ok", "never"])
         self.assertEqual((run.state, run.done_count), ("running", 2))
         self.assertEqual(run._get_scheduled_pending(), templates[2])

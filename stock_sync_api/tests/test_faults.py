@@ -11,7 +11,7 @@ from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from ..models import product_template
+from ..engine import answers
 from .common import StockSyncApiCase
 
 TOKEN = "tok-3f9c2a7e51"
@@ -200,7 +200,7 @@ class TestConcurrency(StockSyncApiCase):
     def test_stock_moving_during_the_fetch(self):
         product = self._make_product("T-RAISE", on_hand=40)
         customers = self.env.ref("stock.stock_location_customers")
-        real_fetch = product_template.fetch
+        real_fetch = answers.fetch
 
         def fetch_then_deliver(*args, **kwargs):
             # A delivery validated while sync-cli asks the API: it cannot be
@@ -225,7 +225,7 @@ class TestConcurrency(StockSyncApiCase):
             self.assertEqual(move.state, "done")
             return results
 
-        with patch.object(product_template, "fetch", fetch_then_deliver):
+        with patch.object(answers, "fetch", fetch_then_deliver):
             product.action_api_sync()
         # The API's quantity, not the API's quantity minus the delivery.
         self.assertEqual(self._on_hand(product), 50)

@@ -5,6 +5,7 @@ from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
+from ..engine import round as round_module
 from .common import StockSyncApiCase
 
 
@@ -196,10 +197,10 @@ class TestRunAlerts(StockSyncApiCase):
 
         # A fault inside the run itself cannot be produced for real: the
         # grouping of products into batches is made to raise.
-        def broken(self, templates):
+        def broken(templates):
             raise RuntimeError("out of memory")
 
-        with patch.object(self.registry["stock.sync.run"], "_group_by_company", broken):
+        with patch.object(round_module, "group_by_company", broken):
             run = self._scheduled_run()
         self.assertEqual((run.state, run.issue), ("failed", "failed"))
         self.assertEqual(len(self._alerts(run)), 1)

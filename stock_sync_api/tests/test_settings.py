@@ -1,6 +1,7 @@
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
+from ..engine import read_cli_settings, read_setting
 from ..synccli import DEFAULTS, MAX_QUANTITY_RANGE, RANGES, SyncCliSettings
 from .common import StockSyncApiCase
 
@@ -41,7 +42,7 @@ class TestSettings(StockSyncApiCase):
         reread = self.env["res.config.settings"].sudo().create({})
         self.assertEqual(reread.api_sync_retries, 0)
         self.assertEqual(reread.api_sync_timeout, 20)
-        cli = self.env["res.config.settings"]._get_api_sync_settings()
+        cli = read_cli_settings(self.env)
         self.assertEqual((cli.timeout, cli.retries, cli.concurrency), (20, 0, 16))
         self.assertEqual(cli.token, "t0ken")
         self.assertEqual((cli.max_quantity, cli.ca_file), (5000.0, "/etc/ssl/private-ca.pem"))
@@ -59,12 +60,12 @@ class TestSettings(StockSyncApiCase):
         keys = ("endpoint", "timeout", "retries", "concurrency", "batch_size", "cli_path", "max_quantity", "ca_file")
         for key in keys:
             params.set_param(f"stock_sync_api.{key}", False)
-        cli = self.env["res.config.settings"]._get_api_sync_settings()
+        cli = read_cli_settings(self.env)
         self.assertEqual(cli.endpoint, "/api/stock/{id}")
         self.assertEqual((cli.timeout, cli.retries, cli.concurrency), (10, 2, 32))
         self.assertEqual(cli.cli_path, "sync-cli")
         self.assertEqual((cli.max_quantity, cli.ca_file), (1e9, ""))
-        self.assertEqual(self.env["res.config.settings"]._get_api_sync_batch_size(), 1000)
+        self.assertEqual(read_setting(self.env, "batch_size"), 1000)
 
     def test_the_settings_defaults_and_ranges_are_the_runners(self):
         """One rulebook: the settings' defaults, what an unset parameter
@@ -76,7 +77,7 @@ class TestSettings(StockSyncApiCase):
         settings = self.env["res.config.settings"].sudo().create({})
         for key in keys:
             self.assertEqual(settings[f"api_sync_{key}"], DEFAULTS[key], key)
-            self.assertEqual(self.env["res.config.settings"]._get_api_sync_param(key), DEFAULTS[key], key)
+            self.assertEqual(read_setting(self.env, key), DEFAULTS[key], key)
         runner = SyncCliSettings(base_url="http://x")
         for key in ("timeout", "retries", "concurrency", "max_quantity", "cli_path"):
             self.assertEqual(getattr(runner, key), DEFAULTS[key], key)
@@ -94,9 +95,9 @@ class TestSettings(StockSyncApiCase):
                     settings = self.env["res.config.settings"].sudo().create({f"api_sync_{key}": value})
                     self.assertEqual(settings[f"api_sync_{key}"], value)
                     settings.execute()
-                    self.assertEqual(self.env["res.config.settings"]._get_api_sync_param(key), value)
+                    self.assertEqual(read_setting(self.env, key), value)
                     # What the settings accept, the runner accepts.
-                    self.env["res.config.settings"]._get_api_sync_settings()
+                    read_cli_settings(self.env)
                     params.set_param(f"stock_sync_api.{key}", False)
             for value in (low - 1, high * 10 if key == "max_quantity" else high + 1):
                 with self.subTest(key=key, value=value):
@@ -104,7 +105,7 @@ class TestSettings(StockSyncApiCase):
                         self.env["res.config.settings"].sudo().create({f"api_sync_{key}": value})
                     params.set_param(f"stock_sync_api.{key}", str(value))
                     with self.assertRaises(UserError):
-                        self.env["res.config.settings"]._get_api_sync_param(key)
+                        read_setting(self.env, key)
                     params.set_param(f"stock_sync_api.{key}", False)
 
     def test_token_and_cli_path_for_system_administrators_only(self):

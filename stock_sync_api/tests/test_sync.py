@@ -183,7 +183,7 @@ class TestSync(StockSyncApiCase):
         ]
         templates = self.env["product.template"].concat(*products)
         batches = []
-        templates._api_sync(after_batch=lambda batch: batches.append(batch.ids) or True)
+        self._sync(templates, after_batch=lambda batch: batches.append(batch.ids) or True)
         self.assertEqual(batches, [templates.ids[0:2], templates.ids[2:4], templates.ids[4:]])
         self.assertEqual(templates.mapped("api_sync_state"), ["error", "ok", "error", "ok", "ok"])
         self.assertEqual(self._on_hand(products[3]), 10)

@@ -20,7 +20,7 @@ from synccli import (
     fetch,
     is_blank,
 )
-from synccli.runner import redact
+from synccli.output import redact
 
 VECTORS = json.loads((Path(__file__).parent / "external_id_vectors.json").read_text())["cases"]
 

@@ -1,0 +1,26 @@
+"""The synchronisation engine: everything between an entry point (a button,
+a list action, a scheduled action, a run's Apply) and the models it writes.
+
+Called one way: entry points -> engine -> models. The models keep their own
+records (fields, states, alerts, the SQL of their columns, the quant's
+inventory apply); the engine decides what to ask, compare and apply, and
+never is called back by them.
+
+- :mod:`.config`: the settings, read once per run, typed and checked;
+- :mod:`.round`: a run's products in batches, and the commit policy;
+- :mod:`.answers`: the API's answers, the next batch's fetched ahead;
+- :mod:`.batch`: one batch: refuse, fetch, lock, convert, compare, brake,
+  apply or plan;
+- :mod:`.recorder`: lines, counters, chatter and the products' status;
+- :mod:`.messages`: what the sync says about a product;
+- :mod:`.types`: the small named types they hand to each other.
+
+Plain Python classes rather than an AbstractModel: a round keeps state
+across its batches (the settings read once, the fetch running ahead, the
+products to try again), which as model methods would be threaded through
+arguments and closures. What another addon would extend stays on the models
+(the products a round takes, the quant's apply, the run's alerts).
+"""
+
+from .config import read_brake, read_cli_settings, read_config, read_setting
+from .round import SyncRound

@@ -1,0 +1,360 @@
+"""One batch of one company: refuse what cannot be synced, take the API's
+answers, lock, convert, compare, judge the brake, apply or plan, record."""
+
+import logging
+import math
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+
+from odoo import _
+from odoo.exceptions import UserError
+from odoo.tools import float_round
+
+from . import messages
+from .types import StockChange, SyncOutcome
+
+_logger = logging.getLogger(__name__)
+
+#: What a synchronisation reads of each product: fetched alone, rather than
+#: with every other column of the product as reading one field does.
+SYNC_FIELDS = ["api_external_id", "api_uom_id", "uom_id", "is_storable", "tracking", "company_id"]
+
+#: The phases of a batch, whose durations are logged at DEBUG level.
+SYNC_PHASES = ("fetch", "compare", "apply", "bookkeeping")
+
+
+class PhaseTimer:
+    """Adds up the wall time a batch spends in each of :data:`SYNC_PHASES`."""
+
+    def __init__(self):
+        self.seconds = dict.fromkeys(SYNC_PHASES, 0.0)
+
+    @contextmanager
+    def __call__(self, phase):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[phase] += time.perf_counter() - start
+
+
+class BatchSync:
+    """Syncs the batches of one run, each of one company (``run.env.company``).
+
+    :param run: the ``stock.sync.run``, in the batch's company
+    :param config: the run's :class:`~.types.SyncConfig`
+    :param answers: where the API's answers come from (``answers(index, templates)``)
+    :param recorder: the run's :class:`~.recorder.RunRecorder`
+    """
+
+    def __init__(self, run, config, answers, recorder):
+        self.run = run
+        self.env = run.env
+        self.config = config
+        self.answers = answers
+        self.recorder = recorder
+
+    def sync(self, index, templates):
+        """Sync batch ``index`` (``templates``). Never raises for a product's
+        failure, nor for an unexpected error of the batch: its products record it.
+
+        :return: ``{template_id: SyncOutcome}``
+        """
+        try:
+            with self.env.cr.savepoint():
+                return self._sync(index, templates)
+        except Exception as exc:  # noqa: BLE001 -- a batch must never stop the others
+            _logger.exception("Stock API sync of products %s failed", templates.ids)
+            return self.recorder.record_failure(
+                templates, _("Unexpected error during synchronisation: %(error)s", error=exc)
+            )
+
+    def _sync(self, index, templates):
+        """Do nothing per product that can be done for the whole batch at once.
+
+        No row is locked while the API is asked: the products are locked once
+        the answers are in, and a warehouse operation never waits on the API.
+        How long each phase took is logged at DEBUG level, with the durations
+        in the record's ``api_sync_timings`` (``{phase: seconds}``).
+        """
+        timer = PhaseTimer()
+        with timer("compare"):
+            templates.fetch(SYNC_FIELDS)
+            variants = get_variants(templates)
+            outcomes = self._refusals(templates, variants)
+            to_fetch = templates.filtered(lambda t: t.id not in outcomes)
+            location = None
+            if to_fetch:
+                try:
+                    location = self.env.company._get_stock_sync_location()
+                except UserError as exc:
+                    outcomes.update({template.id: SyncOutcome("error", exc.args[0]) for template in to_fetch})
+                    to_fetch = to_fetch.browse()
+
+        with timer("fetch"):
+            results = self.answers(index, to_fetch)
+
+        with timer("compare"):
+            # Referencing stays allowed: run lines of another sync may point at a product.
+            locked = templates.try_lock_for_update(allow_referencing=True)
+            busy = SyncOutcome("busy", messages.busy_message(self.env))
+            outcomes.update((template.id, busy) for template in templates - locked)
+            quantities = self._quantities(to_fetch & locked, results, outcomes)
+            # On hand is read once the answers are in: stock that moved meanwhile counts.
+            changes = self._compare(quantities, location, variants, outcomes)
+            applies = self.run._applies() and not self._judge_brake(changes, len(quantities))
+
+        with timer("apply"):
+            outcomes.update(self._apply(changes, location, variants) if applies else self._plan(changes))
+
+        with timer("bookkeeping"):
+            self.recorder.record_batch(templates, outcomes, location)
+            # Written now rather than when the batch's savepoint is released,
+            # so that the time is counted here.
+            self.env.flush_all()
+
+        _logger.debug(
+            "Stock API sync of a batch of %d products (%d changed): %s",
+            len(templates),
+            len(changes),
+            ", ".join(f"{phase} {seconds:.3f} s" for phase, seconds in timer.seconds.items()),
+            extra={"api_sync_timings": timer.seconds},
+        )
+        return outcomes
+
+    # ------------------------------------------------------------------
+    # Refuse, convert, compare
+    # ------------------------------------------------------------------
+
+    def _refusals(self, templates, variants):
+        """Products whose quantity the inventory adjustment cannot set safely.
+
+        :return: ``{template_id: SyncOutcome}``
+        """
+        refused = {}
+        for template in templates:
+            if not variants[template]:
+                message = _("Its variant is archived: restore it to synchronise this product.")
+            elif len(variants[template]) != 1:
+                message = _(
+                    "This product has %(count)s variants: only products with a single variant can be synchronised.",
+                    count=len(variants[template]),
+                )
+            elif not template.is_storable:
+                message = _("This product does not track inventory: enable “Track Inventory” to synchronise it.")
+            elif template.tracking != "none":
+                message = _("This product is tracked by lots or serial numbers, which the stock API does not give.")
+            else:
+                continue
+            refused[template.id] = SyncOutcome("error", message)
+        return refused
+
+    def _quantities(self, templates, results, outcomes):
+        """The API's quantity of each product, in its unit; the others' errors go to ``outcomes``.
+
+        :param results: ``{external_id: FetchResult}``
+        :return: ``{template: quantity}``
+        """
+        quantities = {}
+        digits = self.env["decimal.precision"].precision_get("Product Unit")
+        for template in templates:
+            result = results[template.api_external_id]
+            if result.ok:
+                try:
+                    quantities[template] = self._convert(template, result.quantity, digits)
+                except UserError as exc:
+                    outcomes[template.id] = SyncOutcome("error", exc.args[0])
+            else:
+                outcomes[template.id] = SyncOutcome("error", messages.fetch_error_message(self.env, result))
+                _logger.warning(
+                    "Stock API sync failed for product %r (id %s, external ID %r): %s: %s",
+                    template.display_name,
+                    template.id,
+                    template.api_external_id,
+                    result.status,
+                    result.error,
+                )
+        return quantities
+
+    def _convert(self, template, api_quantity, digits):
+        """The stock API's quantity of ``template``, in the product's unit.
+
+        Converted by Odoo's units of measure from the API unit, when one is
+        set. Never rounded: a quantity that the 'Product Unit' precision cannot
+        hold exactly is refused.
+
+        :param digits: the decimals of the 'Product Unit' precision, which
+            every unit shares (``uom.uom.round``)
+        :raises UserError: the product's unit cannot hold the quantity exactly
+        """
+        quantity = api_quantity
+        api_uom = template.api_uom_id
+        if api_uom and api_uom != template.uom_id:
+            quantity = api_uom._compute_quantity(api_quantity, template.uom_id, round=False)
+        rounded = float_round(quantity, precision_digits=digits)
+        if not math.isclose(quantity, rounded, rel_tol=1e-12, abs_tol=1e-9):
+            raise UserError(
+                _(
+                    "The stock API's quantity %(quantity)s %(uom)s cannot be held exactly by Odoo, which counts "
+                    "products to %(digits)s decimals (decimal precision “Product Unit”): not applied.",
+                    quantity=f"{quantity:.{digits + 6}f}".rstrip("0").rstrip("."),
+                    uom=template.uom_id.name,
+                    digits=digits,
+                )
+            )
+        return rounded
+
+    def _compare(self, quantities, location, variants, outcomes):
+        """Compare each template's API quantity with its on-hand at ``location``;
+        record the outcome of those already up to date in ``outcomes``.
+
+        :param quantities: ``{template: quantity}``
+        :param variants: ``{template: variant}``
+        :return: ``{template: StockChange}`` of the others
+        """
+        if not quantities:
+            return {}
+        products = self.env["product.product"].concat(*(variants[t] for t in quantities))
+        on_hand = self.env["stock.quant"]._get_api_sync_on_hand(products, location)
+        up_to_date = SyncOutcome("ok", _("Up to date: on hand matches the stock API."))
+        changes = {}
+        for template, quantity in quantities.items():
+            before = on_hand[variants[template]]
+            if template.uom_id.compare(before, quantity) == 0:
+                outcomes[template.id] = up_to_date
+            else:
+                changes[template] = StockChange(before, quantity)
+        return changes
+
+    # ------------------------------------------------------------------
+    # The brake
+    # ------------------------------------------------------------------
+
+    def _judge_brake(self, changes, compared):
+        """Judge everything this run has compared so far, this batch included:
+        when too many products would drop to zero, or change at all, the run
+        is held and applies nothing more.
+
+        :param compared: how many products of this batch were compared
+        :return: whether the run is held
+        """
+        run = self.run
+        brake = self.config.brake
+        if run.hold_reason:
+            return True
+        if run.brake_lifted:
+            return False
+        compared += run.changed_count + run.up_to_date_count
+        changed = run.changed_count + len(changes)
+        zero = run.zero_count + sum(change.drops_to_zero for change in changes.values())
+        if compared < brake.min_products:
+            return False
+        reason = None
+        if 100.0 * zero / compared > brake.zero_percent:
+            reason = _(
+                "%(zero)s of the %(compared)s products compared would drop to zero, more than the %(limit)s%% allowed.",
+                zero=zero,
+                compared=compared,
+                limit=f"{brake.zero_percent:g}",
+            )
+        elif 100.0 * changed / compared > brake.change_percent:
+            reason = _(
+                "%(changed)s of the %(compared)s products compared would change, more than the %(limit)s%% allowed.",
+                changed=changed,
+                compared=compared,
+                limit=f"{brake.change_percent:g}",
+            )
+        if reason is None:
+            return False
+        run._hold(reason)
+        return True
+
+    # ------------------------------------------------------------------
+    # Apply or plan
+    # ------------------------------------------------------------------
+
+    def _plan(self, changes):
+        """Outcomes of changes found and not applied (a preview, a held run)."""
+        return {
+            template.id: SyncOutcome("planned", messages.change_message(template, change, applied=False), change)
+            for template, change in changes.items()
+        }
+
+    def _apply(self, changes, location, variants):
+        """Set each changed template's on-hand to its API quantity.
+
+        :param changes: ``{template: StockChange}``
+        :return: ``{template_id: SyncOutcome}``
+        """
+        if not changes:
+            return {}
+        if not self.env.user.has_group("stock.group_stock_user"):
+            message = _(
+                "The user %(user)s who runs the synchronisation is not an Inventory user: no stock can be adjusted.",
+                user=self.env.user.name,
+            )
+            return {template.id: SyncOutcome("error", message, change) for template, change in changes.items()}
+        return self._adjust(changes, location, variants)
+
+    def _adjust(self, changes, location, variants):
+        """Apply ``{template: StockChange}`` as one inventory adjustment.
+
+        Should the batch fail as a whole, each product is tried on its own so
+        that one product's problem does not hold back the others.
+        """
+        try:
+            with self.env.cr.savepoint():
+                moves = self.env["stock.quant"]._api_sync_apply_inventory(
+                    {variants[template]: change for template, change in changes.items()}, location
+                )
+        except Exception as exc:  # noqa: BLE001 -- isolate the faulty product below
+            if len(changes) == 1:
+                [(template, change)] = changes.items()
+                _logger.warning(
+                    "Stock API sync could not adjust product %r (external ID %r): %s",
+                    template.display_name,
+                    template.api_external_id,
+                    exc,
+                )
+                message = _("Odoo could not apply the inventory adjustment: %(error)s", error=exc)
+                return {template.id: SyncOutcome("error", message, change)}
+            outcomes = {}
+            for template, change in changes.items():
+                outcomes.update(self._adjust({template: change}, location, variants))
+            return outcomes
+        outcomes = {}
+        for template, change in changes.items():
+            move = moves.get(variants[template])
+            message = messages.change_message(template, change)
+            outcomes[template.id] = SyncOutcome("ok", message, change, move.id if move else None)
+        return outcomes
+
+
+def get_variants(templates):
+    """The variants of each template, in one query (``product_variant_ids``
+    computes them one template at a time).
+
+    :return: ``{template: variants}``
+    """
+    Product = templates.env["product.product"]
+    groups = Product._read_group([("product_tmpl_id", "in", templates.ids)], ["product_tmpl_id"], ["id:recordset"])
+    variants = dict.fromkeys(templates, Product)
+    variants.update(groups)
+    return variants
+
+
+def group_by_company(templates):
+    """``[(company, templates)]``: the company each product is counted in
+    (its own, or the current one for a product shared by all companies), in
+    the order of ``templates``."""
+    env = templates.env
+    # One grouped query: reading each product's company costs more than the
+    # rest of an unchanged product's sync.
+    position = {template_id: index for index, template_id in enumerate(templates.ids)}
+    groups = defaultdict(list)
+    Template = templates.sudo().with_context(active_test=False)
+    for company, ids in Template._read_group([("id", "in", templates.ids)], ["company_id"], ["id:array_agg"]):
+        groups[company.with_env(env) or env.company].extend(ids)
+    ordered = sorted(groups.items(), key=lambda group: min(position[i] for i in group[1]))
+    return [(company, templates.browse(sorted(ids, key=position.__getitem__))) for company, ids in ordered]

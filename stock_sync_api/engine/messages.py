@@ -1,0 +1,69 @@
+"""What the synchronisation says about a product: its change, a quantity in
+its unit, why the API's answer could not be used."""
+
+
+def format_quantity(template, quantity):
+    """``quantity`` in ``template``'s unit, to the 'Product Unit' precision, without trailing zeros."""
+    digits = template.env["decimal.precision"].precision_get("Product Unit")
+    text = f"{template.uom_id.round(quantity):.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def change_message(template, change, applied=True):
+    """``On hand 40 -> 50 Units``, with the API's own figure when it counts in another unit."""
+    env = template.env
+    values = {
+        "before": format_quantity(template, change.on_hand),
+        "after": format_quantity(template, change.quantity),
+        "uom": template.uom_id.name,
+    }
+    if applied:
+        message = env._("On hand %(before)s -> %(after)s %(uom)s", **values)
+    else:
+        message = env._("On hand %(before)s -> %(after)s %(uom)s, not applied", **values)
+    if template.api_uom_id and template.api_uom_id != template.uom_id:
+        api_quantity = template.uom_id._compute_quantity(change.quantity, template.api_uom_id, round=False)
+        message = env._(
+            "%(message)s (%(api_quantity)s %(api_uom)s in the stock API)",
+            message=message,
+            api_quantity=f"{api_quantity:g}",
+            api_uom=template.api_uom_id.name,
+        )
+    return message
+
+
+def change_note(template, change, location):
+    """The chatter note on a product whose stock the synchronisation changed."""
+    return template.env._(
+        "Stock synchronised with the stock API (external ID %(external_id)s): "
+        "on hand at %(location)s %(before)s -> %(after)s %(uom)s.",
+        external_id=template.api_external_id,
+        location=location.display_name,
+        before=format_quantity(template, change.on_hand),
+        after=format_quantity(template, change.quantity),
+        uom=template.uom_id.name,
+    )
+
+
+def fetch_error_message(env, result):
+    """Why the API's answer for one product (a ``FetchResult``) cannot be used."""
+    labels = {
+        "not_found": env._("Not found in the stock API"),
+        "invalid_response": env._("Invalid answer from the stock API"),
+        "connection_error": env._("Could not reach the stock API"),
+        "timeout": env._("The stock API did not answer in time"),
+        "http_error": env._("The stock API answered with an error"),
+        "invalid_id": env._("Invalid external ID"),
+        "cli_error": env._("sync-cli failed"),
+    }
+    label = labels.get(result.status, result.status)
+    # Translatable as a whole: French puts a space before the colon.
+    return env._("%(label)s: %(detail)s", label=label, detail=result.error) if result.error else label
+
+
+def busy_message(env):
+    return env._("Already being synchronised: try again in a moment.")
+
+
+def held_message(env, run):
+    return env._("Held by the brake of the synchronisation %(run)s: nothing was applied.", run=run.name)

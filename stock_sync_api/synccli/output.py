@@ -1,0 +1,136 @@
+"""Reading what ``sync-cli`` prints: one JSON line per external ID, and the
+redaction of the token from anything that could reach a message."""
+
+import json
+import logging
+import math
+from dataclasses import dataclass
+
+_logger = logging.getLogger(__name__)
+
+#: Statuses that ``sync-cli`` prints, as documented in its contract.
+API_STATUSES = frozenset(
+    {
+        "ok",
+        "not_found",
+        "invalid_response",
+        "connection_error",
+        "timeout",
+        "http_error",
+    }
+)
+
+#: Status given to IDs that ``sync-cli`` gave no usable answer for (it is
+#: missing, crashed, timed out, printed garbage or too few lines).
+CLI_ERROR = "cli_error"
+
+#: Status given to IDs that cannot be sent to ``sync-cli`` at all.
+INVALID_ID = "invalid_id"
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What became of one external ID."""
+
+    external_id: str
+    status: str
+    quantity: float | None = None
+    error: str | None = None
+    http_status: int | None = None
+
+    @property
+    def ok(self):
+        return self.status == "ok"
+
+
+def parse_output(external_ids, stdout, missing_error):
+    """Match ``sync-cli``'s stdout lines to the IDs asked, in order.
+
+    Lines that are complete and valid are kept. From the first line that is
+    not (garbage, another ID, a line cut short) on, and for IDs with no line
+    at all, the result is a :data:`CLI_ERROR` with a message saying why.
+    """
+    if isinstance(stdout, bytes):
+        stdout = stdout.decode("utf-8", errors="replace")
+    lines = stdout.split("\n")
+    # The last element is what followed the last newline: a line cut short.
+    complete, partial = lines[:-1], lines[-1]
+    results = {}
+    problem = None
+    for index, external_id in enumerate(external_ids):
+        if problem is None and index < len(complete):
+            try:
+                results[external_id] = parse_line(complete[index], external_id)
+                continue
+            except ValueError as exc:
+                problem = f"sync-cli printed an unusable answer on line {index + 1}: {exc}"
+        elif problem is None and index == len(complete) and partial:
+            problem = f"sync-cli's output stopped in the middle of line {index + 1}"
+        results[external_id] = FetchResult(external_id, CLI_ERROR, error=problem or missing_error)
+    if len(complete) > len(external_ids):
+        _logger.warning("sync-cli printed %d lines for %d external IDs", len(complete), len(external_ids))
+    return results
+
+
+def parse_line(line, external_id):
+    """Parse one JSON line of ``sync-cli``'s output for ``external_id``.
+
+    :raises ValueError: the line does not follow the contract
+    """
+    try:
+        data = json.loads(line)
+    except ValueError:
+        raise ValueError("not JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    if data.get("external_id") != external_id:
+        raise ValueError(f"answer for {data.get('external_id')!r} where {external_id!r} was expected")
+    status = data.get("status")
+    if status not in API_STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    http_status = data.get("http_status")
+    if not isinstance(http_status, int) or isinstance(http_status, bool):
+        http_status = None
+    if status == "ok":
+        quantity = data.get("quantity")
+        if (
+            isinstance(quantity, bool)
+            or not isinstance(quantity, (int, float))
+            or not math.isfinite(quantity)
+            or quantity < 0
+        ):
+            raise ValueError(f"status ok with an invalid quantity {quantity!r}")
+        return FetchResult(external_id, status, quantity=float(quantity), http_status=http_status)
+    error = data.get("error")
+    if not isinstance(error, str) or not error.strip():
+        error = f"sync-cli reported {status} without a message"
+    return FetchResult(external_id, status, error=error.strip(), http_status=http_status)
+
+
+#: The shortest piece of the token that must never be shown.
+_TOKEN_PIECE = 8
+
+
+def redact(text, token):
+    """``text`` with every run of 8 characters of ``token`` (all of it when
+    shorter) replaced by ``<redacted>``."""
+    if not token or not text:
+        return text
+    width = min(_TOKEN_PIECE, len(token))
+    pieces = {token[i : i + width] for i in range(len(token) - width + 1)}
+    hidden = [False] * len(text)
+    for i in range(len(text) - width + 1):
+        if text[i : i + width] in pieces:
+            hidden[i : i + width] = [True] * width
+    if not any(hidden):
+        return text
+    out = []
+    i = 0
+    while i < len(text):
+        if hidden[i]:
+            out.append("<redacted>")
+            while i < len(text) and hidden[i]:
+                i += 1
+        else:
+            out.append(text[i])
+            i += 1
+    return "".join(out)

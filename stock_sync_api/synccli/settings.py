@@ -1,0 +1,219 @@
+"""Every setting of the synchronisation in one table, and what a ``sync-cli``
+run makes of them (its command line and its environment).
+
+Each setting is the system parameter ``stock_sync_api.<key>``. The table says
+its type (that of its default), its default, its accepted range or choices,
+and who may read it: it is the one place where these are written. The addon's
+settings form, its reader of the system parameters and :class:`SyncCliSettings`
+all check a value with :meth:`Setting.problem`.
+"""
+
+import math
+import os
+from dataclasses import dataclass, field
+
+#: Prefix of the system parameters.
+PARAM_PREFIX = "stock_sync_api."
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``stock_sync_api.<key>`` system parameter."""
+
+    key: str
+    #: Its value when the parameter is unset; its type is the setting's type
+    #: (``str``, ``int`` or ``float``).
+    default: object
+    #: Accepted range of a number, both ends included.
+    low: float | None = None
+    high: float | None = None
+    #: Accepted values of a choice.
+    choices: tuple = ()
+    #: Only system administrators may read or set it: a secret, or a
+    #: program or file of the server.
+    admin_only: bool = False
+
+    @property
+    def param(self):
+        return PARAM_PREFIX + self.key
+
+    @property
+    def kind(self):
+        return type(self.default)
+
+    def problem(self, value):
+        """Why ``value`` cannot be this setting's value, or None."""
+        if self.choices:
+            if value not in self.choices:
+                return f"must be one of {', '.join(self.choices)}"
+            return None
+        if self.kind is str:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return "must be a number"
+        if self.kind is int and not float(value).is_integer():
+            return f"must be a whole number between {format_number(self.low)} and {format_number(self.high)}"
+        if not self.low <= value <= self.high:
+            return f"must be between {format_number(self.low)} and {format_number(self.high)}"
+        return None
+
+    def parse(self, raw):
+        """The typed value of the stored text ``raw`` (the default when unset).
+
+        :raises ValueError: ``raw`` is not an acceptable value; the message
+            names the parameter and says what it must be
+        """
+        if raw in (None, False) or (isinstance(raw, str) and not raw.strip()):
+            return self.default
+        raw = str(raw)
+        if self.kind is str:
+            value = raw.strip()
+        else:
+            try:
+                value = float(raw.strip())
+            except ValueError:
+                value = None
+            if value is not None and self.kind is int and value.is_integer():
+                value = int(value)
+        problem = self.problem(value) if value is not None else "must be a number"
+        if problem:
+            raise ValueError(f"the setting {self.param} is {raw!r}; it {problem}")
+        return value
+
+
+def format_number(value):
+    """A setting's number as a person writes it: ``10``, ``12.5``, ``100000000000000``."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.10g}"
+    return str(int(value))
+
+
+#: Every setting of the synchronisation, ``stock_sync_api.<key>``.
+#:
+#: The whole-number ranges are within what ``sync-cli`` itself accepts
+#: (``--timeout`` up to 86400 s, ``--retries`` up to 20, ``--concurrency`` up
+#: to 1024); the largest quantity's is ``sync-cli``'s own
+#: (``MAX_QUANTITY_FLOOR`` and ``MAX_QUANTITY_CEILING`` in
+#: ``sync-cli/src/validate.rs``). The brake's defaults let a normal hourly run
+#: through (a tenth of the catalog changing, a few products sold out) and hold
+#: the disasters (every product to zero, a stale snapshot rewriting most of
+#: the stock).
+SETTINGS = {
+    setting.key: setting
+    for setting in (
+        # Where the API is and how to ask it.
+        Setting("base_url", ""),
+        Setting("endpoint", "/api/stock/{id}"),
+        Setting("token", "", admin_only=True),
+        Setting("timeout", 10, 1, 3600),
+        Setting("retries", 2, 0, 10),
+        Setting("concurrency", 32, 1, 256),
+        Setting("max_quantity", 1e9, 1.0, 1e14),
+        Setting("cli_path", "sync-cli", admin_only=True),
+        Setting("ca_file", "", admin_only=True),
+        # How the addon runs it.
+        Setting("batch_size", 1000, 1, 10000),
+        # The brake, and how long runs are kept.
+        Setting("hold_zero_percent", 10.0, 0.0, 100.0),
+        Setting("hold_change_percent", 50.0, 0.0, 100.0),
+        Setting("hold_min_products", 20, 0, 1_000_000),
+        Setting("run_retention_days", 90, 1, 36500),
+    )
+}
+
+#: Default of each setting.
+DEFAULTS = {key: setting.default for key, setting in SETTINGS.items()}
+
+#: Accepted range of each whole-number setting that ``sync-cli`` or a batch uses.
+RANGES = {key: (SETTINGS[key].low, SETTINGS[key].high) for key in ("timeout", "retries", "concurrency", "batch_size")}
+
+#: Accepted range of the largest quantity (``--max-quantity``).
+MAX_QUANTITY_RANGE = (SETTINGS["max_quantity"].low, SETTINGS["max_quantity"].high)
+
+#: Upper bound, in seconds, of the pause ``sync-cli`` takes between retries.
+_MAX_BACKOFF = 10.0
+
+#: Environment variables that carry settings to ``sync-cli``; they are always
+#: set (or removed) explicitly, never inherited from the Odoo process.
+_SETTING_ENV = ("STOCK_API_URL", "STOCK_API_ENDPOINT", "STOCK_API_TOKEN", "STOCK_API_CA_FILE")
+
+
+@dataclass(frozen=True)
+class SyncCliSettings:
+    """What a ``sync-cli fetch`` run needs to know."""
+
+    base_url: str
+    cli_path: str = DEFAULTS["cli_path"]
+    endpoint: str = ""
+    token: str = field(default="", repr=False)
+    timeout: int = DEFAULTS["timeout"]
+    retries: int = DEFAULTS["retries"]
+    concurrency: int = DEFAULTS["concurrency"]
+    #: Largest quantity accepted from the API: a larger one is refused.
+    max_quantity: float = DEFAULTS["max_quantity"]
+    #: PEM file of CA certificates to trust besides the system's.
+    ca_file: str = ""
+    #: Seconds the whole run may take on top of its requests' own time limits.
+    time_margin: float = 30.0
+
+    def __post_init__(self):
+        if not self.base_url:
+            raise ValueError("the stock API base URL is not set")
+        if not self.cli_path:
+            raise ValueError("the path to sync-cli is not set")
+        for key, unit in (("timeout", " seconds"), ("retries", ""), ("concurrency", "")):
+            problem = SETTINGS[key].problem(getattr(self, key))
+            if problem:
+                raise ValueError(f"{key} {problem}{unit}, not {getattr(self, key)}")
+        problem = SETTINGS["max_quantity"].problem(self.max_quantity)
+        if problem:
+            raise ValueError(f"the largest quantity {problem}, not {self.max_quantity}")
+
+    def argv(self):
+        """The command line: settings that are no secret, never the URL or the token."""
+        return [
+            self.cli_path,
+            "fetch",
+            "--format",
+            "jsonl",
+            "--timeout",
+            str(self.timeout),
+            "--retries",
+            str(self.retries),
+            "--concurrency",
+            str(self.concurrency),
+            "--max-quantity",
+            _format_quantity(self.max_quantity),
+        ]
+
+    def env(self, base_env=None):
+        """The environment of the run: the caller's, with the API settings set."""
+        env = dict(os.environ if base_env is None else base_env)
+        for name in _SETTING_ENV:
+            env.pop(name, None)
+        env["STOCK_API_URL"] = self.base_url
+        if self.endpoint:
+            env["STOCK_API_ENDPOINT"] = self.endpoint
+        if self.token:
+            env["STOCK_API_TOKEN"] = self.token
+        if self.ca_file:
+            env["STOCK_API_CA_FILE"] = self.ca_file
+        # Errors and warnings only: stderr ends up in Odoo's log and messages.
+        env.setdefault("RUST_LOG", "warn")
+        env["NO_COLOR"] = "1"
+        return env
+
+    def run_timeout(self, count):
+        """Seconds a run for ``count`` IDs may take before it is stopped.
+
+        Each request may take ``timeout`` seconds per attempt, with pauses
+        between attempts; ``concurrency`` requests run at once.
+        """
+        waves = math.ceil(max(count, 1) / self.concurrency)
+        per_id = (self.retries + 1) * self.timeout + self.retries * _MAX_BACKOFF
+        return self.time_margin + waves * per_id
+
+
+def _format_quantity(value):
+    """A quantity as sync-cli reads it: plain decimal digits, no exponent."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
