@@ -13,13 +13,15 @@ use url::Url;
 use crate::retry::is_retryable_status;
 use crate::validate::Invalid;
 
-/// How one attempt ended.
+/// How one attempt ended. `B` is what a 2xx answer's body became: the
+/// answer itself as read ([`crate::http::Answer`]), then a quantity once
+/// checked (`fetch`).
 #[derive(Debug)]
-pub enum Attempt {
-    /// A 2xx answer, with the body checked.
+pub enum Attempt<B> {
+    /// A 2xx answer: its body, or why it could not be used.
     Body {
         status: StatusCode,
-        result: Result<f64, Invalid>,
+        result: Result<B, Invalid>,
     },
     NotFound,
     /// Any other status.
@@ -67,7 +69,36 @@ impl Limits {
     }
 }
 
-impl Attempt {
+impl<B> Attempt<B> {
+    /// The same attempt, with a 2xx body turned into `C` by `f` (which may
+    /// refuse it).
+    pub fn and_then_body<C>(self, f: impl FnOnce(B) -> Result<C, Invalid>) -> Attempt<C> {
+        match self {
+            Attempt::Body { status, result } => Attempt::Body {
+                status,
+                result: result.and_then(f),
+            },
+            Attempt::NotFound => Attempt::NotFound,
+            Attempt::Status {
+                status,
+                retry_after,
+            } => Attempt::Status {
+                status,
+                retry_after,
+            },
+            Attempt::Timeout { connecting, status } => Attempt::Timeout { connecting, status },
+            Attempt::Connection {
+                detail,
+                status,
+                unanswered,
+            } => Attempt::Connection {
+                detail,
+                status,
+                unanswered,
+            },
+        }
+    }
+
     /// Whether another attempt may give another result.
     pub fn retryable(&self) -> bool {
         match self {
@@ -167,7 +198,7 @@ impl Attempt {
 
 /// An error before the answer's headers arrived. `reused`: the request may
 /// have gone out on a connection opened for an earlier one.
-pub fn classify(err: &reqwest::Error, reused: bool) -> Attempt {
+pub fn classify<B>(err: &reqwest::Error, reused: bool) -> Attempt<B> {
     if err.is_timeout() {
         return Attempt::Timeout {
             connecting: err.is_connect(),
@@ -203,7 +234,7 @@ pub fn classify(err: &reqwest::Error, reused: bool) -> Attempt {
 }
 
 /// An error while reading the body of an answer with `status`.
-pub fn classify_io(err: &io::Error, status: StatusCode) -> Attempt {
+pub fn classify_io<B>(err: &io::Error, status: StatusCode) -> Attempt<B> {
     let inner = err
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<reqwest::Error>());
@@ -336,7 +367,7 @@ mod tests {
     #[test]
     fn which_attempts_are_retried() {
         let status = |code| StatusCode::from_u16(code).unwrap();
-        let retried = [
+        let retried: [Attempt<f64>; 3] = [
             Attempt::Status {
                 status: status(503),
                 retry_after: None,
@@ -354,7 +385,7 @@ mod tests {
         for attempt in &retried {
             assert!(attempt.retryable(), "{attempt:?}");
         }
-        let final_ = [
+        let final_: [Attempt<f64>; 3] = [
             Attempt::NotFound,
             Attempt::Status {
                 status: status(400),
@@ -372,7 +403,7 @@ mod tests {
 
     #[test]
     fn sentences_name_the_url_and_the_cause() {
-        let cases = [
+        let cases: Vec<(Attempt<f64>, &str)> = vec![
             (
                 Attempt::NotFound,
                 r#"GET http://h:1/api/stock/GS-1 answered 404 Not Found: the API does not know product "GS-1""#,
@@ -433,7 +464,7 @@ mod tests {
         };
         assert_eq!(limits.client_connect_timeout(), Duration::from_millis(900));
         assert_eq!(LIMITS.client_connect_timeout(), Duration::from_secs(5));
-        let connecting = Attempt::Timeout {
+        let connecting: Attempt<f64> = Attempt::Timeout {
             connecting: true,
             status: None,
         };
@@ -488,12 +519,12 @@ mod tests {
 
     #[test]
     fn a_stale_connection_is_unanswered_only_when_reused() {
-        let attempt = Attempt::Connection {
+        let attempt: Attempt<f64> = Attempt::Connection {
             detail: "connection closed before message completed".into(),
             status: None,
             unanswered: true,
         };
         assert!(attempt.unanswered() && attempt.retryable());
-        assert!(!Attempt::NotFound.unanswered());
+        assert!(!Attempt::<f64>::NotFound.unanswered());
     }
 }

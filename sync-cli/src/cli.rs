@@ -5,8 +5,11 @@ use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
 
+use crate::listing::Paging;
 use crate::output::Format;
-use crate::target::parse_endpoint;
+use crate::page::Pointer;
+use crate::rate::MAX_RPS_CEILING;
+use crate::target::{parse_endpoint, parse_listing_endpoint};
 use crate::tls::CA_FILE_ENV;
 use crate::validate::{MAX_QUANTITY_CEILING, MAX_QUANTITY_FLOOR};
 
@@ -16,7 +19,9 @@ pub const TOKEN_ENV: &str = "STOCK_API_TOKEN";
 /// Fetch stock quantities from GlobalShop's stock API.
 ///
 /// For each external ID, `sync-cli fetch` asks the API for the product's
-/// on-hand quantity and prints one JSON line saying what it found.
+/// on-hand quantity and prints one JSON line saying what it found;
+/// `sync-cli list` reads the API's listing of many products a page, and
+/// prints the same line for each record.
 #[derive(Debug, Parser)]
 #[command(
     name = "sync-cli",
@@ -41,6 +46,14 @@ pub enum Command {
     /// input order.
     #[command(after_help = FETCH_AFTER_HELP, args_override_self = true)]
     Fetch(FetchArgs),
+    /// Read the API's whole listing, page by page: one JSON line per record on
+    /// stdout, then one line saying whether the listing is complete.
+    #[command(
+        after_help = LIST_AFTER_SHORT_HELP,
+        after_long_help = LIST_AFTER_HELP,
+        args_override_self = true
+    )]
+    List(Box<ListArgs>),
 }
 
 /// Options of `sync-cli fetch`.
@@ -68,6 +81,104 @@ pub struct FetchArgs {
     )]
     pub endpoint: String,
 
+    #[command(flatten)]
+    pub http: HttpArgs,
+
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+
+    /// Output format: jsonl for programs, table for people.
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    pub format: Format,
+}
+
+/// Options of `sync-cli list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Base URL of the stock API (http or https).
+    // Checked after parsing, as for `fetch`.
+    #[arg(long, value_name = "URL", env = "STOCK_API_URL")]
+    pub base_url: String,
+
+    /// Path of the listing, appended to the base URL (a query may follow,
+    /// e.g. /inventory_levels.json?location_ids=1).
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "STOCK_API_LISTING_ENDPOINT",
+        default_value = "/api/stock",
+        value_parser = parse_listing_endpoint
+    )]
+    pub endpoint: String,
+
+    /// How the next page is found: cursor (in the body), link (the Link
+    /// header's rel="next"), page (numbers 1, 2, ...) or offset (0, N, 2N,
+    /// ...). page and offset stop at the first page with no record.
+    #[arg(long, value_enum, value_name = "STYLE", default_value_t = Paging::Cursor)]
+    pub paging: Paging,
+
+    /// Query parameter that sends the cursor back (cursor paging).
+    #[arg(long, value_name = "NAME", default_value = "cursor", value_parser = parse_param)]
+    pub cursor_param: String,
+
+    /// JSON pointer to the next page's cursor in a page (cursor paging); null
+    /// or absent ends the listing; an absolute http(s) URL there is followed
+    /// as given, like a Link.
+    #[arg(long, value_name = "POINTER", default_value = "/next_cursor", value_parser = Pointer::parse)]
+    pub cursor_field: Pointer,
+
+    /// Query parameter of the page number (page paging).
+    #[arg(long, value_name = "NAME", default_value = "page", value_parser = parse_param)]
+    pub page_param: String,
+
+    /// Query parameter of the offset (offset paging).
+    #[arg(long, value_name = "NAME", default_value = "offset", value_parser = parse_param)]
+    pub offset_param: String,
+
+    /// Query parameter of the page size ('' sends none). Not added to URLs
+    /// that a page gives (Link, a cursor that is a URL).
+    #[arg(long, value_name = "NAME", default_value = "limit")]
+    pub page_size_param: String,
+
+    /// Records asked for per page (an API may serve fewer).
+    #[arg(long, value_name = "N", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub page_size: u32,
+
+    /// JSON pointer to the array of records in a page ('' for a page that is
+    /// the array itself).
+    #[arg(long, value_name = "POINTER", default_value = "/items", value_parser = Pointer::parse)]
+    pub records_path: Pointer,
+
+    /// JSON pointer to the external ID in a record (a string or a number).
+    #[arg(long, value_name = "POINTER", default_value = "/product_id", value_parser = Pointer::parse)]
+    pub id_field: Pointer,
+
+    /// JSON pointer to the quantity in a record (a string or a number).
+    #[arg(long, value_name = "POINTER", default_value = "/quantity", value_parser = Pointer::parse)]
+    pub quantity_field: Pointer,
+
+    /// Only what changed since TIME (as the API reads it, e.g. RFC 3339
+    /// 2026-12-04T10:00:00Z), sent as --since-param. Not added to URLs that
+    /// a page gives.
+    #[arg(long, value_name = "TIME", value_parser = parse_since)]
+    pub since: Option<String>,
+
+    /// Query parameter of --since.
+    #[arg(long, value_name = "NAME", default_value = "updated_since", value_parser = parse_param)]
+    pub since_param: String,
+
+    /// Most pages read; a listing with more ends incomplete.
+    #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_pages: u64,
+
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+/// Options of the HTTP side, the same for `fetch` and `list`.
+#[derive(Debug, Args)]
+pub struct HttpArgs {
     /// Time limit of each attempt in seconds, from connecting to the end of the
     /// body.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_seconds)]
@@ -82,11 +193,16 @@ pub struct FetchArgs {
     #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=20))]
     pub retries: u32,
 
-    /// Requests in flight at once.
-    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub concurrency: u16,
+    /// Most requests a second, across all workers (0: no cap; decimals
+    /// allowed, 0.5 is one every 2 s). Besides, an answer saying the API's
+    /// quota is spent (RateLimit-Remaining: 0 or X-RateLimit-Remaining: 0)
+    /// holds every request until its RateLimit-Reset (at most 60 s).
+    #[arg(long, value_name = "N", default_value = "0", value_parser = parse_max_rps)]
+    pub max_rps: f64,
 
-    /// Largest body accepted, in bytes; a larger one is invalid_response.
+    /// Largest body accepted, in bytes (one answer, or one page of a
+    /// listing); a larger one is invalid_response (fetch) or ends the
+    /// listing (list).
     #[arg(long, value_name = "N", default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_body_bytes: u64,
 
@@ -100,10 +216,6 @@ pub struct FetchArgs {
     /// verified.
     #[arg(long, value_name = "PATH", env = CA_FILE_ENV)]
     pub ca_file: Option<PathBuf>,
-
-    /// Output format: jsonl for programs, table for people.
-    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
-    pub format: Format,
 }
 
 /// The exit statuses and the first examples, shared by both help texts.
@@ -122,7 +234,10 @@ Examples:
     };
 }
 
-const EXIT_STATUS: &str = concat!(exit_status_and_examples!(), "\n  sync-cli fetch --help");
+const EXIT_STATUS: &str = concat!(
+    exit_status_and_examples!(),
+    "\n  sync-cli fetch --help\n  sync-cli list --help  (the listing: its own exit statuses and examples)"
+);
 
 const FETCH_AFTER_HELP: &str = concat!(
     "\
@@ -165,6 +280,91 @@ TLS:
   sync-cli fetch --base-url https://api.example.com --format table GS-1001
   sync-cli fetch --timeout 2 --retries 0 --concurrency 32 < ids.txt > results.jsonl"
 );
+
+const LIST_AFTER_SHORT_HELP: &str =
+    "Examples for each paging style, the output and the exit statuses: sync-cli list --help";
+
+const LIST_AFTER_HELP: &str = "\
+Output (jsonl): one object per record, as fetch prints them, page by page:
+  {\"external_id\":\"GS-1001\",\"status\":\"ok\",\"quantity\":50.0,\"http_status\":200,\"attempts\":1,\"elapsed_ms\":12}
+  {\"external_id\":\"GS-1002\",\"status\":\"invalid_response\",\"error\":\"page 1 (GET ...), record 2: quantity \\\"-5\\\" is negative ...\",...}
+then one last line about the listing itself:
+  {\"listing\":\"complete\",\"records\":1200,\"pages\":3,\"server_time\":\"2026-12-04T10:00:00Z\"}
+  {\"listing\":\"incomplete\",\"records\":500,\"pages\":1,\"error\":\"page 2: GET ... answered 503 ...\"}
+  server_time is the first page's Date header (the API's clock): ask the next
+  delta --since that time, minus a margin. attempts and elapsed_ms of a record
+  are its page's.
+
+Records:
+  IDs and quantities follow fetch's rules (see sync-cli fetch --help). A record
+  whose ID cannot be read is invalid_response without external_id. An ID listed
+  again is invalid_response where it is listed again: take each ID's LAST line,
+  and an ID listed twice is never applied.
+
+Never followed, each ending the listing as incomplete:
+  a next page (Link, or a cursor that is a URL) off the base URL's scheme, host
+  and port (the token is never sent elsewhere); a page URL, cursor or page body
+  seen before (a loop); more than --max-pages pages; a page over
+  --max-body-bytes; a page that is not JSON or has no array of records; a page
+  that still fails after --retries.
+
+Exit status:
+  0  the listing is complete and every record is ok
+  3  the listing is complete, some records are not ok
+  1  the listing is incomplete (the last line says why; the records before stay)
+  2  usage error
+
+Examples, one per paging style:
+  # cursor (GlobalShop's listing, the defaults): {\"items\": [...], \"next_cursor\": \"...\"}
+  STOCK_API_URL=http://127.0.0.1:5000 sync-cli list
+  sync-cli list --base-url http://127.0.0.1:5000 --since 2026-12-04T09:55:00Z
+
+  # link (Shopify-like): Link: <...>; rel=\"next\", {\"inventory_levels\": [...]}
+  sync-cli list --base-url https://shop.example.com \\
+    --endpoint '/admin/api/2024-01/inventory_levels.json?location_ids=1' \\
+    --paging link --page-size 250 --records-path /inventory_levels \\
+    --id-field /inventory_item_id --quantity-field /available
+
+  # page (WooCommerce-like): ?page=1&per_page=100, the page is the array itself
+  sync-cli list --base-url https://shop.example.com --endpoint /wp-json/wc/v3/products \\
+    --paging page --page-param page --page-size-param per_page --page-size 100 \\
+    --records-path '' --id-field /sku --quantity-field /stock_quantity
+
+  # offset: ?offset=0&limit=200, then offset=200, ... (by the records received)
+  sync-cli list --base-url https://erp.example.com --endpoint /v1/stock \\
+    --paging offset --offset-param offset --page-size 200 \\
+    --records-path /data --id-field /sku --quantity-field /on_hand";
+
+/// A query parameter's name: not empty.
+fn parse_param(value: &str) -> Result<String, String> {
+    if value.is_empty() {
+        Err("a query parameter's name cannot be empty".into())
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
+/// `--since`: not blank, no control character.
+fn parse_since(value: &str) -> Result<String, String> {
+    if crate::id::is_blank(value) || value.chars().any(char::is_control) {
+        Err("--since needs a time, e.g. 2026-12-04T10:00:00Z".into())
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
+/// `--max-rps`: from 0 (no cap) to [`MAX_RPS_CEILING`], decimals allowed.
+fn parse_max_rps(value: &str) -> Result<f64, String> {
+    let rps: f64 = value
+        .parse()
+        .map_err(|_| format!("{value:?} is not a number of requests a second"))?;
+    if !(0.0..=MAX_RPS_CEILING).contains(&rps) {
+        return Err(format!(
+            "{value} must be from 0 (no cap) to {MAX_RPS_CEILING}"
+        ));
+    }
+    Ok(rps)
+}
 
 /// An ID given as an argument: not blank (see [`crate::id::is_blank`]).
 fn parse_id(value: &str) -> Result<String, String> {
@@ -229,6 +429,26 @@ mod tests {
     fn help_states_the_limits_of_the_code() {
         assert!(FETCH_AFTER_HELP.contains(&format!("1 to {MAX_ID_CHARS} characters")));
         assert!(FETCH_AFTER_HELP.contains(&format!("at most {MAX_QUANTITY_CHARS} characters")));
+    }
+
+    #[test]
+    fn max_rps() {
+        assert_eq!(parse_max_rps("0"), Ok(0.0));
+        assert_eq!(parse_max_rps("2"), Ok(2.0));
+        assert_eq!(parse_max_rps("0.5"), Ok(0.5));
+        for bad in ["-1", "NaN", "inf", "x", "", "10001"] {
+            assert!(parse_max_rps(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn list_help_has_an_example_per_paging_style() {
+        for style in ["cursor", "link", "page", "offset"] {
+            assert!(LIST_AFTER_HELP.contains(&format!("# {style}")), "{style}");
+        }
+        for style in ["--paging link", "--paging page", "--paging offset"] {
+            assert!(LIST_AFTER_HELP.contains(style), "{style}");
+        }
     }
 
     #[test]

@@ -1,106 +1,36 @@
-//! Fetching one external ID: request, retries, body limit, validation.
+//! Fetching one external ID: the ID's checks, its URL, one GET through the
+//! shared [`Http`] client, the body checked as that product's.
 //!
 //! How an attempt ended and how that is worded is [`crate::attempt`]'s; the
-//! token and its redaction are [`crate::token`]'s.
+//! request, its retries and its rate are [`crate::http`]'s.
 
-use std::io::Read;
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use reqwest::StatusCode;
-use reqwest::blocking::{Client, Response};
-use reqwest::header::{self, HeaderMap, HeaderValue};
-use rustls::pki_types::CertificateDer;
 use url::Url;
 
-use crate::attempt::{Attempt, Limits, classify, classify_io, root_cause};
-use crate::id::{check_id, quote};
+use crate::attempt::Attempt;
+use crate::http::{Exchange, Http};
+use crate::id::check_id;
 use crate::outcome::{Outcome, Status};
-use crate::retry::{RetryPolicy, parse_retry_after};
 use crate::target::UrlTemplate;
-use crate::token::Token;
-use crate::validate::{Invalid, validate_body};
-use crate::{Error, USER_AGENT};
+use crate::validate::validate_body;
 
-/// Settings of the HTTP side.
-#[derive(Clone, Debug)]
-pub struct FetchSettings {
-    /// Time limit of one attempt, from connecting to the end of the body.
-    pub timeout: Duration,
-    /// Time limit of connecting.
-    pub connect_timeout: Duration,
-    /// Retries and backoff.
-    pub retry: RetryPolicy,
-    /// Largest body read; a larger one is `invalid_response`.
-    pub max_body_bytes: u64,
-    /// Connections kept open for reuse (at least the number of workers).
-    pub pool_size: usize,
-    /// Largest quantity accepted; a larger one is `invalid_response`.
-    pub max_quantity: f64,
-    /// CA certificates trusted besides the system's (`--ca-file`).
-    pub extra_roots: Vec<CertificateDer<'static>>,
-}
-
-/// Fetches IDs with one shared, pooled HTTP client. `Sync`: worker threads
+/// Fetches IDs through one shared [`Http`] client. `Sync`: worker threads
 /// share one `Fetcher`.
 #[derive(Debug)]
-pub struct Fetcher {
-    client: Client,
-    /// A client that never reuses a connection, for sending again at once a
-    /// request that a reused connection never answered; built when first
-    /// needed.
-    fresh: OnceLock<Option<Client>>,
-    headers: HeaderMap,
-    roots: Vec<reqwest::Certificate>,
+pub struct Fetcher<'a> {
+    http: &'a Http,
     template: UrlTemplate,
-    settings: FetchSettings,
-    /// Kept only to keep it out of messages.
-    token: Option<Token>,
-    /// Whether the pooled client has had an answer, so that it may hold an
-    /// open connection that a server may close at any time.
-    answered: AtomicBool,
+    /// Largest quantity accepted; a larger one is `invalid_response`.
+    max_quantity: f64,
 }
 
-impl Fetcher {
-    /// One client for the whole run: pooled keep-alive connections, no
-    /// redirects, the token as a sensitive default header, certificates
-    /// verified against the system's CA certificates plus
-    /// `settings.extra_roots`.
-    pub fn new(
-        template: UrlTemplate,
-        token: Option<&Token>,
-        settings: FetchSettings,
-    ) -> Result<Self, Error> {
-        install_crypto_provider();
-        let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-        if let Some(token) = token {
-            headers.insert(header::AUTHORIZATION, token.header_value()?);
-        }
-        let roots = settings
-            .extra_roots
-            .iter()
-            .map(|der| reqwest::Certificate::from_der(der))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| Error::Client(root_cause(&e)))?;
-        let client = build_client(&settings, &headers, &roots, settings.pool_size)?;
-        Ok(Fetcher {
-            client,
-            fresh: OnceLock::new(),
-            headers,
-            roots,
+impl<'a> Fetcher<'a> {
+    pub fn new(http: &'a Http, template: UrlTemplate, max_quantity: f64) -> Self {
+        Fetcher {
+            http,
             template,
-            settings,
-            token: token.cloned(),
-            answered: AtomicBool::new(false),
-        })
-    }
-
-    fn limits(&self) -> Limits {
-        Limits {
-            timeout: self.settings.timeout,
-            connect_timeout: self.settings.connect_timeout,
+            max_quantity,
         }
     }
 
@@ -119,127 +49,21 @@ impl Fetcher {
                 return Outcome::failed(id, Status::HttpError, None, message, 0, start.elapsed());
             }
         };
-        let policy = &self.settings.retry;
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let mut attempt = self.attempt(&self.client, &url, id, true);
-            if attempt.unanswered()
-                && let Some(fresh) = self.fresh_client()
-            {
-                // The server closed a kept-alive connection as the request
-                // went out: not a failure of the API, so neither an attempt
-                // nor a reason to wait.
-                log::debug!(
-                    "GET {url}: {} on a reused connection; sending it again on a new one",
-                    attempt.describe()
-                );
-                attempt = self.attempt(fresh, &url, id, false);
-            }
-            log::debug!("GET {url}: attempt {attempts}: {attempt:?}");
-            if attempt.retryable() && attempts <= policy.retries {
-                let delay = policy.delay(attempts, attempt.retry_after());
-                log::info!(
-                    "GET {url}: {}; retry {attempts} of {} in {} ms",
-                    attempt.describe(),
-                    policy.retries,
-                    delay.as_millis()
-                );
-                std::thread::sleep(delay);
-                continue;
-            }
-            return self.outcome(id, &url, &attempt, attempts, start.elapsed());
-        }
-    }
-
-    /// The client that opens a new connection for each request.
-    fn fresh_client(&self) -> Option<&Client> {
-        self.fresh
-            .get_or_init(|| {
-                build_client(&self.settings, &self.headers, &self.roots, 0)
-                    .map_err(|e| log::warn!("{e}"))
-                    .ok()
-            })
-            .as_ref()
-    }
-
-    /// One request. `pooled`: sent with the client that keeps connections
-    /// open, so that once any answer has come (to any worker), the request
-    /// may have gone out on a connection the server has since closed.
-    fn attempt(&self, client: &Client, url: &Url, id: &str, pooled: bool) -> Attempt {
-        // A per-request timeout bounds the whole exchange, body included (the
-        // client-wide one of the blocking client only bounds each read).
-        let request = client.get(url.clone()).timeout(self.settings.timeout);
-        let mut response = match request.send() {
-            Ok(response) => response,
-            Err(err) => {
-                let reused = pooled && self.answered.load(Ordering::Relaxed);
-                return classify(&err, reused);
-            }
-        };
-        self.answered.store(true, Ordering::Relaxed);
-        let status = response.status();
-        if status.is_success() {
-            if let Some(encoding) = content_encoding(&response) {
-                // Never asked for (no Accept-Encoding is sent), never decoded.
-                let result = Err(Invalid::Compressed(quote(&encoding)));
-                return Attempt::Body { status, result };
-            }
-            let result = match self.read_body(&mut response) {
-                Ok(body) => validate_body(&body, id, self.settings.max_quantity),
-                Err(BodyError::TooLarge) => Err(Invalid::TooLarge {
-                    limit: self.settings.max_body_bytes,
-                }),
-                Err(BodyError::Io(err)) => return classify_io(&err, status),
-            };
-            return Attempt::Body { status, result };
-        }
-        let retry_after = if matches!(status.as_u16(), 429 | 503) {
-            response
-                .headers()
-                .get(header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| parse_retry_after(v, SystemTime::now()))
-        } else {
-            None
-        };
-        // Read a small error body so the connection can be reused; a larger
-        // or failing one just closes the connection.
-        let _ = std::io::copy(&mut (&mut response).take(64 * 1024), &mut std::io::sink());
-        if status == StatusCode::NOT_FOUND {
-            Attempt::NotFound
-        } else {
-            Attempt::Status {
-                status,
-                retry_after,
-            }
-        }
-    }
-
-    /// Reads the body through the size limit: a larger (or endless) body costs
-    /// no more memory than the limit. Memory grows with the bytes that
-    /// arrive, never with what the server announces.
-    fn read_body(&self, response: &mut Response) -> Result<Vec<u8>, BodyError> {
-        let limit = self.settings.max_body_bytes;
-        if response.content_length().is_some_and(|len| len > limit) {
-            return Err(BodyError::TooLarge);
-        }
-        let mut body = Vec::new();
-        response
-            .take(limit.saturating_add(1))
-            .read_to_end(&mut body)
-            .map_err(BodyError::Io)?;
-        if body.len() as u64 > limit {
-            return Err(BodyError::TooLarge);
-        }
-        Ok(body)
+        let Exchange {
+            attempt,
+            attempts,
+            elapsed,
+        } = self.http.get(&url);
+        let attempt =
+            attempt.and_then_body(|answer| validate_body(&answer.body, id, self.max_quantity));
+        self.outcome(id, &url, &attempt, attempts, elapsed)
     }
 
     fn outcome(
         &self,
         id: &str,
         url: &Url,
-        attempt: &Attempt,
+        attempt: &Attempt<f64>,
         attempts: u32,
         elapsed: Duration,
     ) -> Outcome {
@@ -264,87 +88,46 @@ impl Fetcher {
                 (Status::ConnectionError, status.map(|s| s.as_u16()))
             }
         };
-        let message = format!("{}{after}", attempt.sentence(url, id, self.limits()));
-        let message = match &self.token {
-            Some(token) => token.redact(&message).into_owned(),
-            None => message,
-        };
+        let message = format!("{}{after}", attempt.sentence(url, id, self.http.limits()));
+        let message = self.http.redact(message);
         Outcome::failed(id, status, http_status, message, attempts, elapsed)
     }
-}
-
-/// The client of a run; `pool` connections are kept open for reuse.
-fn build_client(
-    settings: &FetchSettings,
-    headers: &HeaderMap,
-    roots: &[reqwest::Certificate],
-    pool: usize,
-) -> Result<Client, Error> {
-    let limits = Limits {
-        timeout: settings.timeout,
-        connect_timeout: settings.connect_timeout,
-    };
-    Client::builder()
-        .tls_certs_merge(roots.to_vec())
-        .user_agent(USER_AGENT)
-        .default_headers(headers.clone())
-        .connect_timeout(limits.client_connect_timeout())
-        .timeout(settings.timeout)
-        .pool_max_idle_per_host(pool)
-        .redirect(reqwest::redirect::Policy::none())
-        .tcp_nodelay(true)
-        .build()
-        .map_err(|e| Error::Client(root_cause(&e)))
-}
-
-/// The `Content-Encoding` of an answer, unless absent or `identity`.
-fn content_encoding(response: &Response) -> Option<String> {
-    let value = response.headers().get(header::CONTENT_ENCODING)?;
-    let text = String::from_utf8_lossy(value.as_bytes()).trim().to_owned();
-    (!text.is_empty() && !text.eq_ignore_ascii_case("identity")).then_some(text)
-}
-
-#[derive(Debug)]
-enum BodyError {
-    TooLarge,
-    Io(std::io::Error),
-}
-
-/// reqwest is built without a default TLS crypto provider; install rustls's
-/// `ring` provider once (a no-op when one is already installed).
-fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::USER_AGENT;
+    use crate::http::HttpSettings;
+    use crate::retry::RetryPolicy;
     use crate::target::parse_base_url;
+    use crate::token::Token;
     use mockito::{Matcher, Server};
 
     const TOKEN: &str = "tok-5ecret/0123456789-abcdef";
 
-    fn settings(retries: u32) -> FetchSettings {
+    fn settings(retries: u32) -> HttpSettings {
         let mut retry = RetryPolicy::new(retries);
         retry.base_delay = Duration::from_millis(1);
         retry.max_delay = Duration::from_millis(5);
         retry.max_retry_after = Duration::from_millis(50);
-        FetchSettings {
+        HttpSettings {
             timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(2),
             retry,
             max_body_bytes: 1024,
             pool_size: 2,
-            max_quantity: 1e9,
+            max_rps: 0.0,
             extra_roots: Vec::new(),
         }
     }
 
-    fn fetcher(server: &Server, retries: u32, token: Option<&str>) -> Fetcher {
+    fn fetcher(server: &Server, retries: u32, token: Option<&str>) -> Fetcher<'static> {
         let template =
             UrlTemplate::new(&parse_base_url(&server.url()).unwrap(), "/api/stock/{id}").unwrap();
         let token = token.map(|t| Token::from_env_value(Some(t.into())).unwrap().unwrap());
-        Fetcher::new(template, token.as_ref(), settings(retries)).unwrap()
+        let http = Http::new(token.as_ref(), settings(retries)).unwrap();
+        Fetcher::new(Box::leak(Box::new(http)), template, 1e9)
     }
 
     fn ok_body(id: &str) -> String {

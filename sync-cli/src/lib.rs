@@ -1,30 +1,50 @@
 //! `sync-cli`: fetch stock quantities from GlobalShop's stock API.
 //!
-//! The library behind the `sync-cli` program: [`fetch_all`] reads external IDs,
-//! fetches them with a bounded pool of worker threads sharing one pooled HTTP
-//! client, and writes one result per ID in input order as soon as it is ready.
+//! The library behind the `sync-cli` program. Two commands share one HTTP
+//! side, one rulebook and one output:
 //!
-//! - [`id`]: which external IDs may be sent;
-//! - [`target`]: base URL, endpoint template, percent-encoding of IDs;
-//! - [`tls`]: extra CA certificates, the plain-http warning;
-//! - [`token`]: the API token and its redaction from everything printed;
-//! - [`fetch`]: one ID: request, retries, body limit, validation;
-//! - [`attempt`]: how one request ended, and the sentence saying so;
-//! - [`validate`]: checks of the untrusted body;
-//! - [`pipeline`]: workers, bounded channels and the reorder buffer;
-//! - [`output`]: JSON lines, table, summary;
-//! - [`logging`]: logs on stderr, redacted.
+//! - `fetch` ([`fetch_all`]): external IDs in, one GET each by a pool of
+//!   workers, one result per ID out, in input order;
+//! - `list` ([`list_all`]): one listing read page by page, one result per
+//!   record out as each page arrives, then a trailer line.
+//!
+//! | module | what |
+//! | --- | --- |
+//! | [`cli`] | the command line (clap); `main.rs` only wires it up |
+//! | [`http`] | the one HTTP client: a GET with retries, rate, body limit |
+//! | [`rate`] | `--max-rps` and the API's quota (`RateLimit-*` headers) |
+//! | [`retry`] | backoff and `Retry-After` |
+//! | [`attempt`] | how one request ended, and the sentence saying so |
+//! | [`id`] | rulebook: which external IDs are valid |
+//! | [`validate`] | rulebook: an untrusted body, a product ID, a quantity |
+//! | [`target`] | base URL, endpoint template, percent-encoding of IDs |
+//! | [`fetch`] | `fetch`, one ID: its URL, one GET, its body checked |
+//! | [`pipeline`] | `fetch`'s workers, bounded channels, reorder buffer |
+//! | [`listing`] | `list`: paging, what is never followed, the trailer |
+//! | [`page`] | `list`, one page: JSON pointers, records by the rulebook |
+//! | [`seen`] | `list`: compact sets of IDs, URLs, cursors seen |
+//! | [`outcome`] | one result line (`fetch`'s and `list`'s) |
+//! | [`output`] | JSON lines, table, summary |
+//! | [`token`] | the API token and its redaction from everything printed |
+//! | [`tls`] | extra CA certificates, the plain-http warning |
+//! | [`logging`] | logs on stderr, redacted |
+//! | [`error`] | errors that stop a run (per-ID failures are outcomes) |
 
 pub mod attempt;
 pub mod cli;
 pub mod error;
 pub mod fetch;
+pub mod http;
 pub mod id;
+pub mod listing;
 pub mod logging;
 pub mod outcome;
 pub mod output;
+pub mod page;
 pub mod pipeline;
+pub mod rate;
 pub mod retry;
+pub mod seen;
 pub mod target;
 pub mod tls;
 pub mod token;
@@ -36,7 +56,9 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub use error::Error;
-pub use fetch::{FetchSettings, Fetcher};
+pub use fetch::Fetcher;
+pub use http::{Http, HttpSettings};
+pub use listing::{ListSettings, ListSummary, Paging, list_all};
 pub use outcome::{Outcome, Status};
 pub use output::{Format, Summary};
 pub use pipeline::{Ids, LineIds};
@@ -51,7 +73,9 @@ pub const USER_AGENT: &str = concat!("sync-cli/", env!("CARGO_PKG_VERSION"));
 pub struct RunConfig {
     pub template: UrlTemplate,
     pub token: Option<Token>,
-    pub settings: FetchSettings,
+    pub settings: HttpSettings,
+    /// Largest quantity accepted (`--max-quantity`).
+    pub max_quantity: f64,
     pub concurrency: usize,
     pub format: Format,
     /// Show a progress bar on stderr.
@@ -68,7 +92,8 @@ where
     W: Write,
 {
     let start = Instant::now();
-    let fetcher = Fetcher::new(config.template, config.token.as_ref(), config.settings)?;
+    let http = Http::new(config.token.as_ref(), config.settings)?;
+    let fetcher = Fetcher::new(&http, config.template, config.max_quantity);
     let progress = config.progress.then(|| progress_bar(ids.len_hint()));
     let mut summary = Summary::default();
     let fetch = |id: &str| fetcher.fetch(id);

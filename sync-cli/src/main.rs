@@ -6,19 +6,23 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{CommandFactory, Parser};
-use sync_cli::cli::{Cli, Command, FetchArgs, TOKEN_ENV};
+use sync_cli::cli::{Cli, Command, FetchArgs, HttpArgs, ListArgs, TOKEN_ENV};
 use sync_cli::logging::init_logger;
 use sync_cli::output::stdout_was_closed;
+use sync_cli::page::PageFormat;
 use sync_cli::retry::RetryPolicy;
-use sync_cli::target::parse_base_url;
+use sync_cli::target::{listing_url, parse_base_url};
 use sync_cli::tls::{load_ca_file, plain_http_warning};
-use sync_cli::{FetchSettings, Format, Ids, RunConfig, Token, UrlTemplate};
+use sync_cli::{
+    Format, Http, HttpSettings, Ids, ListSettings, Paging, RunConfig, Token, UrlTemplate,
+};
+use url::Url;
 
-/// Some IDs were not `ok`.
+/// Some IDs (or records) were not `ok`.
 const EXIT_NOT_ALL_OK: u8 = 3;
 /// Usage error (also clap's own).
 const EXIT_USAGE: u8 = 2;
-/// The run itself failed.
+/// The run itself failed (or the listing is incomplete).
 const EXIT_FAILED: u8 = 1;
 
 fn main() -> ExitCode {
@@ -54,26 +58,43 @@ fn exit_code_for(err: &anyhow::Error) -> ExitCode {
 fn run(cli: Cli, token: Option<Token>) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Fetch(args) => fetch(args, token),
+        Command::List(args) => list(args, token.as_ref()),
     }
 }
 
-fn fetch(args: FetchArgs, token: Option<Token>) -> anyhow::Result<ExitCode> {
-    let base_url = parse_base_url(&args.base_url).map_err(sync_cli::Error::Usage)?;
-    let template = UrlTemplate::new(&base_url, &args.endpoint)?;
+/// The HTTP settings of either command.
+fn http_settings(args: &HttpArgs, pool_size: usize) -> anyhow::Result<HttpSettings> {
     let extra_roots = match &args.ca_file {
         Some(path) => load_ca_file(path)?,
         None => Vec::new(),
     };
+    Ok(HttpSettings {
+        timeout: args.timeout,
+        connect_timeout: args.connect_timeout,
+        retry: RetryPolicy::new(args.retries),
+        max_body_bytes: args.max_body_bytes,
+        pool_size,
+        max_rps: args.max_rps,
+        extra_roots,
+    })
+}
+
+fn refuse_closed_stdout() -> anyhow::Result<()> {
     if stdout_was_closed() {
         anyhow::bail!(
             "stdout is closed, so every result would be lost (to throw them away on \
              purpose, redirect stdout to /dev/null for writing: > /dev/null)"
         );
     }
-    // Once per run, from the URL alone, before any request.
-    if let Some(warning) = plain_http_warning(&base_url) {
-        log::warn!("{warning}");
-    }
+    Ok(())
+}
+
+fn fetch(args: FetchArgs, token: Option<Token>) -> anyhow::Result<ExitCode> {
+    let base_url = parse_base_url(&args.base_url).map_err(sync_cli::Error::Usage)?;
+    let template = UrlTemplate::new(&base_url, &args.endpoint)?;
+    let settings = http_settings(&args.http, usize::from(args.concurrency))?;
+    refuse_closed_stdout()?;
+    base_url_warning(&base_url);
     let ids = if args.ids.is_empty() {
         Ids::Lines(BufReader::new(io::stdin()))
     } else {
@@ -83,15 +104,8 @@ fn fetch(args: FetchArgs, token: Option<Token>) -> anyhow::Result<ExitCode> {
     let config = RunConfig {
         template,
         token,
-        settings: FetchSettings {
-            timeout: args.timeout,
-            connect_timeout: args.connect_timeout,
-            retry: RetryPolicy::new(args.retries),
-            max_body_bytes: args.max_body_bytes,
-            pool_size: usize::from(args.concurrency),
-            max_quantity: args.max_quantity,
-            extra_roots,
-        },
+        settings,
+        max_quantity: args.http.max_quantity,
         concurrency: usize::from(args.concurrency),
         format: args.format,
         progress: io::stderr().is_terminal() && ids.len_hint().is_none_or(|n| n >= 20),
@@ -110,4 +124,57 @@ fn fetch(args: FetchArgs, token: Option<Token>) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(EXIT_NOT_ALL_OK)
     })
+}
+
+fn list(args: Box<ListArgs>, token: Option<&Token>) -> anyhow::Result<ExitCode> {
+    let args = *args;
+    let base_url = parse_base_url(&args.base_url).map_err(sync_cli::Error::Usage)?;
+    let start = listing_url(&base_url, &args.endpoint)?;
+    let http = Http::new(token, http_settings(&args.http, 1)?)?;
+    refuse_closed_stdout()?;
+    base_url_warning(&base_url);
+    let settings = ListSettings {
+        paging: args.paging,
+        cursor_param: args.cursor_param,
+        page_param: args.page_param,
+        offset_param: args.offset_param,
+        page_size_param: args.page_size_param,
+        page_size: args.page_size,
+        since: args.since.map(|since| (args.since_param, since)),
+        max_pages: args.max_pages,
+        format: PageFormat {
+            records: args.records_path,
+            id: args.id_field,
+            quantity: args.quantity_field,
+            cursor: (args.paging == Paging::Cursor).then_some(args.cursor_field),
+            max_quantity: args.http.max_quantity,
+        },
+    };
+    log::debug!("listing {start}");
+    let stdout = io::stdout();
+    let summary = sync_cli::list_all(&http, &start, &settings, BufWriter::new(stdout.lock()))
+        .context("the run stopped")?;
+    if let Some(error) = &summary.error {
+        log::warn!("the listing is incomplete: {error}");
+        return Ok(ExitCode::from(EXIT_FAILED));
+    }
+    log::info!(
+        "the listing is complete: {} records in {} pages, {} not ok",
+        summary.records,
+        summary.pages,
+        summary.not_ok
+    );
+    Ok(if summary.not_ok == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_NOT_ALL_OK)
+    })
+}
+
+/// Logs, once per run and before any request, the warning about plain
+/// http:// to another machine.
+fn base_url_warning(base_url: &Url) {
+    if let Some(warning) = plain_http_warning(base_url) {
+        log::warn!("{warning}");
+    }
 }

@@ -53,14 +53,18 @@ impl fmt::Display for Status {
     }
 }
 
-/// The result for one external ID, serialised as one JSON line:
+/// The result for one external ID (or one record of a listing), serialised
+/// as one JSON line:
 ///
 /// ```json
 /// {"external_id":"123","status":"ok","quantity":50.0,"http_status":200,"attempts":1,"elapsed_ms":3}
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Outcome {
-    pub external_id: String,
+    /// Always present for `fetch`; absent for a listed record whose ID could
+    /// not be read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
     pub status: Status,
     /// Present when `status` is `ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -71,9 +75,11 @@ pub struct Outcome {
     /// One sentence saying what happened and with which URL; present unless `ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// Requests sent for this ID (0 when none could be sent).
+    /// Requests sent for this ID (0 when none could be sent); for a listed
+    /// record, those of its page.
     pub attempts: u32,
-    /// Time spent on this ID, retries and waits included.
+    /// Time spent on this ID, retries and waits included; for a listed
+    /// record, on its page.
     pub elapsed_ms: u64,
 }
 
@@ -81,7 +87,7 @@ impl Outcome {
     /// A successful fetch, answered 200 (callers may set another 2xx).
     pub fn ok(external_id: &str, quantity: f64, attempts: u32, elapsed: Duration) -> Self {
         Outcome {
-            external_id: external_id.to_owned(),
+            external_id: Some(external_id.to_owned()),
             status: Status::Ok,
             quantity: Some(quantity),
             http_status: Some(200),
@@ -101,10 +107,30 @@ impl Outcome {
         elapsed: Duration,
     ) -> Self {
         Outcome {
-            external_id: external_id.to_owned(),
+            external_id: Some(external_id.to_owned()),
             status,
             quantity: None,
             http_status,
+            error: Some(error),
+            attempts,
+            elapsed_ms: millis(elapsed),
+        }
+    }
+
+    /// A record of a listing that cannot be used; `external_id` when it
+    /// could be read.
+    pub fn invalid_record(
+        external_id: Option<&str>,
+        http_status: u16,
+        error: String,
+        attempts: u32,
+        elapsed: Duration,
+    ) -> Self {
+        Outcome {
+            external_id: external_id.map(str::to_owned),
+            status: Status::InvalidResponse,
+            quantity: None,
+            http_status: Some(http_status),
             error: Some(error),
             attempts,
             elapsed_ms: millis(elapsed),
@@ -142,6 +168,21 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&failed).unwrap(),
             r#"{"external_id":"999","status":"not_found","http_status":404,"error":"GET http://h/api/stock/999 answered 404 Not Found","attempts":1,"elapsed_ms":2}"#
+        );
+    }
+
+    #[test]
+    fn a_record_without_a_readable_id_has_no_external_id() {
+        let record = Outcome::invalid_record(
+            None,
+            200,
+            "page 1 (GET http://h/api/stock), record 3: product_id is missing".into(),
+            1,
+            Duration::from_millis(4),
+        );
+        assert_eq!(
+            serde_json::to_string(&record).unwrap(),
+            r#"{"status":"invalid_response","http_status":200,"error":"page 1 (GET http://h/api/stock), record 3: product_id is missing","attempts":1,"elapsed_ms":4}"#
         );
     }
 

@@ -31,10 +31,17 @@ impl<W: Write> JsonLines<W> {
     }
 }
 
+impl<W: Write> JsonLines<W> {
+    /// Writes any value as one line (a listing's trailer).
+    pub fn write_line<T: serde::Serialize>(&mut self, value: &T) -> Result<(), Error> {
+        serde_json::to_writer(&mut self.out, value).map_err(|e| Error::Output(e.into()))?;
+        self.out.write_all(b"\n").map_err(Error::Output)
+    }
+}
+
 impl<W: Write> Sink for JsonLines<W> {
     fn write(&mut self, outcome: Outcome) -> Result<(), Error> {
-        serde_json::to_writer(&mut self.out, &outcome).map_err(|e| Error::Output(e.into()))?;
-        self.out.write_all(b"\n").map_err(Error::Output)
+        self.write_line(&outcome)
     }
 
     fn flush(&mut self) -> Result<(), Error> {
@@ -70,7 +77,7 @@ impl<W: Write> Table<W> {
         [
             // IDs may hold control characters; show them escaped so they
             // cannot break the table or the terminal.
-            crate::id::printable(&outcome.external_id),
+            crate::id::printable(outcome.external_id.as_deref().unwrap_or_default()),
             outcome.status.as_str().to_owned(),
             quantity,
             outcome.error.unwrap_or_default(),

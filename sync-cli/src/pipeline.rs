@@ -224,7 +224,7 @@ mod tests {
 
     impl Sink for Collect {
         fn write(&mut self, outcome: Outcome) -> Result<(), Error> {
-            self.0.push(outcome.external_id);
+            self.0.push(outcome.external_id.unwrap_or_default());
             Ok(())
         }
         fn flush(&mut self) -> Result<(), Error> {

@@ -91,6 +91,51 @@ pub fn parse_endpoint(value: &str) -> Result<String, String> {
     }
 }
 
+/// Checks a listing's endpoint (`list --endpoint`): a path, with a query if
+/// needed, without `{id}` (that is `fetch`'s endpoint). Used as a clap value
+/// parser.
+pub fn parse_listing_endpoint(value: &str) -> Result<String, String> {
+    if value.contains(ID_PLACEHOLDER) {
+        return Err(format!(
+            "the listing endpoint {value:?} contains {ID_PLACEHOLDER}: it is the path of the \
+             whole listing, e.g. /api/stock (STOCK_API_ENDPOINT is fetch's, \
+             STOCK_API_LISTING_ENDPOINT list's)"
+        ));
+    }
+    if value.contains('#') {
+        return Err(format!(
+            "the listing endpoint {value:?} must not have a fragment (#)"
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// The listing's URL: `base` and `endpoint` joined with one slash.
+///
+/// ```
+/// use sync_cli::target::{listing_url, parse_base_url};
+/// let base = parse_base_url("http://127.0.0.1:5000/v1/").unwrap();
+/// assert_eq!(
+///     listing_url(&base, "/stock?location=2").unwrap().as_str(),
+///     "http://127.0.0.1:5000/v1/stock?location=2"
+/// );
+/// ```
+pub fn listing_url(base: &Url, endpoint: &str) -> Result<Url, Error> {
+    let endpoint = parse_listing_endpoint(endpoint).map_err(Error::Usage)?;
+    let base_text = base.as_str().trim_end_matches('/');
+    let slash = if endpoint.starts_with('/') || endpoint.is_empty() {
+        ""
+    } else {
+        "/"
+    };
+    let full = format!("{base_text}{slash}{endpoint}");
+    Url::parse(&full).map_err(|e| {
+        Error::Usage(format!(
+            "base URL {base} and listing endpoint {endpoint:?} do not make a URL ({e})"
+        ))
+    })
+}
+
 /// An external ID that cannot be sent without changing the URL's path (`.` and
 /// `..` are dot segments, which URL parsers remove even when percent-encoded).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -282,6 +327,22 @@ mod tests {
                 .as_str(),
             "http://h/stock/x"
         );
+    }
+
+    #[test]
+    fn listing_urls() {
+        let base = parse_base_url("http://h:5000").unwrap();
+        let url = |endpoint| listing_url(&base, endpoint).map(|u| u.to_string());
+        assert_eq!(url("/api/stock").unwrap(), "http://h:5000/api/stock");
+        assert_eq!(url("api/stock").unwrap(), "http://h:5000/api/stock");
+        assert_eq!(url("").unwrap(), "http://h:5000/");
+        assert_eq!(
+            url("/inventory_levels.json?location_ids=1").unwrap(),
+            "http://h:5000/inventory_levels.json?location_ids=1"
+        );
+        for bad in ["/api/stock/{id}", "/api/stock#top"] {
+            assert!(url(bad).unwrap_err().is_usage(), "{bad}");
+        }
     }
 
     #[test]

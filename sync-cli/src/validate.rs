@@ -121,6 +121,21 @@ impl fmt::Display for Limit {
 /// );
 /// ```
 pub fn validate_body(body: &[u8], expected_id: &str, max_quantity: f64) -> Result<f64, Invalid> {
+    let fields = match parse_json::<Parsed>(body)? {
+        Parsed::Object(fields) => fields,
+        Parsed::Other(kind) => return Err(Invalid::NotObject(kind)),
+    };
+    if let Some(key) = fields.duplicate {
+        return Err(Invalid::DuplicateKey(key));
+    }
+    check_product_id(fields.product_id.as_ref(), expected_id)?;
+    parse_quantity(fields.quantity.as_ref(), max_quantity)
+}
+
+/// Reads an untrusted body as one JSON value: not empty, not an HTML page,
+/// JSON (serde_json's nesting limit of 128 included), whatever its
+/// Content-Type. A listing's pages are read by it too.
+pub fn parse_json<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, Invalid> {
     let trimmed = body.trim_ascii();
     if trimmed.is_empty() {
         return Err(Invalid::Empty);
@@ -128,16 +143,7 @@ pub fn validate_body(body: &[u8], expected_id: &str, max_quantity: f64) -> Resul
     if trimmed.starts_with(b"<") {
         return Err(Invalid::Html);
     }
-    let fields = match serde_json::from_slice::<Parsed>(body) {
-        Ok(Parsed::Object(fields)) => fields,
-        Ok(Parsed::Other(kind)) => return Err(Invalid::NotObject(kind)),
-        Err(e) => return Err(Invalid::NotJson(e.to_string())),
-    };
-    if let Some(key) = fields.duplicate {
-        return Err(Invalid::DuplicateKey(key));
-    }
-    check_product_id(fields.product_id.as_ref(), expected_id)?;
-    parse_quantity(fields.quantity.as_ref(), max_quantity)
+    serde_json::from_slice(body).map_err(|e| Invalid::NotJson(e.to_string()))
 }
 
 /// A body as read: the two fields sync-cli uses (and the first key found
@@ -213,18 +219,22 @@ impl<'de> Visitor<'de> for ParsedVisitor {
     }
 }
 
+/// Reads a product ID given as a JSON string or number (`"123"` or `123`,
+/// which are the same ID); a listing's record IDs are read by it too.
+pub fn read_product_id(value: Option<&Value>) -> Result<String, Invalid> {
+    match value {
+        None => Err(Invalid::Missing("product_id")),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::Number(n)) => Ok(n.to_string()),
+        Some(other) => Err(Invalid::WrongType {
+            field: "product_id",
+            found: kind(other),
+        }),
+    }
+}
+
 fn check_product_id(value: Option<&Value>, expected: &str) -> Result<(), Invalid> {
-    let found = match value {
-        None => return Err(Invalid::Missing("product_id")),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) => n.to_string(),
-        Some(other) => {
-            return Err(Invalid::WrongType {
-                field: "product_id",
-                found: kind(other),
-            });
-        }
-    };
+    let found = read_product_id(value)?;
     if found == expected {
         return Ok(());
     }
@@ -314,7 +324,7 @@ fn is_decimal(s: &str) -> bool {
     digits(int) && frac.is_none_or(digits)
 }
 
-fn kind(value: &Value) -> &'static str {
+pub(crate) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -326,7 +336,7 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// A number for an error message: at most 40 characters.
-fn shorten(s: &str) -> String {
+pub(crate) fn shorten(s: &str) -> String {
     const MAX: usize = 40;
     if s.chars().count() <= MAX {
         s.to_owned()

@@ -1,0 +1,711 @@
+//! One page of a listing, read from an untrusted body: where its records are
+//! and where each record keeps its ID and quantity (JSON pointers, RFC 6901),
+//! and the cursor of the next page.
+//!
+//! Each record is held to the rules of `fetch`, from the same code: the ID is
+//! a JSON string or number ([`crate::validate::read_product_id`]) that
+//! passes [`crate::id::check_id`]; the quantity passes
+//! [`crate::validate::parse_quantity`]. As for `fetch`, a key given twice on
+//! the way to a value that sync-cli reads is an ambiguous answer, refused
+//! whichever value would win. Whether an ID was listed before is the
+//! listing's business ([`crate::listing`]), not a page's.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Number, Value};
+
+use crate::id::{BadId, check_id};
+use crate::validate::{Invalid, parse_json, parse_quantity, read_product_id};
+
+/// A JSON pointer (RFC 6901): empty for the whole value, else `/`-separated
+/// keys (or array indexes), `~1` standing for `/` and `~0` for `~`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pointer {
+    text: String,
+    tokens: Vec<String>,
+}
+
+impl Pointer {
+    /// Reads a pointer: empty, or starting with `/`.
+    ///
+    /// ```
+    /// use sync_cli::page::Pointer;
+    /// assert!(Pointer::parse("/items").is_ok());
+    /// assert!(Pointer::parse("").is_ok());
+    /// assert!(Pointer::parse("items").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<Pointer, String> {
+        let Some(rest) = text.strip_prefix('/') else {
+            if text.is_empty() {
+                return Ok(Pointer {
+                    text: String::new(),
+                    tokens: Vec::new(),
+                });
+            }
+            return Err(format!(
+                "{text:?} is not a JSON pointer: it is empty (the whole value) or starts \
+                 with /, e.g. /items or /data/0/sku"
+            ));
+        };
+        let mut tokens = Vec::new();
+        for raw in rest.split('/') {
+            let mut token = String::with_capacity(raw.len());
+            let mut chars = raw.chars();
+            while let Some(c) = chars.next() {
+                if c != '~' {
+                    token.push(c);
+                    continue;
+                }
+                match chars.next() {
+                    Some('0') => token.push('~'),
+                    Some('1') => token.push('/'),
+                    _ => {
+                        return Err(format!(
+                            "{text:?} is not a JSON pointer: ~ is written ~0 and / inside a \
+                             key ~1"
+                        ));
+                    }
+                }
+            }
+            tokens.push(token);
+        }
+        Ok(Pointer {
+            text: text.to_owned(),
+            tokens,
+        })
+    }
+
+    /// The pointer as given.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether this is the whole value (the empty pointer).
+    pub fn is_root(&self) -> bool {
+        self.tokens.is_empty()
+    }
+}
+
+impl fmt::Display for Pointer {
+    /// `/items`, or `''` for the whole value.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_root() {
+            f.write_str("''")
+        } else {
+            f.write_str(&self.text)
+        }
+    }
+}
+
+/// A JSON value as read from an untrusted page: like [`serde_json::Value`],
+/// but an object keeps every key it was given, in order, so that a key given
+/// twice is seen.
+#[derive(Debug)]
+enum Node {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(String),
+    Array(Vec<Node>),
+    Object(Vec<(String, Node)>),
+}
+
+impl Node {
+    /// The kind of value, as messages name it.
+    fn kind(&self) -> &'static str {
+        match self {
+            Node::Null => "null",
+            Node::Bool(_) => "a boolean",
+            Node::Number(_) => "a number",
+            Node::String(_) => "a string",
+            Node::Array(_) => "an array",
+            Node::Object(_) => "an object",
+        }
+    }
+
+    /// The value for the rules of [`crate::validate`], which read strings
+    /// and numbers: an array or an object becomes an empty one, which those
+    /// rules refuse by its kind alone.
+    fn to_scalar(&self) -> Value {
+        match self {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(*b),
+            Node::Number(n) => Value::Number(n.clone()),
+            Node::String(s) => Value::String(s.clone()),
+            Node::Array(_) => Value::Array(Vec::new()),
+            Node::Object(_) => Value::Object(serde_json::Map::new()),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, b: bool) -> Result<Node, E> {
+        Ok(Node::Bool(b))
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<Node, E> {
+        Ok(Node::Number(n.into()))
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<Node, E> {
+        Ok(Node::Number(n.into()))
+    }
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Node, E> {
+        // serde_json refuses numbers out of range: a JSON number is finite.
+        Ok(Number::from_f64(n).map_or(Node::Null, Node::Number))
+    }
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Node, E> {
+        Ok(Node::String(s.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, s: String) -> Result<Node, E> {
+        Ok(Node::String(s))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Node::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            entries.push((key.into_owned(), map.next_value()?));
+        }
+        Ok(Node::Object(entries))
+    }
+}
+
+/// Where a pointer leads in a value.
+enum Found<T> {
+    /// The value, through these positions (array index or object entry).
+    Here(T),
+    Missing,
+    /// A key on the way is given more than once.
+    Twice,
+}
+
+/// The positions, one per pointer token, that lead to the pointed value.
+fn find_path(root: &Node, pointer: &Pointer) -> Found<Vec<usize>> {
+    let mut node = root;
+    let mut path = Vec::with_capacity(pointer.tokens.len());
+    for token in &pointer.tokens {
+        let position = match node {
+            Node::Object(entries) => {
+                let mut matches = entries
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (key, _))| key == token);
+                match (matches.next(), matches.next()) {
+                    (None, _) => return Found::Missing,
+                    (Some(_), Some(_)) => return Found::Twice,
+                    (Some((position, _)), None) => position,
+                }
+            }
+            Node::Array(items) => match array_index(token) {
+                Some(index) if index < items.len() => index,
+                _ => return Found::Missing,
+            },
+            _ => return Found::Missing,
+        };
+        node = child(node, position);
+        path.push(position);
+    }
+    Found::Here(path)
+}
+
+fn child(node: &Node, position: usize) -> &Node {
+    match node {
+        Node::Object(entries) => &entries[position].1,
+        Node::Array(items) => &items[position],
+        _ => unreachable!("a path only goes through arrays and objects"),
+    }
+}
+
+fn child_mut(node: &mut Node, position: usize) -> &mut Node {
+    match node {
+        Node::Object(entries) => &mut entries[position].1,
+        Node::Array(items) => &mut items[position],
+        _ => unreachable!("a path only goes through arrays and objects"),
+    }
+}
+
+/// An array index in a pointer: `0`, or digits without a leading zero.
+fn array_index(token: &str) -> Option<usize> {
+    let digits = !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
+    if !digits || (token.len() > 1 && token.starts_with('0')) {
+        return None;
+    }
+    token.parse().ok()
+}
+
+fn find<'a>(root: &'a Node, pointer: &Pointer) -> Found<&'a Node> {
+    match find_path(root, pointer) {
+        Found::Here(path) => Found::Here(path.into_iter().fold(root, child)),
+        Found::Missing => Found::Missing,
+        Found::Twice => Found::Twice,
+    }
+}
+
+/// How a listing's pages are laid out.
+#[derive(Clone, Debug)]
+pub struct PageFormat {
+    /// Where the array of records is (`--records-path`).
+    pub records: Pointer,
+    /// Where a record keeps its external ID (`--id-field`).
+    pub id: Pointer,
+    /// Where a record keeps its quantity (`--quantity-field`).
+    pub quantity: Pointer,
+    /// Where the next page's cursor is (`--cursor-field`), for cursor paging.
+    pub cursor: Option<Pointer>,
+    /// Largest quantity accepted (`--max-quantity`).
+    pub max_quantity: f64,
+}
+
+/// A page, read.
+#[derive(Debug)]
+pub struct Page {
+    pub records: Vec<Record>,
+    /// The next page's cursor (cursor paging): `None` when null or absent.
+    pub cursor: Option<String>,
+}
+
+/// One record of a page.
+#[derive(Debug, PartialEq)]
+pub struct Record {
+    /// The external ID, when it could be read (even if refused).
+    pub id: Option<String>,
+    /// The quantity, or why the record cannot be used.
+    pub result: Result<f64, RecordError>,
+}
+
+/// Why a page ends the listing (it is not a page of records).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PageError {
+    #[error("{0}")]
+    Body(Invalid),
+    #[error("the body has no records at {0} (--records-path)")]
+    NoRecords(Pointer),
+    #[error("the body has the key of {0} more than once (--records-path)")]
+    RecordsTwice(Pointer),
+    #[error("{} is {found}, not an array of records (--records-path {pointer})", place(.pointer, "the body", "the value at"))]
+    RecordsNotArray {
+        pointer: Pointer,
+        found: &'static str,
+    },
+    #[error("the body has the key of {0} more than once (--cursor-field)")]
+    CursorTwice(Pointer),
+    #[error("the next cursor at {pointer} is {found}, not a string or a number (--cursor-field)")]
+    CursorType {
+        pointer: Pointer,
+        found: &'static str,
+    },
+}
+
+/// Why one record cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RecordError {
+    #[error("the record is {0}, not an object")]
+    NotObject(&'static str),
+    #[error("{invalid} (--id-field {pointer})")]
+    Id { pointer: Pointer, invalid: Invalid },
+    #[error("the record has the key of {0} more than once (--id-field)")]
+    IdTwice(Pointer),
+    #[error("{0}")]
+    BadId(BadId),
+    #[error("{invalid} (--quantity-field {pointer})")]
+    Quantity { pointer: Pointer, invalid: Invalid },
+    #[error("the record has the key of {0} more than once (--quantity-field)")]
+    QuantityTwice(Pointer),
+}
+
+/// `whole` for the empty pointer, else `"{at} {pointer}"`.
+fn place(pointer: &Pointer, whole: &str, at: &str) -> String {
+    if pointer.is_root() {
+        whole.to_owned()
+    } else {
+        format!("{at} {pointer}")
+    }
+}
+
+/// Reads one page: any bytes give a page or a [`PageError`], never a
+/// panic, and every quantity of a page is one that `fetch` would accept.
+///
+/// ```
+/// use sync_cli::page::{PageFormat, Pointer, read_page};
+/// let format = PageFormat {
+///     records: Pointer::parse("/items").unwrap(),
+///     id: Pointer::parse("/product_id").unwrap(),
+///     quantity: Pointer::parse("/quantity").unwrap(),
+///     cursor: Some(Pointer::parse("/next_cursor").unwrap()),
+///     max_quantity: 1e9,
+/// };
+/// let body = br#"{"items": [{"product_id": "GS-1", "quantity": "5"}], "next_cursor": "c2"}"#;
+/// let page = read_page(body, &format).unwrap();
+/// assert_eq!(page.records[0].id.as_deref(), Some("GS-1"));
+/// assert_eq!(page.records[0].result, Ok(5.0));
+/// assert_eq!(page.cursor.as_deref(), Some("c2"));
+/// ```
+pub fn read_page(body: &[u8], format: &PageFormat) -> Result<Page, PageError> {
+    let mut root: Node = parse_json(body).map_err(PageError::Body)?;
+    let cursor = match &format.cursor {
+        Some(pointer) => read_cursor(&root, pointer)?,
+        None => None,
+    };
+    let path = match find_path(&root, &format.records) {
+        Found::Here(path) => path,
+        Found::Missing => return Err(PageError::NoRecords(format.records.clone())),
+        Found::Twice => return Err(PageError::RecordsTwice(format.records.clone())),
+    };
+    let node = path.into_iter().fold(&mut root, child_mut);
+    let items = match std::mem::replace(node, Node::Null) {
+        Node::Array(items) => items,
+        other => {
+            return Err(PageError::RecordsNotArray {
+                pointer: format.records.clone(),
+                found: other.kind(),
+            });
+        }
+    };
+    drop(root);
+    let records = items
+        .into_iter()
+        .map(|item| read_record(&item, format))
+        .collect();
+    Ok(Page { records, cursor })
+}
+
+fn read_cursor(root: &Node, pointer: &Pointer) -> Result<Option<String>, PageError> {
+    match find(root, pointer) {
+        Found::Missing | Found::Here(Node::Null) => Ok(None),
+        Found::Here(Node::String(s)) => Ok(Some(s.clone())),
+        Found::Here(Node::Number(n)) => Ok(Some(n.to_string())),
+        Found::Here(other) => Err(PageError::CursorType {
+            pointer: pointer.clone(),
+            found: other.kind(),
+        }),
+        Found::Twice => Err(PageError::CursorTwice(pointer.clone())),
+    }
+}
+
+/// One record, by the rules of `fetch`.
+fn read_record(record: &Node, format: &PageFormat) -> Record {
+    let refused = |id: Option<String>, error: RecordError| Record {
+        id,
+        result: Err(error),
+    };
+    let id = match find(record, &format.id) {
+        Found::Here(value) => read_product_id(Some(&value.to_scalar())),
+        Found::Missing if !matches!(record, Node::Object(_)) => {
+            return refused(None, RecordError::NotObject(record.kind()));
+        }
+        Found::Missing => read_product_id(None),
+        Found::Twice => return refused(None, RecordError::IdTwice(format.id.clone())),
+    };
+    let id = match id {
+        Ok(id) => id,
+        Err(invalid) => {
+            let error = RecordError::Id {
+                pointer: format.id.clone(),
+                invalid,
+            };
+            return refused(None, error);
+        }
+    };
+    if let Err(bad) = check_id(&id) {
+        return refused(Some(id), RecordError::BadId(bad));
+    }
+    let result = match find(record, &format.quantity) {
+        Found::Here(value) => parse_quantity(Some(&value.to_scalar()), format.max_quantity),
+        Found::Missing => parse_quantity(None, format.max_quantity),
+        Found::Twice => {
+            return refused(
+                Some(id),
+                RecordError::QuantityTwice(format.quantity.clone()),
+            );
+        }
+    };
+    Record {
+        id: Some(id),
+        result: result.map_err(|invalid| RecordError::Quantity {
+            pointer: format.quantity.clone(),
+            invalid,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pointer(text: &str) -> Pointer {
+        Pointer::parse(text).unwrap()
+    }
+
+    fn format() -> PageFormat {
+        PageFormat {
+            records: pointer("/items"),
+            id: pointer("/product_id"),
+            quantity: pointer("/quantity"),
+            cursor: Some(pointer("/next_cursor")),
+            max_quantity: 1e9,
+        }
+    }
+
+    fn page(body: &str) -> Result<Page, PageError> {
+        read_page(body.as_bytes(), &format())
+    }
+
+    fn records(body: &str) -> Vec<Record> {
+        page(body).unwrap().records
+    }
+
+    fn error(record: &Record) -> String {
+        record.result.as_ref().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn pointers() {
+        assert_eq!(pointer("").tokens, Vec::<String>::new());
+        assert_eq!(pointer("/items").tokens, ["items"]);
+        assert_eq!(pointer("/a~1b/~0c/0").tokens, ["a/b", "~c", "0"]);
+        assert_eq!(pointer("/").tokens, [""]);
+        assert_eq!(pointer("/a//b").tokens, ["a", "", "b"]);
+        for bad in ["items", "#/items", "/a~2", "/a~", " /a"] {
+            assert!(Pointer::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(pointer("").to_string(), "''");
+        assert_eq!(pointer("/x").to_string(), "/x");
+    }
+
+    #[test]
+    fn pointers_find_nested_keys_and_array_indexes() {
+        let root: Node = serde_json::from_str(
+            r#"{"a": {"b": [10, {"c": "deep"}]}, "a/b": 1, "~": 2, "": 3, "d": {"x": 1, "x": 2}}"#,
+        )
+        .unwrap();
+        let text = |p: &str| match find(&root, &pointer(p)) {
+            Found::Here(node) => format!("{:?}", node.to_scalar()),
+            Found::Missing => "missing".into(),
+            Found::Twice => "twice".into(),
+        };
+        assert_eq!(text("/a/b/1/c"), r#"String("deep")"#);
+        assert_eq!(text("/a/b/0"), "Number(10)");
+        assert_eq!(text("/a~1b"), "Number(1)");
+        assert_eq!(text("/~0"), "Number(2)");
+        assert_eq!(text("/"), "Number(3)");
+        for missing in ["/a/b/2", "/a/b/01", "/a/b/-", "/a/b/x", "/a/b/0/c", "/z"] {
+            assert_eq!(text(missing), "missing", "{missing}");
+        }
+        assert_eq!(text("/d"), "Object {}");
+        assert_eq!(text("/d/x"), "twice");
+    }
+
+    #[test]
+    fn the_contract_s_page() {
+        let page = page(
+            r#"{"items": [
+                {"product_id": "GS-1001", "quantity": "50", "updated_at": "2026-12-04T10:00:00Z"},
+                {"product_id": 42, "quantity": 12.5}
+            ], "next_cursor": "opaque"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            page.records,
+            [
+                Record {
+                    id: Some("GS-1001".into()),
+                    result: Ok(50.0)
+                },
+                Record {
+                    id: Some("42".into()),
+                    result: Ok(12.5)
+                },
+            ]
+        );
+        assert_eq!(page.cursor.as_deref(), Some("opaque"));
+    }
+
+    #[test]
+    fn cursors() {
+        let cursor = |body: &str| page(body).map(|p| p.cursor);
+        assert_eq!(cursor(r#"{"items": [], "next_cursor": null}"#), Ok(None));
+        assert_eq!(cursor(r#"{"items": []}"#), Ok(None));
+        assert_eq!(
+            cursor(r#"{"items": [], "next_cursor": 7}"#),
+            Ok(Some("7".into()))
+        );
+        let err = cursor(r#"{"items": [], "next_cursor": {"a": 1}}"#).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the next cursor at /next_cursor is an object, not a string or a number (--cursor-field)"
+        );
+        let err = cursor(r#"{"items": [], "next_cursor": "a", "next_cursor": null}"#).unwrap_err();
+        assert_eq!(err, PageError::CursorTwice(pointer("/next_cursor")));
+        // Without cursor paging, the field is not read.
+        let mut no_cursor = format();
+        no_cursor.cursor = None;
+        let body = br#"{"items": [], "next_cursor": {}}"#;
+        assert_eq!(read_page(body, &no_cursor).unwrap().cursor, None);
+    }
+
+    #[test]
+    fn pages_that_are_not_pages_of_records() {
+        let cases = [
+            ("", "the body is empty"),
+            ("<html>busy</html>", "the body is an HTML page, not JSON"),
+            ("{\"items\": [", "the body is not JSON"),
+            ("{}", "the body has no records at /items (--records-path)"),
+            (
+                r#"{"items": {"a": 1}}"#,
+                "the value at /items is an object, not an array of records (--records-path /items)",
+            ),
+            (
+                r#"{"items": null}"#,
+                "the value at /items is null, not an array of records",
+            ),
+            (
+                r#"{"items": [], "items": []}"#,
+                "the body has the key of /items more than once",
+            ),
+            ("[1, 2]", "the body has no records at /items"),
+        ];
+        for (body, expected) in cases {
+            let message = page(body).unwrap_err().to_string();
+            assert!(message.starts_with(expected), "{body}: {message}");
+        }
+        let mut top = format();
+        top.records = pointer("");
+        let message = read_page(br#"{"items": []}"#, &top)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "the body is an object, not an array of records (--records-path '')"
+        );
+    }
+
+    #[test]
+    fn a_top_level_array_with_other_field_names() {
+        let format = PageFormat {
+            records: pointer(""),
+            id: pointer("/sku"),
+            quantity: pointer("/stock_quantity"),
+            cursor: None,
+            max_quantity: 1e9,
+        };
+        let body = br#"[{"id": 1, "sku": "W-1", "stock_quantity": 3}, {"sku": "W-2", "stock_quantity": null}]"#;
+        let page = read_page(body, &format).unwrap();
+        assert_eq!(page.records[0].id.as_deref(), Some("W-1"));
+        assert_eq!(page.records[0].result, Ok(3.0));
+        assert_eq!(page.records[1].id.as_deref(), Some("W-2"));
+        assert_eq!(
+            error(&page.records[1]),
+            "quantity is null, not a string or a number (--quantity-field /stock_quantity)"
+        );
+    }
+
+    #[test]
+    fn records_follow_the_rules_of_fetch() {
+        let records = records(
+            r#"{"items": [
+                {"quantity": "1"},
+                {"product_id": {"a": 1}, "quantity": "1"},
+                {"product_id": " GS-1", "quantity": "1"},
+                {"product_id": "GS\u0007", "quantity": "1"},
+                {"product_id": "GS-2", "quantity": "-5"},
+                {"product_id": "GS-3", "quantity": "1e3"},
+                {"product_id": "GS-4", "quantity": 1e12},
+                {"product_id": "GS-5"},
+                {"product_id": "GS-6", "quantity": "1", "quantity": "2"},
+                {"product_id": "GS-7", "product_id": "GS-8", "quantity": "2"},
+                "GS-9",
+                {"product_id": "GS-10", "quantity": "-0"}
+            ]}"#,
+        );
+        let expected: [(Option<&str>, &str); 11] = [
+            (None, "product_id is missing (--id-field /product_id)"),
+            (
+                None,
+                "product_id is an object, not a string or a number (--id-field /product_id)",
+            ),
+            (
+                Some(" GS-1"),
+                r#"external ID " GS-1" starts or ends with spaces (U+0020)"#,
+            ),
+            (
+                Some("GS\u{7}"),
+                r#"external ID "GS\u{7}" contains a control character (U+0007)"#,
+            ),
+            (
+                Some("GS-2"),
+                r#"quantity "-5" is negative (--quantity-field /quantity)"#,
+            ),
+            (
+                Some("GS-3"),
+                r#"quantity "1e3" is not a decimal number (--quantity-field /quantity)"#,
+            ),
+            (
+                Some("GS-4"),
+                "quantity 1000000000000.0 is above the limit of 1000000000 (--quantity-field /quantity)",
+            ),
+            (
+                Some("GS-5"),
+                "quantity is missing (--quantity-field /quantity)",
+            ),
+            (
+                Some("GS-6"),
+                "the record has the key of /quantity more than once (--quantity-field)",
+            ),
+            (
+                None,
+                "the record has the key of /product_id more than once (--id-field)",
+            ),
+            (None, "the record is a string, not an object"),
+        ];
+        for (record, (id, message)) in records.iter().zip(expected) {
+            assert_eq!(record.id.as_deref(), id, "{record:?}");
+            assert_eq!(error(record), message);
+        }
+        assert_eq!(records[11].result, Ok(0.0));
+        assert!(records[11].result.as_ref().unwrap().is_sign_positive());
+    }
+
+    #[test]
+    fn the_record_itself_as_its_id() {
+        let format = PageFormat {
+            records: pointer("/ids"),
+            id: pointer(""),
+            quantity: pointer("/q"),
+            cursor: None,
+            max_quantity: 1e9,
+        };
+        let page = read_page(br#"{"ids": ["A", 7]}"#, &format).unwrap();
+        assert_eq!(page.records[0].id.as_deref(), Some("A"));
+        assert_eq!(page.records[1].id.as_deref(), Some("7"));
+        assert!(page.records[0].result.is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let message = page(&deep).unwrap_err().to_string();
+        assert!(message.contains("recursion limit"), "{message}");
+    }
+}
