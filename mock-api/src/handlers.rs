@@ -120,6 +120,8 @@ pub async fn get_stock(State(state): State<AppState>, Path(id): Path<String>) ->
 
 /// `PUT /api/stock/{id}` with `{"quantity": "60"}` (string or number).
 /// Creates the product when it does not exist yet (201), else updates it (200).
+/// A change (not the same quantity again) is notified, in the background,
+/// when notifications are set up.
 pub async fn put_stock(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -148,6 +150,11 @@ pub async fn put_stock(
         Err(err) => return json_error(StatusCode::BAD_REQUEST, &err.to_string()),
     };
     let change = state.set_quantity(&id, quantity.clone());
+    if change != Change::Unchanged
+        && let Some(notifier) = &state.settings().notifier
+    {
+        notifier.notify(&id);
+    }
     let status = if change == Change::Created {
         StatusCode::CREATED
     } else {

@@ -19,10 +19,14 @@
 //! and carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`
 //! headers (see [`rate`]).
 //!
+//! With a [`Notifier`], a `PUT` that changes a product is notified to a URL,
+//! signed (see [`notify`]).
+//!
 //! Modules: [`state`] holds the products and settings (one struct),
 //! [`handlers`] answers the routes, [`listing`] reads the listing's
 //! parameters, [`clock`] keeps the time, [`rate`] the request rate,
-//! [`fault`] and [`data`] describe the products.
+//! [`notify`] sends the notifications, [`fault`] and [`data`] describe the
+//! products.
 //!
 //! ```
 //! use mock_api::{app, AppState};
@@ -36,6 +40,7 @@ pub mod data;
 pub mod fault;
 pub mod handlers;
 pub mod listing;
+pub mod notify;
 pub mod rate;
 pub mod state;
 
@@ -48,6 +53,7 @@ use tracing::Level;
 pub use clock::Clock;
 pub use data::{Product, demo_products, load_products};
 pub use fault::Fault;
+pub use notify::Notifier;
 pub use state::{AppState, Change, Settings};
 
 /// The whole API as an axum [`Router`], with request logging.

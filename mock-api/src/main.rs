@@ -8,7 +8,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use mock_api::clock::MAX_OFFSET_SECS;
-use mock_api::{AppState, Clock, Settings, app, demo_products, load_products, rate};
+use mock_api::{
+    AppState, Clock, Notifier, Settings, app, demo_products, load_products, notify, rate,
+};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -63,6 +65,15 @@ struct Args {
     /// 0: no limit.
     #[arg(long, value_name = "N", default_value_t = 0)]
     rate_limit: u32,
+
+    /// After a PUT changes a product, POST {"product_ids": [ID]} to URL,
+    /// signed: X-Stock-Sync-Timestamp (UNIX seconds, real time) and
+    /// X-Stock-Sync-Signature: sha256=<hex HMAC-SHA256(secret,
+    /// "<timestamp>.<body>")>. The secret is read from MOCK_API_NOTIFY_SECRET
+    /// only (never an argument; required with this option; never logged).
+    /// Sent in the background; each answer's status is logged.
+    #[arg(long, value_name = "URL", env = "MOCK_API_NOTIFY_URL")]
+    notify_url: Option<String>,
 }
 
 const AFTER_HELP: &str = "\
@@ -98,6 +109,7 @@ Examples:
   mock-api --data products.json --token secret
   mock-api --clock-offset-secs -3600      the API's clock an hour behind
   mock-api --rate-limit 2                 2 stock requests a second, 429 beyond
+  MOCK_API_NOTIFY_SECRET=s3cret mock-api --notify-url http://localhost:8069/stock_sync_api/notify
   curl -i 'http://127.0.0.1:5000/api/stock?limit=10&updated_since=2026-12-04T10:00:00Z'";
 
 fn main() -> ExitCode {
@@ -113,11 +125,25 @@ fn main() -> ExitCode {
             }
         },
     };
+    let notifier = match args.notify_url.as_deref().filter(|url| !url.is_empty()) {
+        None => None,
+        Some(url) => {
+            let secret = std::env::var(notify::SECRET_ENV).ok();
+            match Notifier::new(url, secret.as_deref()) {
+                Ok(notifier) => Some(notifier),
+                Err(err) => {
+                    eprintln!("mock-api: {err}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
     let settings = Settings {
         latency: Duration::from_millis(args.latency_ms),
         token: args.token.filter(|t| !t.is_empty()),
         clock: Clock::with_offset_secs(args.clock_offset_secs),
         rate_limit: args.rate_limit,
+        notifier,
     };
     match serve(&args.bind, AppState::new(products, settings)) {
         Ok(()) => ExitCode::SUCCESS,

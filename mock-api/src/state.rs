@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use crate::clock::Clock;
 use crate::data::{Product, same_quantity};
 use crate::fault::Fault;
+use crate::notify::Notifier;
 use crate::rate::RateLimiter;
 
 /// Settings that do not change while the server runs.
@@ -22,6 +23,8 @@ pub struct Settings {
     pub clock: Clock,
     /// Stock requests allowed a second (a token bucket); 0: no limit.
     pub rate_limit: u32,
+    /// Where to notify the products that a `PUT` changes.
+    pub notifier: Option<Notifier>,
 }
 
 /// Shared state of the simulated API. Cloning is cheap (one `Arc`); tests keep a

@@ -295,3 +295,131 @@ fn rate_limit_refusals_are_counted_in_the_log() {
         "{stderr}"
     );
 }
+
+#[test]
+fn notify_url_without_the_secret_is_a_usage_error() {
+    for secret in [None, Some("")] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mock-api"));
+        command.args([
+            "--bind",
+            "127.0.0.1:0",
+            "--notify-url",
+            "http://127.0.0.1:9/notify",
+        ]);
+        command.env_remove("MOCK_API_NOTIFY_SECRET");
+        if let Some(secret) = secret {
+            command.env("MOCK_API_NOTIFY_SECRET", secret);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{secret:?}");
+        assert!(output.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("MOCK_API_NOTIFY_SECRET"), "{stderr}");
+    }
+    let output = Command::new(env!("CARGO_BIN_EXE_mock-api"))
+        .args(["--bind", "127.0.0.1:0", "--notify-url", "ftp://host/x"])
+        .env("MOCK_API_NOTIFY_SECRET", "s")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--notify-url"));
+}
+
+/// Accepts one HTTP request, answers 202, and returns the request as text.
+fn receive_one(listener: &std::net::TcpListener) -> String {
+    let (mut stream, _) = listener.accept().unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut request = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buffer).unwrap();
+        assert!(n > 0, "connection closed early");
+        request.extend_from_slice(&buffer[..n]);
+        let text = String::from_utf8_lossy(&request);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length: usize = header_values(&format!("X\r\n{head}"), "content-length")
+                .first()
+                .map_or(0, |v| v.parse().unwrap());
+            if body.len() >= length {
+                break;
+            }
+        }
+    }
+    stream
+        .write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 15\r\nConnection: close\r\n\r\n{\"accepted\": 1}")
+        .unwrap();
+    String::from_utf8(request).unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn a_put_is_notified_and_logged_without_the_secret() {
+    let secret = "bin-s3cret-value";
+    let receiver = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/stock_sync_api/notify",
+        receiver.local_addr().unwrap()
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mock-api"))
+        .args(["--bind", "127.0.0.1:0", "--notify-url", &url])
+        .env("MOCK_API_NOTIFY_SECRET", secret)
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let address = line
+        .trim_end()
+        .strip_prefix("listening on http://")
+        .unwrap()
+        .to_owned();
+
+    let mut stream = TcpStream::connect(&address).unwrap();
+    let body = r#"{"quantity": "77"}"#;
+    write!(
+        stream,
+        "PUT /api/stock/GS-1005 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+
+    let request = receive_one(&receiver);
+    assert!(
+        request.starts_with("POST /stock_sync_api/notify HTTP/1.1\r\n"),
+        "{request}"
+    );
+    assert!(
+        request.ends_with(r#"{"product_ids":["GS-1005"]}"#),
+        "{request}"
+    );
+    assert_eq!(
+        header_values(&request, "content-type"),
+        ["application/json"]
+    );
+    assert_eq!(header_values(&request, "x-stock-sync-timestamp").len(), 1);
+    let signature = header_values(&request, "x-stock-sync-signature");
+    assert!(signature[0].starts_with("sha256="), "{signature:?}");
+
+    // Let the answer be logged, then stop.
+    std::thread::sleep(Duration::from_millis(500));
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("notified http://"), "{stderr}");
+    assert!(stderr.contains("202 Accepted"), "{stderr}");
+    assert!(!stderr.contains(secret), "the secret is logged: {stderr}");
+}
