@@ -1,4 +1,4 @@
-//! Request handlers. Each one is small; faults are answered by [`fault_response`].
+//! Request handlers. Each one is small; faults are answered by `fault_response`.
 
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
@@ -46,21 +46,9 @@ pub async fn list(
     State(state): State<AppState>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
-    let query = match query {
-        Ok(Query(pairs)) => ListingQuery::parse(&pairs),
-        Err(rejection) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                &format!("the query string cannot be read: {}", rejection.body_text()),
-            );
-        }
-    };
-    let query = match query {
+    let query = match listing_query(query) {
         Ok(query) => query,
-        Err(err) => {
-            let body = json!({ "error": err.message, "parameter": err.parameter });
-            return (StatusCode::BAD_REQUEST, Json(body)).into_response();
-        }
+        Err(body) => return (StatusCode::BAD_REQUEST, Json(body)).into_response(),
     };
     let page = state.page(query.after.as_deref(), query.since, query.limit);
     if let Some(failing) = page
@@ -83,6 +71,19 @@ pub async fn list(
         .flatten();
     let items: Vec<Value> = page.items.iter().map(listed).collect();
     Json(json!({ "items": items, "next_cursor": next_cursor })).into_response()
+}
+
+/// The listing's parameters, or the body of the 400 answer that names the
+/// bad one.
+fn listing_query(
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<ListingQuery, Value> {
+    let Query(pairs) = query.map_err(|rejection| {
+        let error = format!("the query string cannot be read: {}", rejection.body_text());
+        json!({ "error": error })
+    })?;
+    ListingQuery::parse(&pairs)
+        .map_err(|err| json!({ "error": err.message, "parameter": err.parameter }))
 }
 
 /// A product as the listing shows it. The faults that give a bad quantity
