@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use mock_api::{AppState, Product, Settings};
@@ -121,10 +121,12 @@ impl Reply {
     }
 }
 
-/// A tiny HTTP server for what mock-api cannot do; records each request head.
+/// A tiny HTTP server for what mock-api cannot do; records each request head
+/// and when it arrived.
 pub struct RawServer {
     pub url: String,
     pub requests: Arc<Mutex<Vec<String>>>,
+    pub arrivals: Arc<Mutex<Vec<Instant>>>,
 }
 
 impl RawServer {
@@ -132,20 +134,40 @@ impl RawServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
+        let arrivals = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&requests);
+        let times = Arc::clone(&arrivals);
         let reply = Arc::new(reply);
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
-                let (seen, reply) = (Arc::clone(&seen), Arc::clone(&reply));
-                std::thread::spawn(move || serve_raw(stream, &seen, &*reply));
+                let (seen, times, reply) =
+                    (Arc::clone(&seen), Arc::clone(&times), Arc::clone(&reply));
+                std::thread::spawn(move || serve_raw(stream, &seen, &times, &*reply));
             }
         });
-        RawServer { url, requests }
+        RawServer {
+            url,
+            requests,
+            arrivals,
+        }
     }
 
     pub fn requests(&self) -> Vec<String> {
         self.requests.lock().unwrap().clone()
+    }
+
+    /// When each request arrived, in the order of [`RawServer::requests`].
+    pub fn arrivals(&self) -> Vec<Instant> {
+        self.arrivals.lock().unwrap().clone()
+    }
+
+    /// The request targets (`/path?query`) received.
+    pub fn targets(&self) -> Vec<String> {
+        self.request_lines()
+            .iter()
+            .map(|line| line.split(' ').nth(1).unwrap_or_default().to_owned())
+            .collect()
     }
 
     /// The request lines (`GET /path HTTP/1.1`) received.
@@ -160,6 +182,7 @@ impl RawServer {
 fn serve_raw(
     mut stream: TcpStream,
     seen: &Mutex<Vec<String>>,
+    times: &Mutex<Vec<Instant>>,
     reply: &(dyn Fn(usize, &str) -> Reply + Send + Sync),
 ) {
     stream
@@ -176,6 +199,7 @@ fn serve_raw(
     let head = String::from_utf8_lossy(&head).into_owned();
     let n = {
         let mut seen = seen.lock().unwrap();
+        times.lock().unwrap().push(Instant::now());
         seen.push(head.clone());
         seen.len() - 1
     };
