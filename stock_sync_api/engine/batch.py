@@ -8,8 +8,9 @@ from collections import defaultdict
 from contextlib import contextmanager
 
 from odoo import _
-from odoo.exceptions import UserError
-from odoo.tools import float_round
+from odoo.exceptions import ConcurrencyError, UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import float_round, mute_logger
 
 from . import messages
 from .types import StockChange, SyncOutcome
@@ -46,14 +47,23 @@ class BatchSync:
     :param config: the run's :class:`~.types.SyncConfig`
     :param answers: where the API's answers come from (``answers(index, templates)``)
     :param recorder: the run's :class:`~.recorder.RunRecorder`
+    :param tries: how many times these products have been tried in this
+        round, this time included, when this is their last try: a product
+        whose stock moves again then ends in error. None: a product whose
+        stock moved while it was applied is left ``moved``, to be tried again
+        in a later transaction (see :attr:`moved`).
     """
 
-    def __init__(self, run, config, answers, recorder):
+    def __init__(self, run, config, answers, recorder, tries=None):
         self.run = run
         self.env = run.env
         self.config = config
         self.answers = answers
         self.recorder = recorder
+        self.tries = tries
+        #: ``{external_id: FetchResult}``: the answers of the products that
+        #: moved, to be tried again with the same answers.
+        self.moved = {}
 
     def sync(self, index, templates):
         """Sync batch ``index`` (``templates``). Never raises for a product's
@@ -107,6 +117,11 @@ class BatchSync:
 
         with timer("apply"):
             outcomes.update(self._apply(changes, location, variants) if applies else self._plan(changes))
+            self.moved = {
+                template.api_external_id: results[template.api_external_id]
+                for template in templates
+                if outcomes[template.id].state == "moved"
+            }
 
         with timer("bookkeeping"):
             self.recorder.record_batch(templates, outcomes, location)
@@ -304,13 +319,17 @@ class BatchSync:
         that one product's problem does not hold back the others.
         """
         try:
-            with self.env.cr.savepoint():
+            # A refused update is said below, with the product (the
+            # database's own log line would be an error without one).
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
                 moves = self.env["stock.quant"]._api_sync_apply_inventory(
                     {variants[template]: change for template, change in changes.items()}, location
                 )
         except Exception as exc:  # noqa: BLE001 -- isolate the faulty product below
             if len(changes) == 1:
                 [(template, change)] = changes.items()
+                if is_concurrency_error(exc):
+                    return {template.id: self._moved(template, change, exc)}
                 _logger.warning(
                     "Stock API sync could not adjust product %r (external ID %r): %s",
                     template.display_name,
@@ -329,6 +348,39 @@ class BatchSync:
             message = messages.change_message(template, change)
             outcomes[template.id] = SyncOutcome("ok", message, change, move.id if move else None)
         return outcomes
+
+
+    def _moved(self, template, change, error):
+        """The outcome of a product whose stock another transaction moved
+        while this one applied it (PostgreSQL refused the update: this
+        transaction's snapshot is older than the other's commit)."""
+        if self.tries is None:
+            _logger.info(
+                "Stock API sync of product %r (external ID %r): its stock moved meanwhile, tried again later: %s",
+                template.display_name,
+                template.api_external_id,
+                error,
+            )
+            return SyncOutcome("moved", "", change)
+        _logger.warning(
+            "Stock API sync of product %r (external ID %r): its stock kept moving, %d tries",
+            template.display_name,
+            template.api_external_id,
+            self.tries,
+        )
+        message = _(
+            "Its stock kept moving in Odoo while it was synchronised (%(tries)s tries): "
+            "it will be synchronised in the next round.",
+            tries=self.tries,
+        )
+        return SyncOutcome("error", message, change)
+
+
+def is_concurrency_error(error):
+    """Whether ``error`` is another transaction's doing (a serialization
+    failure, a lock not available, a deadlock): the same work succeeds in a
+    new transaction."""
+    return isinstance(error, (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, ConcurrencyError))
 
 
 def get_variants(templates):

@@ -21,10 +21,13 @@ class RunRecorder:
         self.env = run.env
 
     def record_batch(self, templates, outcomes, location):
-        """Record the outcome of each product of ``templates``.
+        """Record the outcome of each product of ``templates``. A product
+        left ``moved`` is not recorded: it is tried again.
 
         :param outcomes: ``{template_id: SyncOutcome}``
         """
+        templates = templates.filtered(lambda template: outcomes[template.id].state != "moved")
+        outcomes = {template.id: outcomes[template.id] for template in templates}
         run = self.run
         company = self.env.company
         lines = []

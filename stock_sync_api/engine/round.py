@@ -2,11 +2,13 @@
 commit policy of whoever started it."""
 
 import logging
+import time
 
 from odoo import _
-from odoo.exceptions import UserError
+from odoo.exceptions import ConcurrencyError, UserError
 from odoo.tools import split_every
 
+from ..synccli import fetch
 from .answers import FetchAhead
 from .batch import SYNC_FIELDS, BatchSync, group_by_company
 from .config import read_config
@@ -16,22 +18,47 @@ from .types import SyncOutcome
 _logger = logging.getLogger(__name__)
 
 
+#: How many times, in all, a scheduled round tries a product whose stock
+#: keeps moving while it is applied, each time in a new transaction.
+MOVED_TRIES = 4
+
+#: Pause before each new try of the products that moved, in seconds: the
+#: warehouse's own transaction is done by then.
+MOVED_PAUSE = 0.05
+
+
 class SyncRound:
     """Syncs products in one run, one ``sync-cli`` run per batch, each batch
     of one company.
 
     :param run: the ``stock.sync.run`` the products are synced in
     :param after_batch: called with each batch once it is done. Given by
-        the scheduled action, whose ``after_batch`` commits: when it returns
+        the scheduled actions, whose ``after_batch`` commits: when it returns
         a false value, the remaining batches are left for the next call (the
         run stays running). Without it, the whole round is one transaction.
+
+    A product whose stock the warehouse moves while it is applied (another
+    transaction committed a move of it after this one began: PostgreSQL
+    refuses the update) is tried again in a new transaction, comparing the
+    answer of this round with the on-hand of that moment:
+
+    - in a round that commits, right after its batch's commit, up to
+      :data:`MOVED_TRIES` times in all, then it ends in error, saying that
+      its stock kept moving;
+    - in a round of one transaction (a button, a list action, Apply), the
+      whole request is tried again by Odoo (``odoo.service.model.retrying``,
+      up to 5 times): a new transaction can only come from the request's
+      start, and what the person asked for is then done as a whole, with
+      fresh answers of the API.
     """
 
     def __init__(self, run, after_batch=None):
         run.ensure_one()
         self.run = run
         self.env = run.env
-        self.after_batch = after_batch
+        self.after_batch = _propagating(after_batch) if after_batch is not None else None
+        #: ``{template_id: SyncOutcome}`` of the products handled.
+        self.outcomes = {}
 
     def sync(self, templates):
         """Sync ``templates``. Never raises for a product's failure: each
@@ -39,6 +66,8 @@ class SyncRound:
         failed. The run ends once every batch is done.
 
         :return: ``{template_id: SyncOutcome}`` of the products handled
+        :raises ConcurrencyError: in a round of one transaction, a product's
+            stock moved while it was applied (see the class)
         """
         if not templates:
             self.run._finish()
@@ -47,7 +76,6 @@ class SyncRound:
             config = read_config(self.env)
         except UserError as exc:
             return self._not_configured(templates, exc.args[0])
-        outcomes = {}
         try:
             batches = [
                 (company, self.env["product.template"].browse(ids))
@@ -59,33 +87,75 @@ class SyncRound:
         answers = FetchAhead(config.settings, [batch for _company, batch in batches], _prefetch)
         try:
             if self.after_batch is None:
-                # One transaction: an unexpected error (not a product's, which
-                # its batch records) leaves nothing of the round behind.
-                try:
-                    with self.env.cr.savepoint():
-                        for index, (company, batch) in enumerate(batches):
-                            outcomes.update(self._sync_batch(config, answers, index, company, batch))
-                except Exception as exc:  # noqa: BLE001 -- the run records what stopped it
-                    return self._failed(exc, templates)
+                done = self._sync_in_one_transaction(config, answers, batches, templates)
             else:
-                for index, (company, batch) in enumerate(batches):
-                    try:
-                        outcomes.update(self._sync_batch(config, answers, index, company, batch))
-                    except Exception as exc:  # noqa: BLE001 -- the run records what stopped it
-                        self.env.cr.rollback()  # back to the last batch committed
-                        return self._failed(exc, templates)
-                    # after_batch commits; what it raises (the worker
-                    # stopping) is none of the run's business.
-                    if not self.after_batch(batch):
-                        return outcomes
+                done = self._sync_committing(config, answers, batches, templates)
         finally:
             answers.close()
-        self.run._finish()
-        return outcomes
+        if done:
+            self.run._finish()
+        return self.outcomes
 
-    def _sync_batch(self, config, answers, index, company, batch):
+    def _sync_in_one_transaction(self, config, answers, batches, templates):
+        """:return: whether the run may end (else it failed)"""
+        moved = {}
+        try:
+            # An unexpected error (not a product's, which its batch records)
+            # leaves nothing of the round behind.
+            with self.env.cr.savepoint():
+                for index, (company, batch) in enumerate(batches):
+                    moved.update(self._sync_batch(config, answers, index, company, batch))
+        except Exception as exc:  # noqa: BLE001 -- the run records what stopped it
+            self.outcomes = self._failed(exc, templates)
+            return False
+        if moved:
+            raise _MovedError(moved)
+        return True
+
+    def _sync_committing(self, config, answers, batches, templates):
+        """:return: whether the run may end (else it failed, or the rest is left for later)"""
+        for index, (company, batch) in enumerate(batches):
+            try:
+                moved = self._sync_batch(config, answers, index, company, batch)
+                # after_batch commits; what it raises (the worker stopping)
+                # is none of the run's business.
+                go_on = self.after_batch(batch)
+                if go_on and moved:
+                    go_on = self._sync_moved(config, company, moved)
+            except _AfterBatchError as exc:
+                raise exc.__cause__ from None
+            except Exception as exc:  # noqa: BLE001 -- the run records what stopped it
+                self.env.cr.rollback()  # back to the last batch committed
+                self.outcomes = self._failed(exc, templates)
+                return False
+            if not go_on:
+                return False
+        return True
+
+    def _sync_batch(self, config, answers, index, company, batch, tries=None):
+        """Sync one batch; :return: ``{external_id: FetchResult}`` of its products that moved."""
         run = self.run.with_company(company)
-        return BatchSync(run, config, answers, RunRecorder(run)).sync(index, batch)
+        batch_sync = BatchSync(run, config, answers, RunRecorder(run), tries)
+        self.outcomes.update(batch_sync.sync(index, batch))
+        return batch_sync.moved
+
+    def _sync_moved(self, config, company, moved):
+        """Try the products that moved again, each time in a new transaction.
+
+        :param moved: ``{external_id: FetchResult}``, the answers of this round
+        :return: whether it could go on (else the rest is left for later)
+        """
+        for tries in range(2, MOVED_TRIES + 1):
+            time.sleep(MOVED_PAUSE * tries)
+            templates = self.env["product.template"].search([("api_external_id", "in", list(moved))], order="id")
+            last = tries == MOVED_TRIES
+            answers = _KnownAnswers(moved, config.settings)
+            moved = self._sync_batch(config, answers, None, company, templates, tries if last else None)
+            if not self.after_batch(templates.browse()):
+                return False
+            if not moved:
+                break
+        return True
 
     def _failed(self, error, templates):
         _logger.error("Stock API synchronisation %s failed", self.run.name, exc_info=error)
@@ -106,3 +176,42 @@ class SyncRound:
 
 def _prefetch(templates):
     templates.fetch(SYNC_FIELDS)
+
+
+class _KnownAnswers:
+    """The answers a round already has (of the products that moved), with a
+    ``sync-cli`` run for a product whose external ID changed since."""
+
+    def __init__(self, results, settings):
+        self.results = results
+        self.settings = settings
+
+    def __call__(self, _index, templates):
+        external_ids = [template.api_external_id for template in templates]
+        missing = [external_id for external_id in external_ids if external_id not in self.results]
+        results = dict(self.results)
+        if missing:
+            results.update(fetch(missing, self.settings))
+        return {external_id: results[external_id] for external_id in external_ids}
+
+
+class _AfterBatchError(Exception):
+    """What ``after_batch`` raised, as its ``__cause__``: never the run's failure."""
+
+
+def _propagating(after_batch):
+    def call(batch):
+        try:
+            return after_batch(batch)
+        except Exception as exc:
+            raise _AfterBatchError() from exc
+
+    return call
+
+
+class _MovedError(ConcurrencyError):
+    """The stock of products moved in another transaction while a round of
+    one transaction applied them: Odoo tries the whole request again."""
+
+    def __init__(self, moved):
+        super().__init__(f"the stock of {len(moved)} products moved while they were synchronised")

@@ -20,8 +20,10 @@ class SyncOutcome(NamedTuple):
     """How the synchronisation of one product ended."""
 
     #: ``ok``, ``error``, ``planned`` (a change found and not applied: a
-    #: preview, or a run held by the brake) or ``busy`` (another sync holds
-    #: the product: nothing is recorded, it is tried again later).
+    #: preview, or a run held by the brake), ``busy`` (another sync holds
+    #: the product: its status is left to it) or ``moved`` (its stock moved
+    #: in another transaction while this one applied it: nothing is
+    #: recorded, it is tried again in a new transaction).
     state: str
     message: str
     #: The change found, for products whose stock differs from the API's.
