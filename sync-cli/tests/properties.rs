@@ -2,7 +2,10 @@
 //! - a quantity is accepted only if it is a finite, non-negative decimal of
 //!   at most the limit, per the documented grammar;
 //! - any ID that the ID check accepts round-trips through the URL as one
-//!   path segment.
+//!   path segment;
+//! - any bytes as a listing's page: never a panic, never a quantity out of
+//!   range, and each record judged exactly as `fetch` judges the same object
+//!   as a body (one rulebook).
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] functions
 
@@ -244,6 +247,114 @@ proptest! {
                 let message = refused.to_string();
                 prop_assert!(!message.chars().any(is_forbidden), "{:?}", message);
                 prop_assert!(message.chars().count() < 120, "{}", message);
+            }
+        }
+    }
+}
+
+// --- listing pages ---------------------------------------------------------------
+
+use sync_cli::page::{PageFormat, Pointer, read_page};
+
+fn page_format(max: f64) -> PageFormat {
+    PageFormat {
+        records: Pointer::parse("/items").unwrap(),
+        id: Pointer::parse("/product_id").unwrap(),
+        quantity: Pointer::parse("/quantity").unwrap(),
+        cursor: Some(Pointer::parse("/next_cursor").unwrap()),
+        max_quantity: max,
+    }
+}
+
+/// JSON texts of values a record's field may hold.
+fn field_values() -> impl Strategy<Value = String> {
+    prop_oneof![
+        quantity_strings().prop_map(|s| serde_json::Value::from(s).to_string()),
+        json_numbers(),
+        ids().prop_map(|s| serde_json::Value::from(s).to_string()),
+        prop::sample::select(vec!["null", "true", "[]", "[\"1\"]", "{}", r#"{"v": "1"}"#])
+            .prop_map(str::to_owned),
+    ]
+}
+
+/// A record as JSON text: keys in any order, some given twice, some other.
+fn records() -> impl Strategy<Value = String> {
+    let key = prop::sample::select(vec![
+        "product_id",
+        "quantity",
+        "updated_at",
+        "product_id",
+        "quantity",
+    ]);
+    prop_oneof![
+        9 => prop::collection::vec((key, field_values()), 0..5).prop_map(|fields| {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|(key, value)| format!("{}: {value}", serde_json::Value::from(*key)))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }),
+        1 => field_values(),
+    ]
+}
+
+/// Pages: well-formed ones of generated records (with each record's text),
+/// the same cut or spoiled, and any bytes.
+fn pages() -> impl Strategy<Value = (Vec<u8>, Option<Vec<String>>)> {
+    let page = || {
+        (prop::collection::vec(records(), 0..8), field_values()).prop_map(|(records, cursor)| {
+            let body = format!(
+                r#"{{"items": [{}], "next_cursor": {cursor}}}"#,
+                records.join(", ")
+            );
+            (body.into_bytes(), records)
+        })
+    };
+    prop_oneof![
+        6 => page().prop_map(|(body, records)| (body, Some(records))),
+        1 => (page(), any::<prop::sample::Index>()).prop_map(|((mut body, _), cut)| {
+            body.truncate(cut.index(body.len() + 1));
+            (body, None)
+        }),
+        1 => (page(), any::<prop::sample::Index>(), any::<u8>()).prop_map(|((mut body, _), at, byte)| {
+            let at = at.index(body.len());
+            body[at] = byte;
+            (body, None)
+        }),
+        1 => prop::collection::vec(any::<u8>(), 0..256).prop_map(|body| (body, None)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn any_page_is_read_without_panic_and_by_fetch_s_rules((body, texts) in pages(), max in limits()) {
+        let Ok(page) = read_page(&body, &page_format(max)) else {
+            return Ok(());
+        };
+        if let Some(texts) = &texts {
+            prop_assert_eq!(page.records.len(), texts.len());
+        }
+        for (n, record) in page.records.iter().enumerate() {
+            match &record.result {
+                Ok(quantity) => {
+                    prop_assert!(quantity.is_finite() && quantity.is_sign_positive() && *quantity <= max);
+                    let id = record.id.as_deref().unwrap();
+                    prop_assert!(check_id(id).is_ok(), "{:?}", id);
+                }
+                Err(error) => {
+                    let message = error.to_string();
+                    prop_assert!(!message.chars().any(is_forbidden), "{:?}", message);
+                    prop_assert!(message.chars().count() < 200, "{}", message);
+                }
+            }
+            // One rulebook: the record as a body for its own ID gets the
+            // same verdict from fetch's validation.
+            let text = texts.as_ref().map(|texts| &texts[n]);
+            if let (Some(text), Some(id)) = (text, record.id.as_deref().filter(|id| check_id(id).is_ok())) {
+                let as_body = validate_body(text.as_bytes(), id, max);
+                prop_assert_eq!(as_body.ok(), record.result.as_ref().ok().copied(), "{}", text);
             }
         }
     }

@@ -1,0 +1,68 @@
+//! Any bytes as a page of a listing: reading it never panics; every record
+//! it accepts has an ID that `fetch` would send and a finite quantity from 0
+//! to the limit; whatever it refuses (the page or a record) is explained in
+//! one short printable line.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sync_cli::id::{check_id, is_forbidden};
+use sync_cli::page::{PageFormat, Pointer, read_page};
+use sync_cli::validate::DEFAULT_MAX_QUANTITY;
+
+fn pointer(text: &str) -> Pointer {
+    Pointer::parse(text).expect("a valid pointer")
+}
+
+fn check_message(message: &str) {
+    assert!(!message.is_empty());
+    assert!(message.chars().count() <= 300, "{message}");
+    assert!(!message.chars().any(is_forbidden), "{message:?}");
+}
+
+fuzz_target!(|body: &[u8]| {
+    // The first byte also picks the page's layout and now and then a small
+    // limit, so that both sides of a limit are reached.
+    let first = body.first().copied().unwrap_or(0);
+    let max = if first % 4 == 0 {
+        f64::from(first)
+    } else {
+        DEFAULT_MAX_QUANTITY
+    };
+    let format = if first % 3 == 0 {
+        // WooCommerce-like: the page is the array itself.
+        PageFormat {
+            records: pointer(""),
+            id: pointer("/sku"),
+            quantity: pointer("/stock_quantity"),
+            cursor: None,
+            max_quantity: max,
+        }
+    } else {
+        // GlobalShop's listing, with a nested pointer now and then.
+        PageFormat {
+            records: pointer(if first % 3 == 1 { "/items" } else { "/data/0/items" }),
+            id: pointer("/product_id"),
+            quantity: pointer("/quantity"),
+            cursor: Some(pointer("/next_cursor")),
+            max_quantity: max,
+        }
+    };
+    match read_page(body, &format) {
+        Ok(page) => {
+            for record in &page.records {
+                match &record.result {
+                    Ok(quantity) => {
+                        assert!(quantity.is_finite(), "{quantity}");
+                        assert!(*quantity >= 0.0 && quantity.is_sign_positive(), "{quantity}");
+                        assert!(*quantity <= max, "{quantity} > {max}");
+                        let id = record.id.as_deref().expect("an accepted record has an ID");
+                        assert!(check_id(id).is_ok(), "{id:?}");
+                    }
+                    Err(error) => check_message(&error.to_string()),
+                }
+            }
+        }
+        Err(error) => check_message(&error.to_string()),
+    }
+});
