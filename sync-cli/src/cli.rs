@@ -287,7 +287,7 @@ const LIST_AFTER_SHORT_HELP: &str =
 const LIST_AFTER_HELP: &str = "\
 Output (jsonl): one object per record, as fetch prints them, page by page:
   {\"external_id\":\"GS-1001\",\"status\":\"ok\",\"quantity\":50.0,\"http_status\":200,\"attempts\":1,\"elapsed_ms\":12}
-  {\"external_id\":\"GS-1002\",\"status\":\"invalid_response\",\"error\":\"page 1 (GET ...), record 2: quantity \\\"-5\\\" is negative ...\",...}
+  {\"external_id\":\"GS-1002\",\"status\":\"invalid_response\",\"error\":\"page 1 (...), record 2: ...\"}
 then one last line about the listing itself:
   {\"listing\":\"complete\",\"records\":1200,\"pages\":3,\"server_time\":\"2026-12-04T10:00:00Z\"}
   {\"listing\":\"incomplete\",\"records\":500,\"pages\":1,\"error\":\"page 2: GET ... answered 503 ...\"}
