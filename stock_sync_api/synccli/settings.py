@@ -118,6 +118,10 @@ SETTINGS = {
         Setting("hold_change_percent", 50.0, 0.0, 100.0),
         Setting("hold_min_products", 20, 0, 1_000_000),
         Setting("run_retention_days", 90, 1, 36500),
+        # Notifications from the stock API (POST /stock_sync_api/notify): the
+        # shared secret of their signatures; several, separated by
+        # whitespace, while it is rotated. Empty: notifications are refused.
+        Setting("notify_secret", "", admin_only=True),
     )
 }
 
