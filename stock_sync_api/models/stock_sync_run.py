@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.fields import Domain
 
 from ..engine import SyncRound, read_setting
 
@@ -10,6 +11,11 @@ _logger = logging.getLogger(__name__)
 
 #: What makes a scheduled run worth an alert, in the order they are judged.
 ISSUES = [("failed", "Failed"), ("held", "Held"), ("errors", "With errors")]
+
+#: The issues alerted, by trigger. The errors of a notified run are on its
+#: products, and the hourly run alerts them: of a notified run, only one that
+#: stopped or was held, and so applies nothing more, needs a person at once.
+ALERTED_ISSUES = {"cron": ("failed", "held", "errors"), "notified": ("failed", "held")}
 
 
 class StockSyncRun(models.Model):
@@ -20,7 +26,7 @@ class StockSyncRun(models.Model):
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
     trigger = fields.Selection(
-        selection=[("cron", "Scheduled"), ("manual", "Manual"), ("preview", "Preview")],
+        selection=[("cron", "Scheduled"), ("manual", "Manual"), ("preview", "Preview"), ("notified", "Notified")],
         string="Trigger",
         required=True,
         readonly=True,
@@ -85,7 +91,8 @@ class StockSyncRun(models.Model):
         "product.template",
         string="Selected Products",
         readonly=True,
-        help="The products a manual run or a preview covers. A scheduled run covers every product with an external ID.",
+        help="The products a manual run, a preview or a notified run covers. A scheduled run covers every product "
+        "with an external ID.",
     )
     line_ids = fields.One2many("stock.sync.run.line", "run_id", string="Lines", readonly=True)
     move_count = fields.Integer(string="Inventory Moves", compute="_compute_move_count")
@@ -129,7 +136,7 @@ class StockSyncRun(models.Model):
     def _start(self, trigger, templates=None):
         """A new run, recorded as the sync's own bookkeeping (whoever starts it).
 
-        :param templates: the products of a manual run or a preview
+        :param templates: the products of a manual run, a preview or a notified run
         """
         vals = {"trigger": trigger, "user_id": self.env.user.id}
         if templates is not None:
@@ -171,6 +178,47 @@ class StockSyncRun(models.Model):
                 ("api_last_run_id", "!=", self.id),
                 ("id", "not in", listed.ids),
             ],
+            order="id",
+        )
+
+    @api.model
+    def _cron_sync_notified(self):
+        """Scheduled action: sync the products the stock API notified, as one
+        run however many notifications came in, then leave queued only those
+        notified again meanwhile (synced again after) or held by another sync."""
+        Queue = self.env["stock.sync.notification"]
+        run = self._get_notified_run()
+        if run:
+            pending = run._get_notified_pending()
+            cron = self.env["ir.cron"]
+            if not cron._commit_progress(remaining=len(pending)):
+                return
+            outcomes = SyncRound(run, after_batch=lambda batch: cron._commit_progress(len(batch))).sync(pending)
+            cron._commit_progress()  # the run's end, before its products leave the queue
+            Queue._release(run, outcomes)
+        Queue._trigger_when_queued()
+
+    @api.model
+    def _get_notified_run(self):
+        """The notified run in progress (one call of the scheduled action ran
+        out of time), or a new one of every product notified so far; None
+        when no product waits."""
+        run = self.sudo().search([("trigger", "=", "notified"), ("state", "=", "running")], order="id desc", limit=1)
+        if run:
+            return run.with_env(self.env)
+        return self.env["stock.sync.notification"]._take(lambda templates: self._start("notified", templates))
+
+    def _get_notified_pending(self):
+        """Products of this notified run that it has not handled yet, and that
+        a synchronisation still takes."""
+        self.ensure_one()
+        listed = self.env["stock.sync.run.line"].sudo().search([("run_id", "=", self.id)]).product_tmpl_id
+        Queue = self.env["stock.sync.notification"]
+        return self.env["product.template"].search(
+            Queue._get_notifiable_domain()
+            & Domain("id", "in", self.product_tmpl_ids.ids)
+            & Domain("id", "not in", listed.ids)
+            & (Domain("api_last_run_id", "=", False) | Domain("api_last_run_id", "!=", self.id)),
             order="id",
         )
 
@@ -261,14 +309,17 @@ class StockSyncRun(models.Model):
     # ------------------------------------------------------------------
 
     def _alert(self):
-        """Tell the inventory administrators that a scheduled run ended with an
-        issue, unless the scheduled run before it ended with the same one: an
-        API down for a day makes one alert, not one an hour."""
+        """Tell the inventory administrators that a scheduled or notified run
+        ended with an issue (see :data:`ALERTED_ISSUES`), unless the run of
+        the same trigger before it ended with the same one: an API down for a
+        day makes one alert, not one an hour."""
         self.ensure_one()
-        if self.trigger != "cron" or not self.issue:
+        if self.issue not in ALERTED_ISSUES.get(self.trigger, ()):
             return
         previous = self.sudo().search(
-            [("trigger", "=", "cron"), ("id", "<", self.id), ("state", "!=", "running")], order="id desc", limit=1
+            [("trigger", "=", self.trigger), ("id", "<", self.id), ("state", "!=", "running")],
+            order="id desc",
+            limit=1,
         )
         if previous.issue == self.issue:
             self.sudo().message_post(
