@@ -8,6 +8,9 @@ from ..synccli import DEFAULTS, SETTINGS, format_number
 #: :meth:`ResConfigSettings.get_values` and :meth:`ResConfigSettings.set_values`.
 PLAIN_SETTINGS = ("retries", "hold_zero_percent", "hold_change_percent", "hold_min_products", "run_retention_days")
 
+#: The path of the notification route (controllers/notify.py), shown with the server's address.
+NOTIFY_ROUTE = "/stock_sync_api/notify"
+
 #: The number settings of the form, each checked against its range in the table.
 NUMBER_SETTINGS = (
     "timeout",
@@ -90,6 +93,22 @@ class ResConfigSettings(models.TransientModel):
         help="Path on the Odoo server of a PEM file of CA certificates to trust besides the system's, "
         "for a stock API whose certificate comes from a private CA. Certificates are always verified.",
     )
+    api_sync_notify_secret = fields.Char(
+        string="Notification Secret",
+        config_parameter="stock_sync_api.notify_secret",
+        groups="base.group_system",
+        help="The secret shared with the stock API, which signs its notifications of changed products with it "
+        "(POST /stock_sync_api/notify on this server): the products it names are synchronised within seconds. "
+        "Empty: notifications are refused. To change it without missing a notification, put the new secret "
+        "after the old one, separated by a space (either is accepted), switch the stock API to the new one, "
+        "then remove the old one.",
+    )
+    api_sync_notify_url = fields.Char(
+        string="Notification URL",
+        compute="_compute_api_sync_notify_url",
+        groups="base.group_system",
+        help="Where the stock API sends its notifications: this server's address followed by /stock_sync_api/notify.",
+    )
 
     # Not config_parameter fields: those store 0 as "unset", and 0 is a valid threshold.
     api_sync_hold_zero_percent = fields.Float(
@@ -125,6 +144,11 @@ class ResConfigSettings(models.TransientModel):
         "stock location of the company's first warehouse. Products shared by all companies are counted in "
         "the location of the company that runs the synchronisation.",
     )
+
+    def _compute_api_sync_notify_url(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for settings in self:
+            settings.api_sync_notify_url = f"{base_url.rstrip('/')}{NOTIFY_ROUTE}"
 
     @api.constrains(*(f"api_sync_{key}" for key in NUMBER_SETTINGS))
     def _check_api_sync_numbers(self):
