@@ -1,12 +1,17 @@
+import hashlib
+import hmac
 import json
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
-from odoo.tests import TransactionCase, new_test_user
+from odoo import fields
+from odoo.tests import HttpCase, TransactionCase, new_test_user
+from odoo.tests.common import get_db_name
 
 from ..engine import SyncRound
 
@@ -119,12 +124,15 @@ class StockSyncApiMixin:
             )
         return template.with_env(cls.env)
 
-    def _run_cron(self):
-        """Run the scheduled action as Settings > Technical > Scheduled Actions > Run Manually does.
+    def _run_cron(self, xmlid="stock_sync_api.ir_cron_api_sync"):
+        """Run a scheduled action as Settings > Technical > Scheduled Actions > Run Manually does.
 
-        The job runs in a cursor of its own; test mode makes it wrap the test's.
+        The job runs in a cursor of its own; test mode makes it wrap the test's
+        (an HttpCase is in test mode already).
         """
-        cron = self.env.ref("stock_sync_api.ir_cron_api_sync").sudo()
+        cron = self.env.ref(xmlid).sudo()
+        if isinstance(self, HttpCase):
+            return cron.method_direct_trigger()
         with self.enter_registry_test_mode():
             return cron.method_direct_trigger()
 
@@ -171,3 +179,74 @@ class StockSyncApiCase(StockSyncApiMixin, TransactionCase):
             cls.env, login="sync_internal_user", groups="base.group_user", name="Internal User"
         )
         cls.env = cls.env(user=cls.stock_manager)
+
+
+#: The notifications' shared secret in the tests.
+NOTIFY_SECRET = "test-notify-s3cret-7d41c9"
+NOTIFY_ROUTE = "/stock_sync_api/notify"
+
+
+def notify_signature(secret, timestamp, body):
+    """The signature the stock API sends, computed as its contract says (not
+    with the addon's own code): ``sha256=<hex HMAC-SHA256(secret, "<timestamp>.<body>")>``."""
+    message = str(timestamp).encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+class StockSyncNotifyMixin(StockSyncApiMixin):
+    """Sends notifications to the route of the Odoo the HttpCase runs, as the stock API does."""
+
+    NOTIFY_CRON = "stock_sync_api.ir_cron_api_sync_notified"
+
+    @classmethod
+    def _setup_notifications(cls, secret=NOTIFY_SECRET):
+        cls._setup_stock_sync_api()
+        cls._clear_external_ids()
+        cls._set_params(notify_secret=secret)
+        cls.notify_cron = cls.env.ref(cls.NOTIFY_CRON).sudo()
+
+    def _notify(self, product_ids=(), *, body=None, secret=NOTIFY_SECRET, timestamp=None, headers=None, omit=()):
+        """POST a notification; ``body`` (bytes) replaces ``{"product_ids": [...]}``, ``headers`` add to
+        or replace the signed ones, and the headers named in ``omit`` are left out.
+
+        :return: the ``requests`` response
+        """
+        if body is None:
+            body = json.dumps({"product_ids": list(product_ids)}).encode()
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        all_headers = {
+            # The stock API has no session: the database is named as Odoo allows it.
+            "X-Odoo-Database": get_db_name(),
+            "Content-Type": "application/json",
+            "X-Stock-Sync-Timestamp": str(timestamp),
+            "X-Stock-Sync-Signature": notify_signature(secret, timestamp, body),
+        }
+        all_headers.update(headers or {})
+        for name in omit:
+            all_headers.pop(name)
+        response = self.url_open(NOTIFY_ROUTE, data=body, headers=all_headers, method="POST")
+        self.env.invalidate_all()
+        return response
+
+    def _queued(self):
+        """``{external_id: run}`` of the products waiting in the notification queue (or being synced)."""
+        rows = self.env["stock.sync.notification"].sudo().search([])
+        return {row.product_tmpl_id.api_external_id: row.run_id for row in rows}
+
+    def _pending_triggers(self):
+        return self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", self.notify_cron.id)])
+
+    def _run_notified_cron(self):
+        """Run the notified products' scheduled action as the cron worker does
+        once triggered: its due triggers are used up as it starts.
+
+        (Odoo clears them itself on the database's clock, which in a test is
+        that of the test's transaction, older than the triggers it made.)
+        """
+        self._pending_triggers().filtered(lambda trigger: trigger.call_at <= fields.Datetime.now()).unlink()
+        result = self._run_cron(self.NOTIFY_CRON)
+        self.env.invalidate_all()
+        return result
+
+    def _notified_runs(self):
+        return self.env["stock.sync.run"].sudo().search([("trigger", "=", "notified")], order="id")

@@ -1,0 +1,374 @@
+import json
+import logging
+import time
+from unittest.mock import patch
+
+from odoo.exceptions import AccessError
+from odoo.models import BaseModel
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from ..controllers.notify import MAX_BODY_BYTES, ROUTE
+from ..engine.batch import BatchSync
+from ..models.res_config_settings import NOTIFY_ROUTE as SETTINGS_ROUTE
+from .common import NOTIFY_SECRET, StockSyncNotifyMixin
+
+ROUTE_LOGGER = "odoo.addons.stock_sync_api.controllers.notify"
+ADDON_LOGGER = "odoo.addons.stock_sync_api"
+
+
+@tagged("post_install", "-at_install")
+class TestNotify(StockSyncNotifyMixin, HttpCase):
+    """The stock API's signed notifications, through the real route, synced by
+    the scheduled action they trigger with the real sync-cli and mock-api."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_notifications()
+
+    def assertRefused(self, response, status, error_part):
+        self.assertEqual(response.status_code, status, response.text)
+        error = response.json()["error"]
+        self.assertIn(error_part, error)
+        self.assertNotIn(NOTIFY_SECRET, response.text)
+        self.assertFalse(self._queued())
+        self.assertFalse(self._pending_triggers())
+
+    # ------------------------------------------------------------------
+    # Accepted
+    # ------------------------------------------------------------------
+
+    def test_signed_notification_is_synced_by_the_triggered_action(self):
+        product = self._make_product("T-RAISE", on_hand=40)
+        self._make_product("T-LOWER", on_hand=25)  # not notified: left alone
+        with self.assertLogs(ROUTE_LOGGER, logging.INFO) as logs:
+            response = self._notify(["T-RAISE"])
+        self.assertEqual(response.status_code, 202, response.text)
+        self.assertEqual(response.json(), {"accepted": 1})
+        self.assertIn("1 products queued, 0 left out, 0 unknown IDs", "\n".join(logs.output))
+        # Queued, and the scheduled action triggered: nothing synced in the request.
+        self.assertEqual(self._queued(), {"T-RAISE": self.env["stock.sync.run"]})
+        self.assertEqual(len(self._pending_triggers()), 1)
+        self.assertEqual(self._on_hand(product), 40)
+        self.assertEqual(product.api_sync_state, "never")
+        self.assertFalse(self._notified_runs())
+
+        self.assertIs(self._run_notified_cron(), True)
+        self.assertEqual(self._on_hand(product), 50)
+        self.assertEqual(product.api_sync_state, "ok")
+        run = self._notified_runs()
+        self.assertEqual(len(run), 1)
+        self.assertEqual(product.api_last_run_id, run)
+        self.assertEqual((run.trigger, run.state, run.user_id), ("notified", "done", self.env.ref("base.user_root")))
+        self.assertEqual((run.product_count, run.done_count, run.changed_count), (1, 1, 1))
+        self.assertEqual(run.product_tmpl_ids, product)
+        self.assertEqual(run.line_ids.move_id, self._inventory_moves(product))
+        self.assertFalse(self._queued())
+        self.assertFalse(self._pending_triggers())
+        # Nothing waits: the action starts no run.
+        self.assertIs(self._run_notified_cron(), True)
+        self.assertEqual(len(self._notified_runs()), 1)
+
+    def test_body_with_quantities_only_asks_again(self):
+        product = self._make_product("T-RAISE", on_hand=40)
+        body = json.dumps(
+            {
+                "product_ids": ["T-RAISE"],
+                "quantity": "999",
+                "items": [{"product_id": "T-RAISE", "quantity": 999}],
+            }
+        ).encode()
+        response = self._notify(body=body)
+        self.assertEqual((response.status_code, response.json()), (202, {"accepted": 1}))
+        self._run_notified_cron()
+        # What the stock API says, never what the notification said.
+        self.assertEqual(self._on_hand(product), 50)
+
+    def test_unknown_ids_are_counted_never_an_error(self):
+        self._make_product("T-RAISE", on_hand=40)
+        with self.assertLogs(ROUTE_LOGGER, logging.INFO) as logs:
+            response = self._notify(["NOPE-1", "NOPE-2", "NOPE-2", "T-RAISE"])
+        self.assertEqual((response.status_code, response.json()), (202, {"accepted": 1}))
+        self.assertIn("1 products queued, 0 left out, 2 unknown IDs", "\n".join(logs.output))
+        response = self._notify(["NOPE-1"])
+        self.assertEqual((response.status_code, response.json()), (202, {"accepted": 0}))
+        response = self._notify([])
+        self.assertEqual((response.status_code, response.json()), (202, {"accepted": 0}))
+        self.assertEqual(list(self._queued()), ["T-RAISE"])
+
+    def test_archived_and_excluded_products_are_left_out(self):
+        archived = self._make_product("T-RAISE", on_hand=40)
+        archived.sudo().active = False
+        excluded = self._make_product("T-LOWER", on_hand=25)
+        if "api_sync_excluded" in excluded._fields:
+            excluded.sudo().api_sync_excluded = True
+        else:
+            excluded.sudo().active = False
+        with self.assertLogs(ROUTE_LOGGER, logging.INFO) as logs:
+            response = self._notify(["T-RAISE", "T-LOWER"])
+        self.assertEqual((response.status_code, response.json()), (202, {"accepted": 0}))
+        self.assertIn("0 products queued, 2 left out, 0 unknown IDs", "\n".join(logs.output))
+        self.assertFalse(self._queued())
+        self.assertFalse(self._pending_triggers())
+
+    def test_product_archived_after_its_notification_is_left_out(self):
+        product = self._make_product("T-RAISE", on_hand=40)
+        other = self._make_product("T-LOWER", on_hand=25)
+        self._notify(["T-RAISE", "T-LOWER"])
+        product.sudo().active = False
+        self._run_notified_cron()
+        self.assertEqual(self._on_hand(product), 40)
+        self.assertEqual(self._on_hand(other), 10)
+        run = self._notified_runs()
+        self.assertEqual((run.product_count, run.done_count, run.skipped_count), (1, 1, 1))
+        self.assertFalse(self._queued())
+
+    # ------------------------------------------------------------------
+    # Refused
+    # ------------------------------------------------------------------
+
+    def test_wrong_signature(self):
+        self._make_product("T-RAISE", on_hand=40)
+        with self.assertLogs(ROUTE_LOGGER, logging.WARNING) as logs:
+            response = self._notify(["T-RAISE"], secret="not-the-secret")
+        self.assertRefused(response, 401, "signature does not match")
+        self.assertNotIn(NOTIFY_SECRET, "\n".join(logs.output))
+        # Signed over another body, or another timestamp.
+        timestamp = int(time.time())
+        for headers in (
+            {"X-Stock-Sync-Timestamp": str(timestamp - 1)},
+            {"X-Stock-Sync-Signature": "sha256=" + "0" * 64},
+        ):
+            with self.subTest(headers=headers), self.assertLogs(ROUTE_LOGGER, logging.WARNING):
+                self.assertRefused(self._notify(["T-RAISE"], timestamp=timestamp, headers=headers), 401, "signature")
+        with self.assertLogs(ROUTE_LOGGER, logging.WARNING):
+            self.assertRefused(
+                self._notify(["T-RAISE"], headers={"X-Stock-Sync-Signature": "md5=abc"}), 401, "must be sha256="
+            )
+
+    def test_missing_headers(self):
+        self._make_product("T-RAISE", on_hand=40)
+        for omitted in (
+            ["X-Stock-Sync-Signature"],
+            ["X-Stock-Sync-Timestamp"],
+            ["X-Stock-Sync-Signature", "X-Stock-Sync-Timestamp"],
+        ):
+            with self.subTest(omitted=omitted), self.assertLogs(ROUTE_LOGGER, logging.WARNING):
+                self.assertRefused(self._notify(["T-RAISE"], omit=omitted), 401, "are both required")
+        with self.assertLogs(ROUTE_LOGGER, logging.WARNING):
+            self.assertRefused(self._notify(["T-RAISE"], headers={"X-Stock-Sync-Timestamp": "soon"}), 401, "UNIX time")
+
+    def test_old_or_future_timestamp_with_a_valid_signature_is_a_replay(self):
+        self._make_product("T-RAISE", on_hand=40)
+        now = int(time.time())
+        for timestamp, word in ((now - 301, "old"), (now - 3600, "old"), (now + 301, "ahead")):
+            with self.subTest(timestamp=timestamp), self.assertLogs(ROUTE_LOGGER, logging.WARNING):
+                self.assertRefused(self._notify(["T-RAISE"], timestamp=timestamp), 401, f"s {word}")
+        # Within the window, either way.
+        for timestamp in (now - 290, now + 290):
+            response = self._notify(["T-RAISE"], timestamp=timestamp)
+            self.assertEqual(response.status_code, 202, response.text)
+
+    def test_too_large_a_body(self):
+        self._make_product("T-RAISE", on_hand=40)
+        prefix = b'{"product_ids": ["T-RAISE"]'
+        fits = prefix + b" " * (MAX_BODY_BYTES - len(prefix) - 1) + b"}"
+        self.assertEqual(len(fits), MAX_BODY_BYTES)
+        too_large = prefix + b" " * (MAX_BODY_BYTES - len(prefix)) + b"}"
+        # Refused before its signature is checked, however signed.
+        self.assertRefused(self._notify(body=too_large), 413, f"over {MAX_BODY_BYTES} bytes")
+        self.assertRefused(self._notify(body=too_large, secret="wrong"), 413, "over")
+        response = self._notify(body=fits)
+        self.assertEqual((response.status_code, response.json()), (202, {"accepted": 1}))
+
+    def test_not_the_expected_json(self):
+        self._make_product("T-RAISE", on_hand=40)
+        bodies = {
+            b"T-RAISE": "not JSON",
+            b"\xff\xfe{}": "not JSON",
+            b"[" * 5000 + b"]" * 5000: "not JSON",
+            b'["T-RAISE"]': "JSON object",
+            b'{"product_id": "T-RAISE"}': "JSON object",
+            b'{"product_ids": "T-RAISE"}': "JSON object",
+            b'{"product_ids": [{"product_id": "T-RAISE", "quantity": 5}]}': "list of strings",
+            b'{"product_ids": ["T-RAISE", 1001]}': "list of strings",
+            json.dumps({"product_ids": [f"ID-{n}" for n in range(1001)]}).encode(): "at most 1000",
+        }
+        for body, error in bodies.items():
+            with self.subTest(body=body[:40]):
+                # Signed: the shape is checked last.
+                self.assertRefused(self._notify(body=body), 400, error)
+        response = self._notify(body=json.dumps({"product_ids": ["T-RAISE"] * 1000}).encode())
+        self.assertEqual((response.status_code, response.json()), (202, {"accepted": 1}))
+
+    def test_secret_empty_route_answers_404_and_does_nothing(self):
+        self._make_product("T-RAISE", on_hand=40)
+        self._set_params(notify_secret="")
+        self.assertRefused(self._notify(["T-RAISE"]), 404, "turned off")
+        self._set_params(notify_secret="   ")
+        self.assertRefused(self._notify(["T-RAISE"], secret="   "), 404, "turned off")
+
+    def test_other_methods(self):
+        response = self.url_open(ROUTE, headers={"X-Odoo-Database": self.env.cr.dbname})
+        self.assertEqual(response.status_code, 405)
+        self.assertFalse(self._queued())
+
+    # ------------------------------------------------------------------
+    # Rotation and secrecy
+    # ------------------------------------------------------------------
+
+    def test_rotation_two_secrets_both_valid(self):
+        self._make_product("T-RAISE", on_hand=40)
+        self._make_product("T-LOWER", on_hand=25)
+        self._set_params(notify_secret=f"{NOTIFY_SECRET} new-secret-2")
+        self.assertEqual(self._notify(["T-RAISE"]).status_code, 202)
+        self.assertEqual(self._notify(["T-LOWER"], secret="new-secret-2").status_code, 202)
+        with self.assertLogs(ROUTE_LOGGER, logging.WARNING):
+            self.assertEqual(self._notify(["T-RAISE"], secret="third").status_code, 401)
+        # Separated by a newline too; then the old one removed.
+        self._set_params(notify_secret=f"{NOTIFY_SECRET}\nnew-secret-2")
+        self.assertEqual(self._notify(["T-RAISE"], secret="new-secret-2").status_code, 202)
+        self._set_params(notify_secret="new-secret-2")
+        with self.assertLogs(ROUTE_LOGGER, logging.WARNING):
+            self.assertEqual(self._notify(["T-RAISE"]).status_code, 401)
+        self.assertEqual(set(self._queued()), {"T-RAISE", "T-LOWER"})
+
+    def test_secret_never_in_a_log_or_the_run(self):
+        self._make_product("T-RAISE", on_hand=40)
+        self._make_product("T-MISSING", on_hand=3)
+        with self.assertLogs(ADDON_LOGGER, logging.DEBUG) as logs:
+            self._notify(["T-RAISE", "T-MISSING", "UNKNOWN"])
+            self._notify(["T-RAISE"], secret=NOTIFY_SECRET + "x")
+            self._notify(["T-RAISE"], headers={"X-Stock-Sync-Signature": "sha256=" + NOTIFY_SECRET})
+            self._run_notified_cron()
+        text = "\n".join(logs.output)
+        self.assertIn("refused (401)", text)
+        self.assertNotIn(NOTIFY_SECRET, text)
+        run = self._notified_runs()
+        self.assertEqual((run.changed_count, run.error_count), (1, 1))
+        shown = str(run.read()) + str(run.line_ids.read()) + str(run.message_ids.mapped("body"))
+        self.assertNotIn(NOTIFY_SECRET, shown)
+
+    # ------------------------------------------------------------------
+    # Coalescing, floods, and notifications during a run
+    # ------------------------------------------------------------------
+
+    def test_burst_is_one_run_and_one_trigger(self):
+        products = [self._make_product(f"T-CRON-{n}", on_hand=1) for n in (1, 2, 3)]
+        for index in range(60):
+            response = self._notify([f"T-CRON-{index % 3 + 1}", "UNKNOWN"])
+            self.assertEqual(response.json(), {"accepted": 1})
+        # The flood's bound: one row per product, one trigger waiting.
+        self.assertEqual(len(self._queued()), 3)
+        self.assertEqual(len(self._pending_triggers()), 1)
+        self._run_notified_cron()
+        self.assertEqual([self._on_hand(product) for product in products], [5, 6, 7])
+        run = self._notified_runs()
+        self.assertEqual(len(run), 1)
+        self.assertEqual((run.product_count, run.changed_count), (3, 3))
+        self.assertFalse(self._pending_triggers())
+
+    def test_notification_after_the_action_started_triggers_it_again(self):
+        self._make_product("T-RAISE", on_hand=40)
+        self._make_product("T-LOWER", on_hand=25)
+        self._notify(["T-RAISE"])
+        self._run_notified_cron()
+        # The trigger was used by that call: a new notification makes a new one.
+        self._notify(["T-LOWER"])
+        self.assertEqual(len(self._pending_triggers()), 1)
+        self._notify(["T-LOWER"])
+        self.assertEqual(len(self._pending_triggers()), 1)
+        self._run_notified_cron()
+        self.assertEqual(len(self._notified_runs()), 2)
+
+    def test_notification_during_its_products_sync_is_kept(self):
+        product = self._make_product("T-RAISE", on_hand=40)
+        Queue = self.env["stock.sync.notification"]
+        real_sync = BatchSync.sync
+        seen = []
+
+        def sync_and_notify(batch_sync, index, templates):
+            # The route's work, as a notification arriving while the batch runs.
+            seen.append(dict(self._queued()))
+            Queue.with_env(batch_sync.env).sudo()._queue(["T-RAISE"])
+            return real_sync(batch_sync, index, templates)
+
+        self._notify(["T-RAISE"])
+        with patch.object(BatchSync, "sync", sync_and_notify):
+            self._run_notified_cron()
+        first = self._notified_runs()
+        # The run had taken the product; the new notification gave it back.
+        self.assertEqual(seen, [{"T-RAISE": first}])
+        self.assertEqual((first.state, self._on_hand(product)), ("done", 50))
+        self.assertEqual(self._queued(), {"T-RAISE": self.env["stock.sync.run"]})
+        self.assertTrue(self._pending_triggers())
+        self._run_notified_cron()
+        second = self._notified_runs() - first
+        self.assertEqual((second.product_tmpl_ids, second.state, second.up_to_date_count), (product, "done", 1))
+        self.assertFalse(self._queued())
+
+    def test_product_held_by_another_sync_is_tried_again(self):
+        product = self._make_product("T-RAISE", on_hand=40)
+        self._notify(["T-RAISE"])
+        # Another synchronisation holds the product's row.
+        with patch.object(BaseModel, "try_lock_for_update", lambda records, **kwargs: records.browse()):
+            self._run_notified_cron()
+        run = self._notified_runs()
+        self.assertEqual((run.state, self._on_hand(product)), ("done", 40))
+        # Still queued, for later: a trigger when it is due, none waiting now.
+        self.assertEqual(self._queued(), {"T-RAISE": self.env["stock.sync.run"]})
+        row = self.env["stock.sync.notification"].sudo().search([])
+        trigger = self._pending_triggers()
+        self.assertEqual(len(trigger), 1)
+        self.assertEqual(trigger.call_at, row.received_at)
+        self.assertGreater(row.received_at, run.date_end)
+        # Not taken before it is due...
+        self.assertIs(self._run_notified_cron(), True)
+        self.assertEqual(len(self._notified_runs()), 1)
+        # ... unless notified again.
+        self._notify(["T-RAISE"])
+        self._run_notified_cron()
+        self.assertEqual(self._on_hand(product), 50)
+        self.assertFalse(self._queued())
+
+    # ------------------------------------------------------------------
+    # The scheduled action, the settings, access
+    # ------------------------------------------------------------------
+
+    def test_scheduled_action_record(self):
+        cron = self.notify_cron
+        self.assertTrue(cron.active)
+        self.assertEqual(cron.name, "Stock API: synchronise notified products")
+        self.assertEqual(cron.code.strip(), "model._cron_sync_notified()")
+        self.assertEqual(cron.model_id.model, "stock.sync.run")
+        self.assertEqual(cron.user_id, self.env.ref("base.user_root"))
+
+    def test_setting_and_route_url(self):
+        self.assertEqual(SETTINGS_ROUTE, ROUTE)
+        self.env["ir.config_parameter"].sudo().set_param("web.base.url", "https://odoo.example.com")
+        settings = self.env["res.config.settings"].create({"api_sync_notify_secret": "abc def"})
+        settings.execute()
+        params = self.env["ir.config_parameter"].sudo()
+        self.assertEqual(params.get_param("stock_sync_api.notify_secret"), "abc def")
+        self.assertEqual(settings.api_sync_notify_url, "https://odoo.example.com/stock_sync_api/notify")
+
+    def test_only_system_administrators_read_or_set_the_secret(self):
+        manager = new_test_user(
+            self.env, login="notify_stock_manager", groups="base.group_user,stock.group_stock_manager"
+        )
+        Settings = self.env["res.config.settings"]
+        self.assertNotIn("api_sync_notify_secret", Settings.with_user(manager).fields_get())
+        self.assertNotIn("api_sync_notify_url", Settings.with_user(manager).fields_get())
+        self.assertIn("api_sync_notify_secret", Settings.with_user(self.env.ref("base.user_admin")).fields_get())
+        with self.assertRaises(AccessError):
+            self.env["ir.config_parameter"].with_user(manager).search_read(
+                [("key", "=", "stock_sync_api.notify_secret")], ["value"]
+            )
+        # Managers see the queue; nobody writes it through the ORM.
+        self._make_product("T-RAISE", on_hand=40)
+        self._notify(["T-RAISE"])
+        Queue = self.env["stock.sync.notification"].with_user(manager)
+        self.assertEqual(len(Queue.search([])), 1)
+        for operation in ("write", "create", "unlink"):
+            with self.subTest(operation=operation), self.assertRaises(AccessError):
+                Queue.check_access(operation)
