@@ -340,12 +340,12 @@ fn page_paging_reads_short_pages_until_an_empty_one() {
 fn offset_paging_advances_by_the_records_received() {
     // 4 asked, 3 served: offsets 0, 3, 6, 8; none skipped.
     let all = ids(8);
-    let served = all.clone();
+    let catalog = all.clone();
     let server = RawServer::start(move |_, head| {
         let url = target(head);
         let offset: usize = param(&url, "offset").unwrap().parse().unwrap();
         let limit: usize = param(&url, "limit").unwrap().parse().unwrap();
-        let data: Vec<Value> = served
+        let data: Vec<Value> = catalog
             .iter()
             .skip(offset)
             .take(limit.min(3))
@@ -1051,12 +1051,11 @@ fn every_example_of_list_help_works() {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        match line.strip_suffix('\\') {
-            Some(start) => current.push_str(start),
-            None => {
-                current.push_str(line);
-                commands.push(std::mem::take(&mut current));
-            }
+        if let Some(start) = line.strip_suffix('\\') {
+            current.push_str(start);
+        } else {
+            current.push_str(line);
+            commands.push(std::mem::take(&mut current));
         }
     }
     assert_eq!(commands.len(), 5, "{commands:?}");
@@ -1075,7 +1074,7 @@ fn every_example_of_list_help_works() {
         let result = run(run_cmd.args(&words[1..]).args(["--base-url", &server.url]));
         assert_eq!(result.code, Some(0), "{command}: {}", result.stderr);
         assert_eq!(result.trailer["listing"], "complete", "{command}");
-        assert!(result.records.len() >= 1, "{command}");
+        assert!(!result.records.is_empty(), "{command}");
         assert!(
             result.records.iter().all(|r| r["status"] == "ok"),
             "{command}: {:?}",
