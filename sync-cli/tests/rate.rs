@@ -69,9 +69,10 @@ fn fetch_never_sends_more_than_max_rps_whatever_the_concurrency() {
     assert_eq!(arrivals.len(), 16);
     let most = most_in_any_window(&arrivals, WINDOW);
     assert!(most <= 5, "{most} requests within one second");
-    // And no slower than the cap: 16 requests, 5 a second, take 3 s.
+    // And not much slower than the cap: 16 requests, 5 a second, take 3 s
+    // (the margin is for a busy machine).
     let span = *arrivals.iter().max().unwrap() - *arrivals.iter().min().unwrap();
-    assert!(span < Duration::from_millis(3600), "{span:?}");
+    assert!(span < Duration::from_secs(5), "{span:?}");
 }
 
 #[test]
