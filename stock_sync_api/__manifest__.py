@@ -10,6 +10,7 @@
         "security/ir.model.access.csv",
         "security/stock_sync_run_security.xml",
         "views/stock_sync_run_views.xml",
+        "views/stock_sync_run_line_views.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
         "data/ir_actions_server_data.xml",

@@ -254,14 +254,16 @@ fn parse_products(value: &Value) -> Result<Vec<Product>, ParseError> {
             None => return Err(fail(None, "product_id is missing".into())),
         };
         let id = Some(product_id.as_str());
-        if let Some(key) = fields
-            .keys()
-            .find(|k| !matches!(k.as_str(), "product_id" | "quantity" | "fault"))
-        {
+        if let Some(key) = fields.keys().find(|k| {
+            !matches!(
+                k.as_str(),
+                "product_id" | "quantity" | "fault" | "updated_at"
+            )
+        }) {
             return Err(fail(
                 id,
                 format!(
-                    "unknown key {key:?} (expected product_id, quantity and an optional fault)"
+                    "unknown key {key:?} (expected product_id, quantity, an optional fault and an optional updated_at)"
                 ),
             ));
         }
@@ -279,6 +281,23 @@ fn parse_products(value: &Value) -> Result<Vec<Product>, ParseError> {
                 ));
             }
         };
+        let updated_at = match fields.get("updated_at") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => {
+                Some(crate::clock::parse_rfc3339(text).ok_or_else(|| {
+                    fail(
+                        id,
+                        format!("updated_at must be an RFC 3339 time, not {text:?}"),
+                    )
+                })?)
+            }
+            Some(other) => {
+                return Err(fail(
+                    id,
+                    format!("updated_at must be a string, not {}", json_kind(other)),
+                ));
+            }
+        };
         if !seen.insert(product_id.clone()) {
             return Err(fail(id, "product_id appears more than once".into()));
         }
@@ -286,7 +305,7 @@ fn parse_products(value: &Value) -> Result<Vec<Product>, ParseError> {
             product_id,
             quantity,
             fault,
-            updated_at: None,
+            updated_at,
         });
     }
     Ok(products)
@@ -302,6 +321,27 @@ mod tests {
             ParseError::NotArray(found) => format!("not an array: {found}"),
             ParseError::Entry { index, reason, .. } => format!("entry {index}: {reason}"),
         })
+    }
+
+    #[test]
+    fn updated_at_from_the_data_file() {
+        let products = parse_products(&json!([
+            {"product_id": "A", "quantity": "1", "updated_at": "2026-01-02T03:04:05Z"},
+            {"product_id": "B", "quantity": "2"}
+        ]))
+        .expect("valid data");
+        assert_eq!(
+            products[0].updated_at,
+            crate::clock::parse_rfc3339("2026-01-02T03:04:05Z")
+        );
+        assert_eq!(products[1].updated_at, None);
+        let error =
+            parse(&json!([{"product_id": "A", "quantity": "1", "updated_at": "yesterday"}]))
+                .expect_err("not a time");
+        assert!(
+            error.contains("updated_at must be an RFC 3339 time"),
+            "{error}"
+        );
     }
 
     #[test]

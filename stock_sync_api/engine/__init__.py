@@ -8,7 +8,9 @@ never is called back by them.
 
 - :mod:`.config`: the settings, read once per run, typed and checked;
 - :mod:`.round`: a run's products in batches, and the commit policy;
-- :mod:`.answers`: the API's answers, the next batch's fetched ahead;
+- :mod:`.changes`: a round of what the API's listing says changed;
+- :mod:`.answers`: the API's answers: the next batch's fetched ahead, or
+  the listing read once;
 - :mod:`.batch`: one batch: refuse, fetch, lock, convert, compare, brake,
   apply or plan;
 - :mod:`.recorder`: lines, counters, chatter and the products' status;
@@ -22,5 +24,6 @@ arguments and closures. What another addon would extend stays on the models
 (the products a round takes, the quant's apply, the run's alerts).
 """
 
-from .config import read_brake, read_cli_settings, read_config, read_setting
+from .config import read_brake, read_cli_settings, read_config, read_listing_settings, read_setting
+from .changes import sync_changes
 from .round import SyncRound

@@ -1,5 +1,6 @@
 """Where a round's answers come from: one ``sync-cli fetch`` run per batch,
-the next batch's already asking the API while this one is applied."""
+the next batch's already asking the API while this one is applied; or the
+API's listing, read once for the round."""
 
 from ..synccli import BackgroundFetch, fetch
 
@@ -66,3 +67,17 @@ class FetchAhead:
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
             ahead[1].cancel()
+
+
+class ListingAnswers:
+    """The answers of a listing read once for the whole round (a
+    ``Listing``): a product it does not have is said to be missing from it."""
+
+    def __init__(self, listing):
+        self.listing = listing
+
+    def __call__(self, _index, templates):
+        return {template.api_external_id: self.listing.result(template.api_external_id) for template in templates}
+
+    def close(self):
+        pass

@@ -7,7 +7,7 @@ import re
 
 from odoo.exceptions import UserError
 
-from ..synccli import SETTINGS, SyncCliSettings, format_number
+from ..synccli import SETTINGS, ListingSettings, SyncCliSettings, format_number
 from .types import BrakeSettings, SyncConfig
 
 #: Used as the base URL when its setting is empty (e.g. set by a container).
@@ -35,6 +35,8 @@ def _describe_problem(env, setting, raw):
             value=raw,
             choices=", ".join(setting.choices),
         )
+    if setting.kind is str:
+        return describe_text_problem(env, setting.param, setting.rule, raw)
     if setting.kind is int:
         return env._(
             "The setting %(param)s is %(value)r; it must be a whole number between %(low)s and %(high)s.",
@@ -49,6 +51,21 @@ def _describe_problem(env, setting, raw):
         value=raw,
         low=format_number(setting.low),
         high=format_number(setting.high),
+    )
+
+
+def describe_text_problem(env, name, rule, value):
+    """Why ``value`` breaks the ``rule`` of a text setting (see ``Setting.rule``), naming it."""
+    if rule == "pointer":
+        return env._(
+            "%(setting)s must be a JSON pointer (empty, or starting with /), not %(value)r.", setting=name, value=value
+        )
+    if rule == "path":
+        return env._("%(setting)s must be a path starting with /, not %(value)r.", setting=name, value=value)
+    return env._(
+        "%(setting)s must be the name of a query parameter (no space, &, =, # or ?), not %(value)r.",
+        setting=name,
+        value=value,
     )
 
 
@@ -87,6 +104,7 @@ def read_cli_settings(env):
             concurrency=read_setting(env, "concurrency"),
             max_quantity=read_setting(env, "max_quantity"),
             ca_file=read_setting(env, "ca_file"),
+            max_rps=read_setting(env, "max_rps"),
         )
     except ValueError as exc:
         raise UserError(env._("The stock API settings are wrong: %(error)s", error=exc)) from exc
@@ -104,11 +122,25 @@ def read_brake(env):
     )
 
 
+def read_listing_settings(env):
+    """Where the API's listing is and how to read it.
+
+    :raises UserError: a setting of the listing is wrong; names it
+    """
+    keys = [name for name in ListingSettings.__dataclass_fields__]
+    return ListingSettings(**{key: read_setting(env, f"listing_{key}") for key in keys})
+
+
 def read_config(env):
     """Everything a run reads from the settings, once, before its first batch.
 
     :raises UserError: the synchronisation is not configured or a setting is wrong
     """
+    mode = read_setting(env, "fetch_mode")
     return SyncConfig(
-        settings=read_cli_settings(env), batch_size=read_setting(env, "batch_size"), brake=read_brake(env)
+        settings=read_cli_settings(env),
+        batch_size=read_setting(env, "batch_size"),
+        brake=read_brake(env),
+        mode=mode,
+        listing=read_listing_settings(env) if mode == "listing" else None,
     )

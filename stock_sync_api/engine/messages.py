@@ -55,8 +55,11 @@ def fetch_error_message(env, result):
         "http_error": env._("The stock API answered with an error"),
         "invalid_id": env._("Invalid external ID"),
         "cli_error": env._("sync-cli failed"),
+        "not_listed": env._("Not in the stock API's listing"),
     }
     label = labels.get(result.status, result.status)
+    if result.status == "not_listed":
+        return label
     # Translatable as a whole: French puts a space before the colon.
     return env._("%(label)s: %(detail)s", label=label, detail=result.error) if result.error else label
 

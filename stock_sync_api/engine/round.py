@@ -8,8 +8,8 @@ from odoo import _
 from odoo.exceptions import ConcurrencyError, UserError
 from odoo.tools import split_every
 
-from ..synccli import fetch
-from .answers import FetchAhead
+from ..synccli import fetch, list_stock
+from .answers import FetchAhead, ListingAnswers
 from .batch import SYNC_FIELDS, BatchSync, group_by_company
 from .config import read_config
 from .recorder import RunRecorder
@@ -52,11 +52,14 @@ class SyncRound:
       fresh answers of the API.
     """
 
-    def __init__(self, run, after_batch=None):
+    def __init__(self, run, after_batch=None, listing=None):
         run.ensure_one()
         self.run = run
         self.env = run.env
         self.after_batch = _propagating(after_batch) if after_batch is not None else None
+        #: The API's listing this round syncs from, when read already (a
+        #: round of changes); in listing mode a round reads it otherwise.
+        self.listing = listing
         #: ``{template_id: SyncOutcome}`` of the products handled.
         self.outcomes = {}
 
@@ -84,7 +87,13 @@ class SyncRound:
             ]
         except Exception as exc:  # noqa: BLE001 -- the run records what stopped it
             return self._failed(exc, templates)
-        answers = FetchAhead(config.settings, [batch for _company, batch in batches], _prefetch)
+        if config.mode == "listing":
+            answers = self._listing_answers(config, templates)
+            if answers is None:
+                message = self.run.failure_message
+                return {template.id: SyncOutcome("error", message) for template in templates}
+        else:
+            answers = FetchAhead(config.settings, [batch for _company, batch in batches], _prefetch)
         try:
             if self.after_batch is None:
                 done = self._sync_in_one_transaction(config, answers, batches, templates)
@@ -95,6 +104,29 @@ class SyncRound:
         if done:
             self.run._finish()
         return self.outcomes
+
+    def _listing_answers(self, config, templates):
+        """The answers of the API's listing, read once for the whole round
+        (for what is left of it, in a round resumed by a later call: never
+        the answers of an earlier call).
+
+        :return: a :class:`ListingAnswers`, or None when the listing is
+            incomplete: the run then fails and nothing is applied, every
+            product keeping its stock and its status (a listing cut in the
+            middle is not a catalog that lost its products)
+        """
+        listing = self.listing
+        if listing is None:
+            _prefetch(templates)
+            listing = list_stock(config.settings, config.listing, expected=self.run.done_count + len(templates))
+        if not listing.complete:
+            _logger.warning("Stock API synchronisation %s: the listing is incomplete: %s", self.run.name, listing.error)
+            self.run._fail(
+                _("The stock API's listing is incomplete, nothing was applied: %(error)s", error=listing.error)
+            )
+            return None
+        self.run._note_listing(listing)
+        return ListingAnswers(listing)
 
     def _sync_in_one_transaction(self, config, answers, batches, templates):
         """:return: whether the run may end (else it failed)"""

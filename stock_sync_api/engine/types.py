@@ -55,3 +55,8 @@ class SyncConfig(NamedTuple):
     settings: Any
     batch_size: int
     brake: BrakeSettings
+    #: How to ask the API: ``per_product`` (``sync-cli fetch``, one request
+    #: per product) or ``listing`` (``sync-cli list``).
+    mode: str = "per_product"
+    #: Where the listing is and how to read it (a ``ListingSettings``).
+    listing: Any = None

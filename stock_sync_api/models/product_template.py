@@ -62,6 +62,13 @@ class ProductTemplate(models.Model):
         "(e.g. the API counts pieces of a product sold by the dozen). Its quantity is converted with "
         "Odoo's units of measure. Empty: the API counts in the product's unit.",
     )
+    api_sync_excluded = fields.Boolean(
+        string="Excluded from Synchronisation",
+        copy=False,
+        tracking=True,
+        help="Left out of every synchronisation with the stock API (scheduled rounds, buttons, previews and "
+        "notifications): its stock is kept as it is.",
+    )
     api_last_run_id = fields.Many2one(
         "stock.sync.run",
         string="Last Synchronisation",
@@ -126,7 +133,7 @@ class ProductTemplate(models.Model):
                     }
                 )
         result = super().write(vals)
-        if vals.get("active") is False:
+        if vals.get("active") is False or vals.get("api_sync_excluded"):
             # Left out of every synchronisation from now on: say so.
             self.filtered("api_external_id")._api_sync_mark_left_out()
         return result
@@ -140,7 +147,7 @@ class ProductTemplate(models.Model):
         if not self.env.user.has_group("stock.group_stock_manager"):
             raise AccessError(_("Only inventory administrators can run the stock API synchronisation."))
         templates = self._get_api_sync_templates()
-        run = self.env["stock.sync.run"]._start("manual", templates)
+        run = self.env["stock.sync.run"]._start("manual", templates, left_out=self - templates)
         outcomes = SyncRound(run).sync(templates)
         return self._get_api_sync_notification(templates, outcomes, run)
 
@@ -149,7 +156,7 @@ class ProductTemplate(models.Model):
         if not self.env.user.has_group("stock.group_stock_user"):
             raise AccessError(_("Only inventory users can preview the stock API synchronisation."))
         templates = self._get_api_sync_templates()
-        run = self.env["stock.sync.run"]._start("preview", templates)
+        run = self.env["stock.sync.run"]._start("preview", templates, left_out=self - templates)
         SyncRound(run).sync(templates)
         return run.action_open()
 
@@ -174,22 +181,31 @@ class ProductTemplate(models.Model):
         left_out = allowed._get_api_sync_left_out()
         if left_out == allowed:
             raise UserError(left_out[:1]._get_api_sync_left_out_reason())
+        left_out._api_sync_mark_left_out()
         return self.browse((allowed - left_out).ids)
 
     @api.model
     def _get_api_sync_domain(self):
         """The products a scheduled synchronisation takes: active, with an
-        external ID, of an active company or shared by all companies."""
-        return [("api_external_id", "!=", False), "|", ("company_id", "=", False), ("company_id.active", "=", True)]
+        external ID, not excluded, of an active company or shared by all companies."""
+        return [
+            ("api_external_id", "!=", False),
+            ("api_sync_excluded", "=", False),
+            "|",
+            ("company_id", "=", False),
+            ("company_id.active", "=", True),
+        ]
 
     @api.model
     def _get_api_sync_left_out_domain(self):
         """Products with an external ID that no synchronisation takes: archived,
-        or of an archived company."""
+        excluded, or of an archived company."""
         return [
             ("api_external_id", "!=", False),
             "|",
+            "|",
             ("active", "=", False),
+            ("api_sync_excluded", "=", True),
             ("company_id.active", "=", False),
         ]
 
@@ -197,7 +213,8 @@ class ProductTemplate(models.Model):
         """Those of these products that no synchronisation takes (see
         :meth:`_get_api_sync_left_out_domain`)."""
         return self.with_context(active_test=False).filtered(
-            lambda t: t.api_external_id and (not t.active or (t.company_id and not t.company_id.active))
+            lambda t: t.api_external_id
+            and (not t.active or t.api_sync_excluded or (t.company_id and not t.company_id.active))
         )
 
     def _get_api_sync_left_out_reason(self):
@@ -206,6 +223,11 @@ class ProductTemplate(models.Model):
             return _(
                 "Archived: left out of the stock API synchronisation until the product is restored "
                 "(its stock is kept as it is)."
+            )
+        if self.api_sync_excluded:
+            return _(
+                "Excluded from the stock API synchronisation on its page: its stock is kept as it is "
+                "until the box is unticked."
             )
         return _(
             "The company %(company)s is archived: its products are left out of the stock API synchronisation.",

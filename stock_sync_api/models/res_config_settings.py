@@ -1,15 +1,28 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..engine.config import describe_text_problem
 from ..synccli import DEFAULTS, SETTINGS, format_number
 
 #: The settings that are not ``config_parameter`` fields (those store 0 as
 #: unset, and 0 is a valid value of these): read and written by
 #: :meth:`ResConfigSettings.get_values` and :meth:`ResConfigSettings.set_values`.
-PLAIN_SETTINGS = ("retries", "hold_zero_percent", "hold_change_percent", "hold_min_products", "run_retention_days")
+PLAIN_SETTINGS = (
+    "retries",
+    "max_rps",
+    "hold_zero_percent",
+    "hold_change_percent",
+    "hold_min_products",
+    "run_retention_days",
+    # Empty is a value of its own (a listing that is an array of records).
+    "listing_records_path",
+)
 
 #: The path of the notification route (controllers/notify.py), shown with the server's address.
 NOTIFY_ROUTE = "/stock_sync_api/notify"
+
+#: The text settings of the form with a rule of their own (a path, a JSON pointer, a parameter's name).
+TEXT_SETTINGS = tuple(key for key, setting in SETTINGS.items() if setting.rule)
 
 #: The number settings of the form, each checked against its range in the table.
 NUMBER_SETTINGS = (
@@ -18,6 +31,8 @@ NUMBER_SETTINGS = (
     "concurrency",
     "batch_size",
     "max_quantity",
+    "max_rps",
+    "listing_page_size",
     "hold_zero_percent",
     "hold_change_percent",
     "hold_min_products",
@@ -135,6 +150,97 @@ class ResConfigSettings(models.TransientModel):
         default=DEFAULTS["run_retention_days"],
         help="Synchronisation runs older than this are deleted; the inventory moves they made stay.",
     )
+    api_sync_fetch_mode = fields.Selection(
+        selection=[("per_product", "One request per product"), ("listing", "The listing")],
+        string="How to Ask the API",
+        config_parameter="stock_sync_api.fetch_mode",
+        default=DEFAULTS["fetch_mode"],
+        help="One request per product: the endpoint above, asked for each product. The listing: the API's "
+        "listing of every product, read page by page (a few requests for the whole catalog); every 5 minutes, "
+        "a round of changes then asks only for what changed since the last complete listing.",
+    )
+    api_sync_max_rps = fields.Float(
+        string="Requests per Second",
+        default=DEFAULTS["max_rps"],
+        digits=(16, 2),
+        help="Most requests a second sent to the stock API, whatever the concurrency (0: no cap). An answer "
+        "saying the API's quota is spent holds every request until the quota's reset.",
+    )
+    api_sync_listing_endpoint = fields.Char(
+        string="Listing Path",
+        config_parameter="stock_sync_api.listing_endpoint",
+        default=DEFAULTS["listing_endpoint"],
+        help="Path of the listing, appended to the URL (a query may follow, e.g. /items?location=1).",
+    )
+    api_sync_listing_paging = fields.Selection(
+        selection=[
+            ("cursor", "Cursor in the page"),
+            ("link", "Link header"),
+            ("page", "Page numbers"),
+            ("offset", "Offsets"),
+        ],
+        string="Paging",
+        config_parameter="stock_sync_api.listing_paging",
+        default=DEFAULTS["listing_paging"],
+        help="How the next page is found: a cursor in the page (sent back as the cursor parameter), the Link "
+        "header's rel=next, page numbers 1, 2, ... or offsets 0, N, 2N, ... (these two read until a page "
+        "has no record).",
+    )
+    api_sync_listing_page_size = fields.Integer(
+        string="Page Size",
+        config_parameter="stock_sync_api.listing_page_size",
+        default=DEFAULTS["listing_page_size"],
+        help="Records asked for per page (the API may serve fewer).",
+    )
+    api_sync_listing_page_size_param = fields.Char(
+        string="Page Size Parameter",
+        config_parameter="stock_sync_api.listing_page_size_param",
+        default=DEFAULTS["listing_page_size_param"],
+    )
+    api_sync_listing_records_path = fields.Char(
+        string="Records At",
+        default=DEFAULTS["listing_records_path"],
+        help="JSON pointer to the array of records in a page, e.g. /items; empty for a page that is the array itself.",
+    )
+    api_sync_listing_id_field = fields.Char(
+        string="External ID At",
+        config_parameter="stock_sync_api.listing_id_field",
+        default=DEFAULTS["listing_id_field"],
+        help="JSON pointer to the external ID in a record, e.g. /product_id or /sku.",
+    )
+    api_sync_listing_quantity_field = fields.Char(
+        string="Quantity At",
+        config_parameter="stock_sync_api.listing_quantity_field",
+        default=DEFAULTS["listing_quantity_field"],
+        help="JSON pointer to the quantity in a record, e.g. /quantity or /stock_quantity.",
+    )
+    api_sync_listing_cursor_param = fields.Char(
+        string="Cursor Parameter",
+        config_parameter="stock_sync_api.listing_cursor_param",
+        default=DEFAULTS["listing_cursor_param"],
+    )
+    api_sync_listing_cursor_field = fields.Char(
+        string="Cursor At",
+        config_parameter="stock_sync_api.listing_cursor_field",
+        default=DEFAULTS["listing_cursor_field"],
+        help="JSON pointer to the next page's cursor in a page; null or absent ends the listing.",
+    )
+    api_sync_listing_page_param = fields.Char(
+        string="Page Parameter",
+        config_parameter="stock_sync_api.listing_page_param",
+        default=DEFAULTS["listing_page_param"],
+    )
+    api_sync_listing_offset_param = fields.Char(
+        string="Offset Parameter",
+        config_parameter="stock_sync_api.listing_offset_param",
+        default=DEFAULTS["listing_offset_param"],
+    )
+    api_sync_listing_since_param = fields.Char(
+        string="Changed Since Parameter",
+        config_parameter="stock_sync_api.listing_since_param",
+        default=DEFAULTS["listing_since_param"],
+        help="Query parameter of the time (RFC 3339, the API's clock) a round of changes asks since.",
+    )
     api_sync_location_id = fields.Many2one(
         related="company_id.stock_sync_location_id",
         readonly=False,
@@ -174,6 +280,19 @@ class ResConfigSettings(models.TransientModel):
             value=format_number(value),
         )
 
+    @api.constrains(*(f"api_sync_{key}" for key in TEXT_SETTINGS))
+    def _check_api_sync_texts(self):
+        for settings in self:
+            for key in TEXT_SETTINGS:
+                value = settings[f"api_sync_{key}"] or ""
+                if SETTINGS[key].rule == "pointer" and not value and not SETTINGS[key].empty_allowed:
+                    value = SETTINGS[key].default
+                elif not value:
+                    continue
+                if SETTINGS[key].problem(value):
+                    label = self._fields[f"api_sync_{key}"].get_description(self.env)["string"]
+                    raise ValidationError(describe_text_problem(self.env, label, SETTINGS[key].rule, value))
+
     @api.constrains("api_sync_endpoint")
     def _check_api_sync_endpoint(self):
         for settings in self:
@@ -196,7 +315,11 @@ class ResConfigSettings(models.TransientModel):
         super().set_values()
         params = self.env["ir.config_parameter"].sudo()
         for key in PLAIN_SETTINGS:
-            params.set_param(SETTINGS[key].param, format_number(self[f"api_sync_{key}"]))
+            params.set_param(SETTINGS[key].param, SETTINGS[key].store(self[f"api_sync_{key}"]))
+        # The rounds of changes read the listing: their scheduled action runs in listing mode only.
+        changes = self.env.ref("stock_sync_api.ir_cron_api_sync_changes", raise_if_not_found=False)
+        if changes:
+            changes.sudo().active = self.api_sync_fetch_mode == "listing"
 
     def action_api_sync_preview_all(self):
         """Preview a synchronisation of the whole catalog: nothing is applied."""

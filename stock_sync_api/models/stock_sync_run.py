@@ -5,7 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 
-from ..engine import SyncRound, read_setting
+from ..engine import SyncRound, read_setting, sync_changes
 
 _logger = logging.getLogger(__name__)
 
@@ -15,7 +15,11 @@ ISSUES = [("failed", "Failed"), ("held", "Held"), ("errors", "With errors")]
 #: The issues alerted, by trigger. The errors of a notified run are on its
 #: products, and the hourly run alerts them: of a notified run, only one that
 #: stopped or was held, and so applies nothing more, needs a person at once.
-ALERTED_ISSUES = {"cron": ("failed", "held", "errors"), "notified": ("failed", "held")}
+ALERTED_ISSUES = {
+    "cron": ("failed", "held", "errors"),
+    "changes": ("failed", "held"),
+    "notified": ("failed", "held"),
+}
 
 
 class StockSyncRun(models.Model):
@@ -26,7 +30,13 @@ class StockSyncRun(models.Model):
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
     trigger = fields.Selection(
-        selection=[("cron", "Scheduled"), ("manual", "Manual"), ("preview", "Preview"), ("notified", "Notified")],
+        selection=[
+            ("cron", "Scheduled"),
+            ("changes", "Changes"),
+            ("notified", "Notified"),
+            ("manual", "Manual"),
+            ("preview", "Preview"),
+        ],
         string="Trigger",
         required=True,
         readonly=True,
@@ -72,7 +82,8 @@ class StockSyncRun(models.Model):
     skipped_count = fields.Integer(
         string="Left Out",
         readonly=True,
-        help="Products with an external ID that the scheduled run left out: archived, or of an archived company.",
+        help="Products with an external ID that the run left out: archived, excluded from the synchronisation, "
+        "or of an archived company.",
     )
     zero_count = fields.Integer(
         string="Dropping to Zero",
@@ -93,6 +104,12 @@ class StockSyncRun(models.Model):
         readonly=True,
         help="The products a manual run, a preview or a notified run covers. A scheduled run covers every product "
         "with an external ID.",
+    )
+    listing_time = fields.Char(
+        string="Listing Time",
+        readonly=True,
+        help="In listing mode, when the stock API's listing that the run applied began, on the API's own clock "
+        "(RFC 3339): the next round of changes asks for what changed since then, less a minute.",
     )
     line_ids = fields.One2many("stock.sync.run.line", "run_id", string="Lines", readonly=True)
     move_count = fields.Integer(string="Inventory Moves", compute="_compute_move_count")
@@ -133,12 +150,16 @@ class StockSyncRun(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _start(self, trigger, templates=None):
+    def _start(self, trigger, templates=None, left_out=None):
         """A new run, recorded as the sync's own bookkeeping (whoever starts it).
 
         :param templates: the products of a manual run, a preview or a notified run
+        :param left_out: products chosen for it that no synchronisation takes, counted
         """
         vals = {"trigger": trigger, "user_id": self.env.user.id}
+        if left_out:
+            # Of the products chosen, those left out with a reason (archived, excluded, ...).
+            vals["skipped_count"] = len(left_out._get_api_sync_left_out())
         if templates is not None:
             vals.update(product_tmpl_ids=[fields.Command.set(templates.ids)], product_count=len(templates))
         return self.sudo().create(vals).with_env(self.env)
@@ -180,6 +201,28 @@ class StockSyncRun(models.Model):
             ],
             order="id",
         )
+
+    @api.model
+    def _cron_sync_changes(self):
+        """Scheduled action, every 5 minutes in listing mode: sync the products
+        the stock API lists as changed since the last complete listing."""
+        sync_changes(self.env)
+
+    def _note_listing(self, listing):
+        """Keep the API's time of the first listing this run applies (a
+        round resumed by a later call reads the listing again)."""
+        self.ensure_one()
+        if listing.server_time and not self.listing_time:
+            self.sudo().listing_time = listing.server_time
+
+    @api.model
+    def _get_last_listing_time(self):
+        """The API's time of the newest listing that a finished run applied
+        in full, or None."""
+        run = self.sudo().search(
+            [("listing_time", "!=", False), ("state", "=", "done")], order="date_end desc, id desc", limit=1
+        )
+        return run.listing_time or None
 
     @api.model
     def _cron_sync_notified(self):

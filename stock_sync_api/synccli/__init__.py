@@ -3,11 +3,13 @@
 - :mod:`.settings`: every setting of the synchronisation in one table, and
   the command line and environment of a ``sync-cli`` run;
 - :mod:`.ids`: the rules an external ID must follow to be sent;
-- :mod:`.process`: running ``sync-cli``, in the foreground or the background;
+- :mod:`.process`: running ``sync-cli fetch``, in the foreground or the background;
+- :mod:`.listing`: running ``sync-cli list``, the API's listing read to its end;
 - :mod:`.output`: reading its answers, and keeping the token out of them.
 """
 
 from .ids import MAX_ID_LENGTH, check_external_id, external_id_problem, is_blank
+from .listing import NOT_LISTED, Listing, ListingSettings, list_stock, parse_listing
 from .output import API_STATUSES, CLI_ERROR, INVALID_ID, FetchResult, parse_line, parse_output, redact
 from .process import BackgroundFetch, fetch
 from .settings import (
@@ -26,6 +28,7 @@ __all__ = [
     "CLI_ERROR",
     "DEFAULTS",
     "INVALID_ID",
+    "NOT_LISTED",
     "MAX_ID_LENGTH",
     "MAX_QUANTITY_RANGE",
     "PARAM_PREFIX",
@@ -33,6 +36,8 @@ __all__ = [
     "SETTINGS",
     "BackgroundFetch",
     "FetchResult",
+    "Listing",
+    "ListingSettings",
     "Setting",
     "SyncCliSettings",
     "check_external_id",
@@ -40,7 +45,9 @@ __all__ = [
     "fetch",
     "format_number",
     "is_blank",
+    "list_stock",
     "parse_line",
+    "parse_listing",
     "parse_output",
     "redact",
 ]

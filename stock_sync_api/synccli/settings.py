@@ -32,6 +32,13 @@ class Setting:
     #: Only system administrators may read or set it: a secret, or a
     #: program or file of the server.
     admin_only: bool = False
+    #: What a text must look like: ``pointer`` (a JSON pointer: empty, or
+    #: starting with ``/``), ``path`` (starting with ``/``) or ``name`` (a
+    #: query parameter's name: not empty, no space, ``&``, ``=`` or ``#``).
+    rule: str | None = None
+    #: An empty text is a value of its own, not "unset" (stored as one
+    #: space, a system parameter cannot be empty).
+    empty_allowed: bool = False
 
     @property
     def param(self):
@@ -48,7 +55,7 @@ class Setting:
                 return f"must be one of {', '.join(self.choices)}"
             return None
         if self.kind is str:
-            return None
+            return _text_problem(self.rule, value)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             return "must be a number"
         if self.kind is int and not float(value).is_integer():
@@ -63,9 +70,11 @@ class Setting:
         :raises ValueError: ``raw`` is not an acceptable value; the message
             names the parameter and says what it must be
         """
-        if raw in (None, False) or (isinstance(raw, str) and not raw.strip()):
+        if raw in (None, False) or raw == "":
             return self.default
         raw = str(raw)
+        if not raw.strip():
+            return "" if self.empty_allowed else self.default
         if self.kind is str:
             value = raw.strip()
         else:
@@ -79,6 +88,25 @@ class Setting:
         if problem:
             raise ValueError(f"the setting {self.param} is {raw!r}; it {problem}")
         return value
+
+
+    def store(self, value):
+        """The text that stores ``value`` in the system parameter (False: unset)."""
+        if self.kind is str:
+            return value if value else (" " if self.empty_allowed else False)
+        return format_number(value)
+
+
+def _text_problem(rule, value):
+    if not isinstance(value, str):
+        return "must be a text"
+    if rule == "pointer" and value and not value.startswith("/"):
+        return "must be a JSON pointer: empty, or starting with /"
+    if rule == "path" and not value.startswith("/"):
+        return "must be a path starting with /"
+    if rule == "name" and (not value or any(char in value for char in " &=#?\t\n")):
+        return "must be the name of a query parameter (no space, &, =, #, ?)"
+    return None
 
 
 def format_number(value):
@@ -111,8 +139,23 @@ SETTINGS = {
         Setting("max_quantity", 1e9, 1.0, 1e14),
         Setting("cli_path", "sync-cli", admin_only=True),
         Setting("ca_file", "", admin_only=True),
+        Setting("max_rps", 0.0, 0.0, 10000.0),
         # How the addon runs it.
         Setting("batch_size", 1000, 1, 10000),
+        # How to ask the API: one request per product, or its listing.
+        Setting("fetch_mode", "per_product", choices=("per_product", "listing")),
+        Setting("listing_endpoint", "/api/stock", rule="path"),
+        Setting("listing_paging", "cursor", choices=("cursor", "link", "page", "offset")),
+        Setting("listing_page_size", 500, 1, 10000),
+        Setting("listing_page_size_param", "limit", rule="name"),
+        Setting("listing_records_path", "/items", rule="pointer", empty_allowed=True),
+        Setting("listing_id_field", "/product_id", rule="pointer"),
+        Setting("listing_quantity_field", "/quantity", rule="pointer"),
+        Setting("listing_cursor_param", "cursor", rule="name"),
+        Setting("listing_cursor_field", "/next_cursor", rule="pointer"),
+        Setting("listing_page_param", "page", rule="name"),
+        Setting("listing_offset_param", "offset", rule="name"),
+        Setting("listing_since_param", "updated_since", rule="name"),
         # The brake, and how long runs are kept.
         Setting("hold_zero_percent", 10.0, 0.0, 100.0),
         Setting("hold_change_percent", 50.0, 0.0, 100.0),
@@ -139,7 +182,13 @@ _MAX_BACKOFF = 10.0
 
 #: Environment variables that carry settings to ``sync-cli``; they are always
 #: set (or removed) explicitly, never inherited from the Odoo process.
-_SETTING_ENV = ("STOCK_API_URL", "STOCK_API_ENDPOINT", "STOCK_API_TOKEN", "STOCK_API_CA_FILE")
+_SETTING_ENV = (
+    "STOCK_API_URL",
+    "STOCK_API_ENDPOINT",
+    "STOCK_API_LISTING_ENDPOINT",
+    "STOCK_API_TOKEN",
+    "STOCK_API_CA_FILE",
+)
 
 
 @dataclass(frozen=True)
@@ -157,6 +206,8 @@ class SyncCliSettings:
     max_quantity: float = DEFAULTS["max_quantity"]
     #: PEM file of CA certificates to trust besides the system's.
     ca_file: str = ""
+    #: Most requests a second (0: no cap).
+    max_rps: float = DEFAULTS["max_rps"]
     #: Seconds the whole run may take on top of its requests' own time limits.
     time_margin: float = 30.0
 
@@ -172,23 +223,35 @@ class SyncCliSettings:
         problem = SETTINGS["max_quantity"].problem(self.max_quantity)
         if problem:
             raise ValueError(f"the largest quantity {problem}, not {self.max_quantity}")
+        problem = SETTINGS["max_rps"].problem(self.max_rps)
+        if problem:
+            raise ValueError(f"the requests per second {problem}, not {self.max_rps}")
 
     def argv(self):
-        """The command line: settings that are no secret, never the URL or the token."""
+        """The command line of ``sync-cli fetch``: settings that are no secret, never the URL or the token."""
         return [
             self.cli_path,
             "fetch",
             "--format",
             "jsonl",
+            "--concurrency",
+            str(self.concurrency),
+            *self.http_argv(),
+        ]
+
+    def http_argv(self):
+        """The options that ``fetch`` and ``list`` share."""
+        argv = [
             "--timeout",
             str(self.timeout),
             "--retries",
             str(self.retries),
-            "--concurrency",
-            str(self.concurrency),
             "--max-quantity",
             _format_quantity(self.max_quantity),
         ]
+        if self.max_rps:
+            argv += ["--max-rps", format_number(self.max_rps)]
+        return argv
 
     def env(self, base_env=None):
         """The environment of the run: the caller's, with the API settings set."""

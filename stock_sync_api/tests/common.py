@@ -5,6 +5,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -51,6 +52,21 @@ def find_binary(name, env_var):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     raise RuntimeError(f"{name} not found: build it with `cargo build`, put it on PATH or set {env_var}")
+
+
+def set_api_quantity(api_url, external_id, quantity):
+    """Change what mock-api answers for a product, as a demo would (``PUT``).
+
+    Odoo's tests block HTTP from their own process: a child process sends it.
+    """
+    script = (
+        "import sys, urllib.request\n"
+        "request = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), method='PUT',"
+        " headers={'Content-Type': 'application/json'})\n"
+        "urllib.request.urlopen(request, timeout=10).read()\n"
+    )
+    body = json.dumps({"quantity": str(quantity)})
+    subprocess.run([sys.executable, "-c", script, f"{api_url}/api/stock/{external_id}", body], check=True, timeout=30)
 
 
 def closed_port_url():

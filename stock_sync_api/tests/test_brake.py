@@ -1,31 +1,13 @@
-import json
-import subprocess
-import sys
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from ..engine import read_brake
-from .common import StockSyncApiCase
+from .common import StockSyncApiCase, set_api_quantity
 
 #: The catalog of these tests: 50 products, each with 5 on hand in Odoo.
 CATALOG = [f"BR-{n:03}" for n in range(1, 51)]
 ON_HAND = 5
-
-
-def set_api_quantity(api_url, external_id, quantity):
-    """Change what mock-api answers for a product, as a demo would (``PUT``).
-
-    Odoo's tests block HTTP from their own process: a child process sends it.
-    """
-    script = (
-        "import sys, urllib.request\n"
-        "request = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), method='PUT',"
-        " headers={'Content-Type': 'application/json'})\n"
-        "urllib.request.urlopen(request, timeout=10).read()\n"
-    )
-    body = json.dumps({"quantity": str(quantity)})
-    subprocess.run([sys.executable, "-c", script, f"{api_url}/api/stock/{external_id}", body], check=True, timeout=30)
 
 
 @tagged("post_install", "-at_install")

@@ -1,0 +1,94 @@
+"""A round of changes: in listing mode, the products that the API's listing
+says changed since the last complete listing, and only them."""
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from odoo import _
+from odoo.exceptions import UserError
+
+from ..synccli import list_stock
+from .config import read_config
+from .round import SyncRound
+
+_logger = logging.getLogger(__name__)
+
+#: A round of changes asks since the last complete listing's time less this
+#: margin: a change stamped by the API just before its listing began is not
+#: missed (a product listed twice is only compared again).
+SINCE_MARGIN = timedelta(seconds=60)
+
+
+def sync_changes(env):
+    """Sync what changed since the last complete listing, as one run of
+    trigger ``changes``, committing after each batch.
+
+    Times are the API's own (the ``Date`` of a listing's first page), never
+    Odoo's. With no complete listing yet, the whole catalog is synced (the
+    scheduled round). A listing of no product leaves no run: it is logged.
+    """
+    Run = env["stock.sync.run"]
+    try:
+        config = read_config(env)
+    except UserError as exc:
+        # The hourly round fails, and alerts, for the same reason.
+        _logger.warning("Stock API changes not asked: %s", exc.args[0])
+        return
+    if config.mode != "listing":
+        _logger.info("Stock API changes not asked: the synchronisation asks one request per product")
+        return
+    _give_up_unfinished(Run)
+    last = Run._get_last_listing_time()
+    since = _since(last)
+    if since is None:
+        _logger.info("Stock API: no complete listing applied yet (%r), the whole catalog is synchronised", last)
+        Run._cron_sync()
+        return
+    Template = env["product.template"]
+    domain = Template._get_api_sync_domain()
+    listing = list_stock(config.settings, config.listing, since=since, expected=Template.search_count(domain))
+    if not listing.complete:
+        run = Run._start("changes")
+        _logger.warning(
+            "Stock API synchronisation %s: the listing of changes is incomplete: %s", run.name, listing.error
+        )
+        run._fail(_("The stock API's listing is incomplete, nothing was applied: %(error)s", error=listing.error))
+        return
+    templates = Template.search(domain + [("api_external_id", "in", list(listing.results))], order="id")
+    _logger.info(
+        "Stock API: %d products listed as changed since %s, %d of them synchronised in Odoo",
+        len(listing.results),
+        since,
+        len(templates),
+    )
+    if not templates:
+        return
+    run = Run._start("changes", templates)
+    cron = env["ir.cron"]
+    SyncRound(run, after_batch=lambda batch: cron._commit_progress(len(batch)), listing=listing).sync(templates)
+
+
+def _give_up_unfinished(Run):
+    """A round of changes that an earlier call left unfinished (out of time)
+    ends without its listing's time: the next listing, asked since the last
+    round that ended, lists its products again."""
+    for run in Run.sudo().search([("trigger", "=", "changes"), ("state", "=", "running")]):
+        run.listing_time = False
+        run.message_post(
+            body=_("Left unfinished: the next round of changes takes its products again."),
+            subtype_xmlid="mail.mt_note",
+        )
+        run.with_env(Run.env)._finish()
+
+
+def _since(server_time):
+    """``server_time`` (RFC 3339) less :data:`SINCE_MARGIN`, in RFC 3339; None if unreadable."""
+    if not server_time:
+        return None
+    try:
+        moment = datetime.fromisoformat(server_time)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return (moment - SINCE_MARGIN).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

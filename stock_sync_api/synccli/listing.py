@@ -1,0 +1,204 @@
+"""Running ``sync-cli list``: the API's listing read to its end, one JSON line
+per record, then a trailer saying whether the listing is complete."""
+
+import json
+import logging
+import math
+import subprocess
+from dataclasses import dataclass, field
+
+from .output import API_STATUSES, CLI_ERROR, FetchResult, redact
+from .process import _excerpt, _run_process
+from .settings import SETTINGS
+
+_logger = logging.getLogger(__name__)
+
+#: Status given to a product whose external ID a complete listing does not have.
+NOT_LISTED = "not_listed"
+
+#: Why a listing whose output has no trailer is incomplete.
+_NO_TRAILER = "sync-cli's output ended without the listing's last line"
+
+#: The options of ``sync-cli list`` that the settings ``listing_<key>`` give.
+_LIST_OPTIONS = {
+    "paging": "--paging",
+    "page_size": "--page-size",
+    "page_size_param": "--page-size-param",
+    "records_path": "--records-path",
+    "id_field": "--id-field",
+    "quantity_field": "--quantity-field",
+    "cursor_param": "--cursor-param",
+    "cursor_field": "--cursor-field",
+    "page_param": "--page-param",
+    "offset_param": "--offset-param",
+    "since_param": "--since-param",
+}
+
+
+@dataclass(frozen=True)
+class ListingSettings:
+    """Where the listing is and how to read it (the settings ``listing_<key>``)."""
+
+    endpoint: str = SETTINGS["listing_endpoint"].default
+    paging: str = SETTINGS["listing_paging"].default
+    page_size: int = SETTINGS["listing_page_size"].default
+    page_size_param: str = SETTINGS["listing_page_size_param"].default
+    records_path: str = SETTINGS["listing_records_path"].default
+    id_field: str = SETTINGS["listing_id_field"].default
+    quantity_field: str = SETTINGS["listing_quantity_field"].default
+    cursor_param: str = SETTINGS["listing_cursor_param"].default
+    cursor_field: str = SETTINGS["listing_cursor_field"].default
+    page_param: str = SETTINGS["listing_page_param"].default
+    offset_param: str = SETTINGS["listing_offset_param"].default
+    since_param: str = SETTINGS["listing_since_param"].default
+
+    def __post_init__(self):
+        for key in ("endpoint", "paging", "page_size", *_LIST_OPTIONS):
+            problem = SETTINGS[f"listing_{key}"].problem(getattr(self, key))
+            if problem:
+                raise ValueError(f"the listing's {key.replace('_', ' ')} {problem}, not {getattr(self, key)!r}")
+
+    def argv(self, cli, since=None):
+        """The command line of ``sync-cli list`` (the endpoint goes in the environment)."""
+        argv = [cli.cli_path, "list", *cli.http_argv()]
+        for key, option in _LIST_OPTIONS.items():
+            argv.append(f"{option}={getattr(self, key)}")
+        if since:
+            argv.append(f"--since={since}")
+        return argv
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a ``sync-cli list`` run read."""
+
+    #: Whether the whole listing was read (its trailer says ``complete``).
+    complete: bool
+    #: ``{external_id: FetchResult}``, the last line of each ID (an ID
+    #: listed twice ends ``invalid_response``).
+    results: dict = field(default_factory=dict)
+    records: int = 0
+    pages: int = 0
+    #: The API's clock when the listing began (the first page's ``Date``), RFC 3339.
+    server_time: str | None = None
+    #: Why the listing is incomplete.
+    error: str | None = None
+
+    def result(self, external_id):
+        """The listing's answer for ``external_id``; a complete listing that
+        does not have it says so."""
+        found = self.results.get(external_id)
+        if found is not None:
+            return found
+        return FetchResult(external_id, NOT_LISTED, error="the stock API's listing does not have this external ID")
+
+
+def list_stock(cli, listing, since=None, expected=0, base_env=None):
+    """Read the API's listing with ``sync-cli list``; never raises for a bad run.
+
+    :param cli: the ``SyncCliSettings`` (URL, token, time limits)
+    :param listing: the :class:`ListingSettings`
+    :param since: only what changed since this time (RFC 3339), if given
+    :param expected: how many records the listing may hold, for its time limit
+    :return: a :class:`Listing`
+    """
+    argv = listing.argv(cli, since)
+    env = cli.env(base_env)
+    env["STOCK_API_LISTING_ENDPOINT"] = listing.endpoint
+    pages = math.ceil(max(expected, 1) / listing.page_size) + 10
+    time_limit = cli.time_margin + pages * ((cli.retries + 1) * cli.timeout + cli.retries * 10.0)
+    _logger.debug("running %s (time limit %ss)", argv, time_limit)
+    try:
+        completed = _run_process(argv, b"", env, time_limit, None)
+    except FileNotFoundError:
+        return Listing(
+            False,
+            error=f"sync-cli was not found at '{cli.cli_path}': install it on the server's PATH "
+            "or set its path in the settings",
+        )
+    except OSError as exc:
+        return Listing(False, error=f"sync-cli at '{cli.cli_path}' cannot be run: {exc.strerror or exc}")
+    except subprocess.TimeoutExpired:
+        return Listing(False, error=f"sync-cli did not finish the listing within {time_limit:g} seconds")
+    stderr = redact(_excerpt(completed.stderr), cli.token)
+    if stderr:
+        _logger.info("sync-cli stderr: %s", stderr)
+    result = parse_listing(completed.stdout, cli.token)
+    code = completed.returncode
+    if result.complete and code not in (0, 3):
+        return Listing(False, error=f"sync-cli failed with exit status {code}: {stderr or 'no message'}")
+    if not result.complete and result.error == _NO_TRAILER:
+        if code == 2:
+            error = f"sync-cli refused its settings: {stderr or 'no message'}"
+        elif code < 0:
+            error = f"sync-cli was killed by signal {-code}"
+        else:
+            error = f"sync-cli stopped before the end of the listing (exit status {code}): {stderr or 'no message'}"
+        return Listing(False, records=result.records, pages=result.pages, error=error)
+    return result
+
+
+def parse_listing(stdout, token=""):
+    """Read ``sync-cli list``'s output: record lines, then the trailer.
+
+    A line that is not a record nor a trailer makes the listing incomplete:
+    nothing of an output that does not follow the contract is used.
+    """
+    if isinstance(stdout, bytes):
+        stdout = stdout.decode("utf-8", errors="replace")
+    results = {}
+    records = 0
+    lines = stdout.split("\n")
+    for number, line in enumerate(lines[:-1], start=1):
+        try:
+            data = json.loads(line)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            error = f"sync-cli printed an unusable line {number}: not a JSON object"
+            return Listing(False, records=records, error=error)
+        if "listing" in data:
+            return _trailer(data, results, records, token, number == len(lines) - 1)
+        status = data.get("status")
+        if status not in API_STATUSES:
+            return Listing(False, records=records, error=f"sync-cli printed an unknown status on line {number}")
+        records += 1
+        external_id = data.get("external_id")
+        if not isinstance(external_id, str):
+            # A record without a readable ID concerns no product.
+            continue
+        results[external_id] = _record(external_id, status, data, token)
+    return Listing(False, records=records, error=_NO_TRAILER)
+
+
+def _record(external_id, status, data, token):
+    if status == "ok":
+        quantity = data.get("quantity")
+        if isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or not math.isfinite(quantity):
+            return FetchResult(external_id, CLI_ERROR, error=f"sync-cli printed status ok with quantity {quantity!r}")
+        if quantity < 0:
+            return FetchResult(external_id, CLI_ERROR, error=f"sync-cli printed status ok with quantity {quantity!r}")
+        return FetchResult(external_id, status, quantity=float(quantity))
+    error = data.get("error")
+    if not isinstance(error, str) or not error.strip():
+        error = f"sync-cli reported {status} without a message"
+    return FetchResult(external_id, status, error=redact(error.strip(), token))
+
+
+def _trailer(data, results, records, token, last):
+    pages = data.get("pages") if isinstance(data.get("pages"), int) else 0
+    if data.get("listing") == "complete" and last:
+        server_time = data.get("server_time")
+        return Listing(
+            True,
+            results=results,
+            records=records,
+            pages=pages,
+            server_time=server_time if isinstance(server_time, str) else None,
+        )
+    if data.get("listing") == "complete":
+        return Listing(False, records=records, error="sync-cli printed more after the listing's last line")
+    error = data.get("error")
+    if not isinstance(error, str) or not error.strip():
+        error = "the listing is incomplete, without a reason"
+    return Listing(False, records=records, pages=pages, error=redact(error.strip(), token))
