@@ -99,7 +99,12 @@ class StockSyncApiMixin:
         cls.location = cls.env.ref("stock.warehouse0").lot_stock_id
 
     @classmethod
-    def _start_mock_api(cls, products, *extra_args):
+    def _start_mock_api(cls, products, *extra_args, env=None, stderr=subprocess.DEVNULL):
+        """Start mock-api with ``products``; :return: its URL.
+
+        :param env: its environment (default: the server's)
+        :param stderr: where its log goes
+        """
         data_dir = tempfile.mkdtemp(prefix="stock_sync_api_test_")
         cls.addClassCleanup(shutil.rmtree, data_dir, ignore_errors=True)
         data_file = Path(data_dir) / "products.json"
@@ -107,8 +112,9 @@ class StockSyncApiMixin:
         process = subprocess.Popen(
             [find_binary("mock-api", "MOCK_API_BIN"), "--bind", "127.0.0.1:0", "--data", str(data_file), *extra_args],
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=stderr,
             text=True,
+            env=env,
         )
         cls.addClassCleanup(cls._stop, process)
         first_line = process.stdout.readline().strip()

@@ -1,6 +1,12 @@
 import json
 import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError
@@ -10,7 +16,23 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from ..controllers.notify import MAX_BODY_BYTES, ROUTE
 from ..engine.batch import BatchSync
 from ..models.res_config_settings import NOTIFY_ROUTE as SETTINGS_ROUTE
-from .common import NOTIFY_SECRET, StockSyncNotifyMixin
+from .common import NOTIFY_SECRET, StockSyncNotifyMixin, find_binary
+
+
+def put_quantity(api_url, external_id, quantity):
+    """Change what mock-api answers for a product, with a PUT as a demo does.
+
+    From a child process: the test's own process sends no HTTP request.
+    """
+    script = (
+        "import sys, urllib.request\n"
+        "request = urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(), method='PUT',"
+        " headers={'Content-Type': 'application/json'})\n"
+        "urllib.request.urlopen(request, timeout=10).read()\n"
+    )
+    url = f"{api_url}/api/stock/{external_id}"
+    subprocess.run([sys.executable, "-c", script, url, json.dumps({"quantity": str(quantity)})], check=True, timeout=30)
+
 
 ROUTE_LOGGER = "odoo.addons.stock_sync_api.controllers.notify"
 ADDON_LOGGER = "odoo.addons.stock_sync_api"
@@ -330,6 +352,41 @@ class TestNotify(StockSyncNotifyMixin, HttpCase):
         self._run_notified_cron()
         self.assertEqual(self._on_hand(product), 50)
         self.assertFalse(self._queued())
+
+    def test_mock_api_notifies_and_the_change_is_synced(self):
+        """End to end: a PUT on mock-api (``--notify-url``) makes it send the
+        signed notification to the route, and the triggered action syncs it."""
+        binary = find_binary("mock-api", "MOCK_API_BIN")
+        if "--notify-url" not in subprocess.run([binary, "--help"], capture_output=True, text=True).stdout:
+            self.skipTest(f"{binary} has no --notify-url: build the workspace's mock-api")
+        log_dir = Path(tempfile.mkdtemp(prefix="stock_sync_api_test_"))
+        self.addCleanup(shutil.rmtree, log_dir, ignore_errors=True)
+        log_path = log_dir / "mock-api.log"
+        with open(log_path, "w") as log_file:
+            api_url = self._start_mock_api(
+                [{"product_id": "T-E2E", "quantity": "5"}],
+                "--notify-url",
+                self.base_url() + ROUTE,
+                env=dict(os.environ, MOCK_API_NOTIFY_SECRET=NOTIFY_SECRET, RUST_LOG="info", NO_COLOR="1"),
+                stderr=log_file,
+            )
+        self._set_params(base_url=api_url)
+        product = self._make_product("T-E2E", on_hand=5)
+        # The notification comes from mock-api, without the test's cookie.
+        with self.allow_requests(all_requests=True):
+            put_quantity(api_url, "T-E2E", 42)
+            deadline = time.monotonic() + 20
+            while "of T-E2E" not in log_path.read_text() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        log = log_path.read_text()
+        self.assertRegex(log, r"notified \S+ of T-E2E: 202", log)
+        self.assertNotIn(NOTIFY_SECRET, log)
+        self.env.invalidate_all()
+        self.assertEqual(self._queued(), {"T-E2E": self.env["stock.sync.run"]})
+        self.assertEqual(len(self._pending_triggers()), 1)
+        self._run_notified_cron()
+        self.assertEqual(self._on_hand(product), 42)
+        self.assertEqual(product.api_last_run_id.trigger, "notified")
 
     # ------------------------------------------------------------------
     # The scheduled action, the settings, access
