@@ -17,6 +17,7 @@ from ..controllers.notify import MAX_BODY_BYTES, ROUTE
 from ..engine.batch import BatchSync
 from ..models.res_config_settings import NOTIFY_ROUTE as SETTINGS_ROUTE
 from .common import NOTIFY_SECRET, StockSyncNotifyMixin, find_binary
+from .test_tour import FrenchStockManagerMixin
 
 
 def put_quantity(api_url, external_id, quantity):
@@ -429,3 +430,29 @@ class TestNotify(StockSyncNotifyMixin, HttpCase):
         for operation in ("write", "create", "unlink"):
             with self.subTest(operation=operation), self.assertRaises(AccessError):
                 Queue.check_access(operation)
+
+
+@tagged("post_install", "-at_install")
+class TestNotifyTour(FrenchStockManagerMixin, StockSyncNotifyMixin, HttpCase):
+    """A French stock manager's product page, before and after the stock API
+    notified a change of it, in a real browser: the change appears without a
+    click, synchronised by the scheduled action the notification triggered."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_french_stock_manager()
+        cls._clear_external_ids()
+        cls._set_params(notify_secret=NOTIFY_SECRET)
+        cls.notify_cron = cls.env.ref(cls.NOTIFY_CRON).sudo()
+
+    def test_notified_change_appears_on_the_product_page(self):
+        product = self._make_product("T-RAISE", on_hand=40, name="Chaise de bureau")
+        url = f"/odoo/action-stock.product_template_action_product/{product.id}"
+        self._start_tour_as_manager(url, "stock_sync_api_tour_notified_before")
+        response = self._notify(["T-RAISE"])
+        self.assertEqual((response.status_code, response.json()), (202, {"accepted": 1}))
+        self._run_notified_cron()
+        self._start_tour_as_manager(url, "stock_sync_api_tour_notified_after")
+        self.assertEqual(self._on_hand(product), 50)
+        self.assertEqual(product.api_last_run_id.trigger, "notified")
