@@ -8,8 +8,9 @@
 # What it checks:
 #   1. the first start creates the database with the addon, its demo data,
 #      the language and the admin's language, the scheduled action not due
-#      before an hour, and hands on to the official entrypoint; the next start
-#      reuses it;
+#      before an hour, the notification secret from STOCK_SYNC_NOTIFY_SECRET
+#      (never printed), and hands on to the official entrypoint; the next
+#      start reuses it, and leaves the secret as it is;
 #   2. an existing empty database gets the same set-up; one set up without
 #      demo data gets the addon, and a note on how to add demo data;
 #   3. `odoo SUBCOMMAND ...` and other commands go straight to the official
@@ -85,6 +86,8 @@ data_dir = $work/data
 CONF
 export ODOO_RC="$work/odoo.conf"
 export ODOO_LANG=fr_FR
+# Given to the first start only (section 1).
+unset STOCK_SYNC_NOTIFY_SECRET
 
 # The official entrypoint's stand-in: records its arguments, one a line.
 cat >"$work/base-entrypoint" <<'SH'
@@ -146,10 +149,16 @@ utc_now() {
 }
 
 echo
+# The addon's notification secret in database $1 (empty when unset).
+notify_secret() {
+    sql "$1" "SELECT value FROM ir_config_parameter WHERE key = 'stock_sync_api.notify_secret'"
+}
+
 echo "==> 1. first start: database $first_db"
 since="$(utc_now)"
 status=0
-ODOO_DB="$first_db" "$entrypoint" >"$work/first.log" 2>&1 || status=$?
+first_secret="entrypoint-test-secret-$suffix"
+ODOO_DB="$first_db" STOCK_SYNC_NOTIFY_SECRET="$first_secret" "$entrypoint" >"$work/first.log" 2>&1 || status=$?
 if [ "$status" -eq 0 ]; then
     pass "first start exits 0 (the stand-in server returned)"
 else
@@ -161,10 +170,19 @@ check "the official entrypoint starts odoo on $first_db only" \
 check "$first_db exists, ${first_db}__init does not" \
     eval "db_exists $first_db && db_gone ${first_db}__init"
 check_set_up "$first_db" "$since"
+check "$first_db: the notification secret is STOCK_SYNC_NOTIFY_SECRET's" \
+    test "$(notify_secret "$first_db")" = "$first_secret"
+secret_said_never_shown() {
+    grep -q "notification secret is set from STOCK_SYNC_NOTIFY_SECRET" "$work/first.log" \
+        && ! grep -qF "$first_secret" "$work/first.log"
+}
+check "the first start says the secret is set, never what it is" secret_said_never_shown
 rm -f "$work/base-args"
-ODOO_DB="$first_db" "$entrypoint" --dev=xml >"$work/second.log" 2>&1 || true
+ODOO_DB="$first_db" STOCK_SYNC_NOTIFY_SECRET=another-secret "$entrypoint" --dev=xml >"$work/second.log" 2>&1 || true
 check "the next start finds the database and sets nothing up" \
     grep -q "database $first_db found, $addon_name installed" "$work/second.log"
+check "the next start leaves the notification secret as it is" \
+    test "$(notify_secret "$first_db")" = "$first_secret"
 check "the next start passes its arguments on to the server" \
     test "$(cat "$work/base-args" 2>/dev/null)" = "$(printf '%s\n' odoo -d "$first_db" "--db-filter=^$first_db\$" --dev=xml)"
 
@@ -184,6 +202,11 @@ fi
 check "it says it installs the addon into the database found" \
     grep -q "database $empty_db found without $addon_name installed: installing it" "$work/empty.log"
 check_set_up "$empty_db" "$since"
+no_secret_and_says_so() {
+    test -z "$(notify_secret "$empty_db")" && grep -q "STOCK_SYNC_NOTIFY_SECRET is not set" "$work/empty.log"
+}
+check "$empty_db: without STOCK_SYNC_NOTIFY_SECRET no notification secret is set, and it says so" \
+    no_secret_and_says_so
 
 echo
 echo "==> 2b. an existing database set up without demo data: $nodemo_db"

@@ -17,6 +17,12 @@
 #   ODOO_DB        the server's database (default globalshop)
 #   ODOO_LANG      language loaded into a new database, and its admin's
 #                  (default fr_FR)
+#   STOCK_SYNC_NOTIFY_SECRET
+#                  the secret of the stock API's notifications, set as the
+#                  addon's setting stock_sync_api.notify_secret when the
+#                  addon is installed (the first start); later starts leave
+#                  the setting as it is (change it in Odoo's settings).
+#                  Unset or empty: no secret, notifications refused
 #   HOST, PORT, USER, PASSWORD (or PASSWORD_FILE)
 #                  PostgreSQL, as for the official image (defaults db, 5432,
 #                  odoo, odoo); PGHOST, PGPORT, PGUSER, PGPASSWORD win when set
@@ -90,6 +96,24 @@ PY
         log "the admin's language is not $ODOO_LANG in $target"
         exit 1
     fi
+    set_notify_secret "$target"
+}
+
+# Sets the addon's notification secret in database $1 from
+# $STOCK_SYNC_NOTIFY_SECRET, when it is given. The secret goes through the
+# environment, never a command line, and is never printed.
+set_notify_secret() {
+    local target="$1"
+    if [ -z "${STOCK_SYNC_NOTIFY_SECRET:-}" ]; then
+        log "STOCK_SYNC_NOTIFY_SECRET is not set: the stock API's notifications are refused until a secret is set in the settings"
+        return 0
+    fi
+    STOCK_SYNC_NOTIFY_SECRET="$STOCK_SYNC_NOTIFY_SECRET" odoo shell -d "$target" --no-http --log-level=warn <<'PY'
+import os
+env["ir.config_parameter"].sudo().set_param("stock_sync_api.notify_secret", os.environ["STOCK_SYNC_NOTIFY_SECRET"].strip())
+env.cr.commit()
+PY
+    log "the stock API's notification secret is set from STOCK_SYNC_NOTIFY_SECRET"
 }
 
 # Builds the database under a temporary name and renames it when complete,
