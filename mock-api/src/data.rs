@@ -325,7 +325,7 @@ mod tests {
 
     #[test]
     fn updated_at_from_the_data_file() {
-        let products = parse_products(&json!([
+        let products = parse(&json!([
             {"product_id": "A", "quantity": "1", "updated_at": "2026-01-02T03:04:05Z"},
             {"product_id": "B", "quantity": "2"}
         ]))
