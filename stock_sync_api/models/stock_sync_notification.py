@@ -20,6 +20,12 @@ KEEP_QUEUED = ("busy", "moved")
 #: notified products' scheduled action tries it again.
 BUSY_RETRY_DELAY = timedelta(seconds=30)
 
+#: The rows waiting for a run: taken by none, or by one that has ended (its
+#: end could not release them: they are synced again).
+WAITING = SQL(
+    "(run_id IS NULL OR run_id NOT IN (SELECT id FROM stock_sync_run WHERE trigger = 'notified' AND state = 'running'))"
+)
+
 #: How many times taking or releasing the queue is tried when a notification
 #: changed the same rows at the same moment (a serialisation failure).
 CONCURRENT_TRIES = 5
@@ -75,11 +81,7 @@ class StockSyncNotification(models.Model):
     def _get_notifiable_domain(self):
         """The products a notification may queue: those a synchronisation takes
         (with an external ID, active, of an active company, not excluded)."""
-        Template = self.env["product.template"]
-        domain = Domain(Template._get_api_sync_domain())
-        if "api_sync_excluded" in Template._fields:
-            domain &= Domain("api_sync_excluded", "=", False)
-        return domain
+        return Domain(self.env["product.template"]._get_api_sync_domain())
 
     @api.model
     def _queue(self, external_ids):
@@ -175,7 +177,8 @@ class StockSyncNotification(models.Model):
         self.env.cr.execute(
             SQL(
                 "SELECT product_tmpl_id FROM stock_sync_notification"
-                " WHERE run_id IS NULL AND received_at <= %s ORDER BY product_tmpl_id",
+                " WHERE %s AND received_at <= %s ORDER BY product_tmpl_id",
+                WAITING,
                 fields.Datetime.now(),
             )
         )
@@ -192,7 +195,8 @@ class StockSyncNotification(models.Model):
             )
             self.env.cr.execute(
                 SQL(
-                    "DELETE FROM stock_sync_notification WHERE run_id IS NULL AND product_tmpl_id = ANY(%s)",
+                    "DELETE FROM stock_sync_notification WHERE %s AND product_tmpl_id = ANY(%s)",
+                    WAITING,
                     left_out_ids,
                 )
             )
@@ -203,8 +207,9 @@ class StockSyncNotification(models.Model):
         run.flush_recordset()
         self.env.cr.execute(
             SQL(
-                "UPDATE stock_sync_notification SET run_id = %s WHERE run_id IS NULL AND product_tmpl_id = ANY(%s)",
+                "UPDATE stock_sync_notification SET run_id = %s WHERE %s AND product_tmpl_id = ANY(%s)",
                 run.id,
+                WAITING,
                 templates.ids,
             )
         )
@@ -250,7 +255,7 @@ class StockSyncNotification(models.Model):
         """See that the scheduled action runs again for the products still
         waiting: at once for those notified while it ran, later for those
         another synchronisation held."""
-        self.env.cr.execute("SELECT min(received_at) FROM stock_sync_notification WHERE run_id IS NULL")
+        self.env.cr.execute(SQL("SELECT min(received_at) FROM stock_sync_notification WHERE %s", WAITING))
         first = self.env.cr.fetchone()[0]
         if first:
             self._trigger_sync(max(first, fields.Datetime.now()))

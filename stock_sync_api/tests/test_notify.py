@@ -123,10 +123,7 @@ class TestNotify(StockSyncNotifyMixin, HttpCase):
         archived = self._make_product("T-RAISE", on_hand=40)
         archived.sudo().active = False
         excluded = self._make_product("T-LOWER", on_hand=25)
-        if "api_sync_excluded" in excluded._fields:
-            excluded.sudo().api_sync_excluded = True
-        else:
-            excluded.sudo().active = False
+        excluded.sudo().api_sync_excluded = True
         with self.assertLogs(ROUTE_LOGGER, logging.INFO) as logs:
             response = self._notify(["T-RAISE", "T-LOWER"])
         self.assertEqual((response.status_code, response.json()), (202, {"accepted": 0}))
@@ -134,16 +131,18 @@ class TestNotify(StockSyncNotifyMixin, HttpCase):
         self.assertFalse(self._queued())
         self.assertFalse(self._pending_triggers())
 
-    def test_product_archived_after_its_notification_is_left_out(self):
+    def test_product_archived_or_excluded_after_its_notification_is_left_out(self):
         product = self._make_product("T-RAISE", on_hand=40)
+        excluded = self._make_product("T-SAME", on_hand=3)
         other = self._make_product("T-LOWER", on_hand=25)
-        self._notify(["T-RAISE", "T-LOWER"])
+        self._notify(["T-RAISE", "T-SAME", "T-LOWER"])
         product.sudo().active = False
+        excluded.sudo().api_sync_excluded = True
         self._run_notified_cron()
-        self.assertEqual(self._on_hand(product), 40)
+        self.assertEqual((self._on_hand(product), self._on_hand(excluded)), (40, 3))
         self.assertEqual(self._on_hand(other), 10)
         run = self._notified_runs()
-        self.assertEqual((run.product_count, run.done_count, run.skipped_count), (1, 1, 1))
+        self.assertEqual((run.product_count, run.done_count, run.skipped_count), (1, 1, 2))
         self.assertFalse(self._queued())
 
     # ------------------------------------------------------------------
@@ -352,6 +351,19 @@ class TestNotify(StockSyncNotifyMixin, HttpCase):
         self._notify(["T-RAISE"])
         self._run_notified_cron()
         self.assertEqual(self._on_hand(product), 50)
+        self.assertFalse(self._queued())
+
+    def test_rows_an_ended_run_did_not_release_are_taken_again(self):
+        product = self._make_product("T-RAISE", on_hand=40)
+        self._notify(["T-RAISE"])
+        # A run whose end could not release its rows (the action failed then).
+        ended = self.env["stock.sync.run"]._start("notified", product)
+        ended._finish()
+        self.env["stock.sync.notification"].flush_model()
+        self.env.cr.execute("UPDATE stock_sync_notification SET run_id = %s", [ended.id])
+        self._run_notified_cron()
+        self.assertEqual(self._on_hand(product), 50)
+        self.assertEqual(product.api_last_run_id, self._notified_runs() - ended)
         self.assertFalse(self._queued())
 
     def test_mock_api_notifies_and_the_change_is_synced(self):
