@@ -7,10 +7,14 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
+from ..engine import read_setting
+
 _logger = logging.getLogger(__name__)
 
 #: The scheduled action that syncs the notified products.
 CRON_XMLID = "stock_sync_api.ir_cron_api_sync_notified"
+#: In listing mode, the round of changes, which a notification triggers instead.
+CHANGES_CRON_XMLID = "stock_sync_api.ir_cron_api_sync_changes"
 
 #: Outcomes of a product that the run could not sync for good (another
 #: synchronisation held it): it stays queued, to be synced again.
@@ -89,7 +93,8 @@ class StockSyncNotification(models.Model):
         takes, and see that the scheduled action will sync them soon.
 
         Never syncs, and never writes (nor locks) a product's row: a running
-        synchronisation may hold it.
+        synchronisation may hold it. In listing mode nothing is queued: a round
+        of changes is triggered, the listing saying what changed.
 
         :param external_ids: the external IDs a notification named
         :return: ``(accepted, left_out, unknown)``: how many of the distinct
@@ -106,7 +111,11 @@ class StockSyncNotification(models.Model):
             left_out = Template.with_context(active_test=False).search_count(
                 [("api_external_id", "in", external_ids)]
             ) - len(templates)
-        if templates:
+        if templates and read_setting(self.env, "fetch_mode") == "listing":
+            # The listing says what changed since its last round, the notified
+            # products with the rest: a round of changes asks it at once.
+            self._trigger_sync(CHANGES_CRON_XMLID)
+        elif templates:
             # Sorted IDs: two notifications lock their rows in the same order.
             # A product already waiting keeps its row as it is; one a run has
             # taken gets it back, to be synced again after that run.
@@ -127,9 +136,10 @@ class StockSyncNotification(models.Model):
         return len(templates), left_out, len(external_ids) - len(templates) - left_out
 
     @api.model
-    def _trigger_sync(self, at=None):
-        """Trigger the notified products' scheduled action, at ``at`` (now when
-        not given), unless a trigger due by then waits already.
+    def _trigger_sync(self, xmlid=CRON_XMLID, at=None):
+        """Trigger the notified products' scheduled action (or the one named
+        ``xmlid``), at ``at`` (now when not given), unless a trigger due by
+        then waits already.
 
         A trigger waits until the scheduled action starts: then the cron
         worker deletes it, in a transaction that stays open while the action
@@ -138,9 +148,9 @@ class StockSyncNotification(models.Model):
         synced by the next one. However many notifications come in, at most
         one trigger waits (two at the very moment two notifications find none).
         """
-        cron = self.env.ref(CRON_XMLID, raise_if_not_found=False)
+        cron = self.env.ref(xmlid, raise_if_not_found=False)
         if not cron:
-            _logger.warning("The scheduled action %s is missing: notified products wait for the hourly one", CRON_XMLID)
+            _logger.warning("The scheduled action %s is missing: notified products wait for the hourly one", xmlid)
             return
         at = at or fields.Datetime.now()
         self.env.cr.execute(
@@ -258,7 +268,7 @@ class StockSyncNotification(models.Model):
         self.env.cr.execute(SQL("SELECT min(received_at) FROM stock_sync_notification WHERE %s", WAITING))
         first = self.env.cr.fetchone()[0]
         if first:
-            self._trigger_sync(max(first, fields.Datetime.now()))
+            self._trigger_sync(at=max(first, fields.Datetime.now()))
 
     def _retry_concurrent(self, func):
         """Call ``func`` in a transaction of its own, again in a new one while

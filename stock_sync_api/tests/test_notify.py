@@ -353,6 +353,24 @@ class TestNotify(StockSyncNotifyMixin, HttpCase):
         self.assertEqual(self._on_hand(product), 50)
         self.assertFalse(self._queued())
 
+    def test_listing_mode_triggers_a_round_of_changes(self):
+        self._make_product("T-RAISE", on_hand=40)
+        changes = self.env.ref("stock_sync_api.ir_cron_api_sync_changes").sudo()
+        changes.active = True
+        self._set_params(fetch_mode="listing")
+        for _index in range(3):
+            response = self._notify(["T-RAISE", "UNKNOWN"])
+            self.assertEqual((response.status_code, response.json()), (202, {"accepted": 1}))
+        # Nothing queued: the listing says what changed. One trigger waits.
+        self.assertFalse(self._queued())
+        self.assertFalse(self._pending_triggers())
+        triggers = self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", changes.id)])
+        self.assertEqual(len(triggers), 1)
+        # Unknown only: nothing triggered.
+        triggers.unlink()
+        self.assertEqual(self._notify(["UNKNOWN"]).json(), {"accepted": 0})
+        self.assertFalse(self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", changes.id)]))
+
     def test_rows_an_ended_run_did_not_release_are_taken_again(self):
         product = self._make_product("T-RAISE", on_hand=40)
         self._notify(["T-RAISE"])
