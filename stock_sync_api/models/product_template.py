@@ -160,10 +160,6 @@ class ProductTemplate(models.Model):
         SyncRound(run).sync(templates)
         return run.action_open()
 
-    def action_open_api_sync_run(self):
-        self.ensure_one()
-        return self.api_last_run_id.action_open()
-
     # ------------------------------------------------------------------
     # Helpers of the synchronisation
     # ------------------------------------------------------------------

@@ -52,7 +52,7 @@ class TestRun(StockSyncApiCase):
         moves = run.action_view_moves()
         self.assertEqual(self.env["stock.move"].sudo().search(moves["domain"]), move)
         # And from the product to its last run.
-        self.assertEqual(raised.action_open_api_sync_run()["res_id"], run.id)
+        self.assertEqual(raised.api_last_run_id.action_open()["res_id"], run.id)
 
     def test_each_sync_is_a_new_run(self):
         product = self._make_product("T-RAISE", on_hand=40)
