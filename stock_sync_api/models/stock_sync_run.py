@@ -12,6 +12,10 @@ _logger = logging.getLogger(__name__)
 #: What makes a scheduled run worth an alert, in the order they are judged.
 ISSUES = [("failed", "Failed"), ("held", "Held"), ("errors", "With errors")]
 
+#: A notified run with the same issue as one that ended less than this
+#: before it is not alerted again.
+NOTIFIED_ALERT_EVERY = timedelta(hours=1)
+
 #: The issues alerted, by trigger. The errors of a notified run are on its
 #: products, and the hourly run alerts them: of a notified run, only one that
 #: stopped or was held, and so applies nothing more, needs a person at once.
@@ -355,15 +359,16 @@ class StockSyncRun(models.Model):
         """Tell the inventory administrators that a scheduled or notified run
         ended with an issue (see :data:`ALERTED_ISSUES`), unless the run of
         the same trigger before it ended with the same one: an API down for a
-        day makes one alert, not one an hour."""
+        day makes one alert, not one an hour. A notified run is not alerted
+        when a notified run ended with the same issue within the hour."""
         self.ensure_one()
         if self.issue not in ALERTED_ISSUES.get(self.trigger, ()):
             return
-        previous = self.sudo().search(
-            [("trigger", "=", self.trigger), ("id", "<", self.id), ("state", "!=", "running")],
-            order="id desc",
-            limit=1,
-        )
+        domain = [("trigger", "=", self.trigger), ("id", "<", self.id), ("state", "!=", "running")]
+        if self.trigger == "notified":
+            # Notified runs follow each other within seconds: one alert an hour per issue.
+            domain += [("issue", "=", self.issue), ("date_end", ">=", fields.Datetime.now() - NOTIFIED_ALERT_EVERY)]
+        previous = self.sudo().search(domain, order="id desc", limit=1)
         if previous.issue == self.issue:
             self.sudo().message_post(
                 body=_(

@@ -182,8 +182,9 @@ class TestNotify(StockSyncNotifyMixin, HttpCase):
 
     def test_old_or_future_timestamp_with_a_valid_signature_is_a_replay(self):
         self._make_product("T-RAISE", on_hand=40)
+        # Whole seconds, truncated: "now + 305" is more than 300 s ahead for the next 4 s.
         now = int(time.time())
-        for timestamp, word in ((now - 301, "old"), (now - 3600, "old"), (now + 301, "ahead")):
+        for timestamp, word in ((now - 301, "old"), (now - 3600, "old"), (now + 305, "ahead")):
             with self.subTest(timestamp=timestamp), self.assertLogs(ROUTE_LOGGER, logging.WARNING):
                 self.assertRefused(self._notify(["T-RAISE"], timestamp=timestamp), 401, f"s {word}")
         # Within the window, either way.
@@ -370,6 +371,28 @@ class TestNotify(StockSyncNotifyMixin, HttpCase):
         triggers.unlink()
         self.assertEqual(self._notify(["UNKNOWN"]).json(), {"accepted": 0})
         self.assertFalse(self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", changes.id)]))
+
+    def test_held_notified_runs_alert_once_an_hour(self):
+        # The brake judges a notified run as any other run.
+        self._set_params(hold_min_products=1)
+        raised = self._make_product("T-RAISE", on_hand=40)
+        self._make_product("T-LOWER", on_hand=25)
+
+        def alerts(run):
+            return run.message_ids.filtered(lambda message: message.message_type == "comment" and message.partner_ids)
+
+        self._notify(["T-RAISE"])
+        self._run_notified_cron()
+        first = self._notified_runs()
+        self.assertEqual((first.state, first.issue, self._on_hand(raised)), ("held", "held", 40))
+        self.assertEqual(len(alerts(first)), 1)
+        self._notify(["T-LOWER"])
+        self._run_notified_cron()
+        second = self._notified_runs() - first
+        self.assertEqual(second.state, "held")
+        self.assertFalse(alerts(second))
+        self.assertTrue(any(first.name in body for body in second.message_ids.mapped("body")))
+        self.assertFalse(self._queued())
 
     def test_rows_an_ended_run_did_not_release_are_taken_again(self):
         product = self._make_product("T-RAISE", on_hand=40)
