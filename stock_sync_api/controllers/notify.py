@@ -18,7 +18,7 @@ the request with nothing changed:
 
 Then the known products are queued (:meth:`stock.sync.notification._queue`)
 and the answer is 202 ``{"accepted": N}``. The route never syncs, never
-writes nor locks a product's row (a running synchronisation may hold it),
+writes a product's row nor waits for one a running synchronisation holds,
 and answers in a few queries.
 
 Rotation without downtime: the setting may hold several secrets separated by

@@ -92,9 +92,13 @@ class StockSyncNotification(models.Model):
         """Queue the products with these external IDs that a synchronisation
         takes, and see that the scheduled action will sync them soon.
 
-        Never syncs, and never writes (nor locks) a product's row: a running
-        synchronisation may hold it. In listing mode nothing is queued: a round
-        of changes is triggered, the listing saying what changed.
+        Never syncs, and never writes a product's row nor waits for one: a
+        running synchronisation may hold it locked, and the queue row's
+        reference to it only takes the lock that a synchronisation's row locks
+        allow (``KEY SHARE``). Nor does it wait for the trigger that a running
+        scheduled action holds (see :meth:`_trigger_sync`). In listing mode
+        nothing is queued: a round of changes is triggered, the listing saying
+        what changed.
 
         :param external_ids: the external IDs a notification named
         :return: ``(accepted, left_out, unknown)``: how many of the distinct
