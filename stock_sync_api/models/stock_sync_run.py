@@ -213,10 +213,12 @@ class StockSyncRun(models.Model):
         sync_changes(self.env)
 
     def _note_listing(self, listing):
-        """Keep the API's time of the first listing this run applies (a
-        round resumed by a later call reads the listing again)."""
+        """Keep the API's time of the first listing a scheduled round or a
+        round of changes applies (a round resumed by a later call reads the
+        listing again). A manual run applies a few products of the listing
+        only: what changed since, the next round of changes must still ask."""
         self.ensure_one()
-        if listing.server_time and not self.listing_time:
+        if listing.server_time and not self.listing_time and self.trigger in ("cron", "changes"):
             self.sudo().listing_time = listing.server_time
 
     @api.model

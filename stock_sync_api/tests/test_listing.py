@@ -144,6 +144,19 @@ class TestListing(StockSyncApiCase):
         self.assertEqual((listing.complete, listing.results), (True, {}))
         self.assertFalse(self._runs("changes"))
 
+    def test_a_click_does_not_move_the_rounds_of_changes_on(self):
+        """A click applies the listing to its products only: what changed
+        for the others since the last round is still asked for."""
+        api_url = self._own_api()
+        products = self._catalog()
+        self._run_cron()
+        set_api_quantity(api_url, "L-RAISE", 25)
+        products["L-SAME"].action_api_sync()
+        self.assertFalse(products["L-SAME"].api_last_run_id.listing_time)
+        self._run_cron(CHANGES_CRON)
+        self.assertEqual(self._runs("changes").product_tmpl_ids, products["L-RAISE"])
+        self.assertEqual(self._on_hand(products["L-RAISE"]), 25)
+
     def test_round_of_changes_without_a_complete_listing_is_a_full_round(self):
         self._own_api()
         products = self._catalog()
