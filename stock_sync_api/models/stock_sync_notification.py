@@ -95,8 +95,8 @@ class StockSyncNotification(models.Model):
         Never syncs, and never writes a product's row nor waits for one: a
         running synchronisation may hold it locked, and the queue row's
         reference to it only takes the lock that a synchronisation's row locks
-        allow (``KEY SHARE``). Nor does it wait for the trigger that a running
-        scheduled action holds (see :meth:`_trigger_sync`). In listing mode
+        allow (``KEY SHARE``). Nor does it lock the triggers that a running
+        scheduled action deletes (see :meth:`_trigger_sync`). In listing mode
         nothing is queued: a round of changes is triggered, the listing saying
         what changed.
 
@@ -147,8 +147,9 @@ class StockSyncNotification(models.Model):
 
         A trigger waits until the scheduled action starts: then the cron
         worker deletes it, in a transaction that stays open while the action
-        runs, and holds it locked meanwhile. Such a trigger no longer counts
-        (it is skipped, never waited for): a product notified during a run is
+        runs. Such a trigger no longer counts (the transaction deleting it
+        has marked it, ``xmax``; it is read without locking it, so that
+        nothing waits for anything): a product notified during a run is
         synced by the next one. However many notifications come in, at most
         one trigger waits (two at the very moment two notifications find none).
         """
@@ -162,9 +163,8 @@ class StockSyncNotification(models.Model):
                 """
                 SELECT 1
                   FROM ir_cron_trigger
-                 WHERE cron_id = %(cron)s AND call_at <= %(at)s
+                 WHERE cron_id = %(cron)s AND call_at <= %(at)s AND xmax = 0
                  LIMIT 1
-                   FOR KEY SHARE SKIP LOCKED
                 """,
                 cron=cron.id,
                 at=at,
