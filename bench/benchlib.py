@@ -3,10 +3,12 @@
 Standard library only: the benchmarks that need more say so themselves.
 """
 
+import contextlib
 import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -129,6 +131,80 @@ def gnu_time():
         return None
     done = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
     return path if "GNU" in done.stdout + done.stderr else None
+
+
+def odoo(*args, timeout, **kwargs):
+    """Run ``odoo`` with ``args`` and ``ODOO_BENCH_ARGS``; :return: the completed process."""
+    return subprocess.run(odoo_argv(*args), timeout=timeout, check=False, **kwargs)
+
+
+def odoo_argv(*args):
+    """The command line of ``odoo`` with ``args`` and ``ODOO_BENCH_ARGS``."""
+    return ["odoo", *args, *shlex.split(os.environ.get("ODOO_BENCH_ARGS", ""))]
+
+
+def connection_error(odoo_log):
+    """What Odoo's log says about failing to connect to PostgreSQL, if it does."""
+    for line in Path(odoo_log).read_text(errors="replace").splitlines():
+        if "OperationalError: connection to server" in line or "OperationalError: could not connect" in line:
+            return line.split("OperationalError: ", 1)[1].strip()
+    return None
+
+
+@contextlib.contextmanager
+def throwaway_database(prefix, log_file, keep=False):
+    """A new database with the addon installed, dropped on exit (unless ``keep``).
+
+    :param log_file: the open file Odoo's output goes to
+    :return: (in the ``with``) the database's name
+    """
+    db = f"{prefix}_{time.strftime('%Y%m%d%H%M%S')}_{os.getpid()}"
+    try:
+        log(f"==> database {db}: installing stock_sync_api (log: {log_file.name})")
+        done = odoo(
+            "-d", db, "-i", "stock_sync_api", f"--addons-path={ROOT}", "--stop-after-init",
+            "--http-port=0", "--log-level=warn",
+            timeout=1200, stdout=log_file, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        if done.returncode != 0:
+            log_file.flush()
+            if error := connection_error(log_file.name):
+                sys.exit(
+                    f"odoo could not connect to PostgreSQL: {error}; tell it where its database server is"
+                    " (its configuration file through ODOO_RC, or PGHOST, PGPORT, PGUSER and PGPASSWORD)"
+                )
+            sys.exit(f"installing the addon failed (exit status {done.returncode}); see {log_file.name}")
+        yield db
+    finally:
+        if not keep:
+            odoo("db", "drop", db, timeout=300, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def run_scheduled_action(env):
+    """Run the sync's scheduled action as the scheduler does, until its round
+    is over, in the ``odoo shell`` whose environment is ``env``.
+
+    The scheduler runs a job for about 10 s, then reschedules it at once
+    ("partially done"); each of those runs counts here.
+
+    :return: ``(seconds, job runs)``
+    """
+    cron = env.ref("stock_sync_api.ir_cron_api_sync")
+    Run = env["stock.sync.run"].sudo()
+    runs = 0
+    start = time.perf_counter()
+    while True:
+        result = cron.method_direct_trigger()
+        env.cr.commit()  # release the job's row, as the scheduler does
+        runs += 1
+        if result is not True:
+            raise RuntimeError(f"the scheduled action failed: {result}")
+        env.invalidate_all()
+        if not Run.search_count([("trigger", "=", "cron"), ("state", "=", "running")]):
+            break
+        if runs > 1000:
+            raise RuntimeError("the scheduled action does not finish its round")
+    return time.perf_counter() - start, runs
 
 
 def wall(argv, **kwargs):

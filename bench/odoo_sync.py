@@ -34,12 +34,10 @@ Prints a table and writes the figures to ``bench/out/odoo_sync.json``.
 import argparse
 import json
 import os
-import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import benchlib
@@ -49,19 +47,6 @@ from benchlib import ROOT, MockApi, log
 BENCH_DIR = Path(__file__).resolve().parent
 SHELL_SCRIPT = BENCH_DIR / "odoo_sync_shell.py"
 PHASES = ("fetch", "compare", "apply", "bookkeeping", "other")
-
-
-def odoo(*args, timeout, **kwargs):
-    argv = ["odoo", *args, *shlex.split(os.environ.get("ODOO_BENCH_ARGS", ""))]
-    return subprocess.run(argv, timeout=timeout, check=False, **kwargs)
-
-
-def connection_error(odoo_log):
-    """What Odoo's log says about failing to connect to PostgreSQL, if it does."""
-    for line in odoo_log.read_text(errors="replace").splitlines():
-        if "OperationalError: connection to server" in line or "OperationalError: could not connect" in line:
-            return line.split("OperationalError: ", 1)[1].strip()
-    return None
 
 
 def main():
@@ -82,53 +67,38 @@ def main():
     benchlib.OUT_DIR.mkdir(parents=True, exist_ok=True)
     name = "odoo_profile" if args.profile else "odoo_sync"
     odoo_log = benchlib.OUT_DIR / f"{name}.log"
-    db = f"stock_sync_api_bench_{time.strftime('%Y%m%d%H%M%S')}_{os.getpid()}"
-    with tempfile.TemporaryDirectory(prefix="bench_odoo_") as tmp, open(odoo_log, "w") as log_file:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench_odoo_") as tmp,
+        open(odoo_log, "w") as log_file,
+        benchlib.throwaway_database("stock_sync_api_bench", log_file, keep=args.keep_db) as db,
+    ):
         tmp = Path(tmp)
-        try:
-            log(f"==> database {db}: installing stock_sync_api (log: {odoo_log})")
-            done = odoo(
-                "-d", db, "-i", "stock_sync_api", f"--addons-path={ROOT}", "--stop-after-init",
-                "--http-port=0", "--log-level=warn",
-                timeout=1200, stdout=log_file, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            if done.returncode != 0:
-                log_file.flush()
-                if error := connection_error(odoo_log):
-                    sys.exit(
-                        f"odoo could not connect to PostgreSQL: {error}; tell it where its database server is"
-                        " (its configuration file through ODOO_RC, or PGHOST, PGPORT, PGUSER and PGPASSWORD)"
-                    )
-                sys.exit(f"installing the addon failed (exit status {done.returncode}); see {odoo_log}")
-            data = tmp / "products.json"
-            benchlib.write_products(data, [p for size in sizes for p in catalog.api_products(size)])
-            with MockApi(mock_api, data, latency_ms=args.latency_ms) as api:
-                env = dict(
-                    os.environ,
-                    BENCH_DIR=str(BENCH_DIR),
-                    BENCH_SIZES=",".join(map(str, sizes)),
-                    BENCH_API_URL=api.url,
-                    BENCH_SYNC_CLI=sync_cli,
-                    BENCH_RESULT=str(tmp / "result.json"),
-                    BENCH_BATCH_SIZE=str(args.batch_size or ""),
-                    BENCH_CONCURRENCY=str(args.concurrency or ""),
-                    BENCH_BATCH_SIZES=args.batch_sizes,
-                    BENCH_CONCURRENCIES=args.concurrencies,
-                )
-                if args.profile:
-                    env["BENCH_PROFILE"] = str(benchlib.OUT_DIR / "odoo_sync")
-                with open(SHELL_SCRIPT, "rb") as script:
-                    done = odoo(
-                        "shell", "-d", db, f"--addons-path={ROOT}", "--http-port=0", "--log-level=warn",
-                        timeout=3600, stdin=script, stdout=log_file, stderr=subprocess.STDOUT, env=env,
-                    )  # fmt: skip
-            result_file = tmp / "result.json"
-            if done.returncode != 0 or not result_file.exists():
-                sys.exit(f"the benchmark failed (exit status {done.returncode}); see {odoo_log}")
-            result = json.loads(result_file.read_text())
-        finally:
-            if not args.keep_db:
-                odoo("db", "drop", db, timeout=300, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        data = tmp / "products.json"
+        benchlib.write_products(data, [p for size in sizes for p in catalog.api_products(size)])
+        with MockApi(mock_api, data, latency_ms=args.latency_ms) as api:
+            env = dict(
+                os.environ,
+                BENCH_DIR=str(BENCH_DIR),
+                BENCH_SIZES=",".join(map(str, sizes)),
+                BENCH_API_URL=api.url,
+                BENCH_SYNC_CLI=sync_cli,
+                BENCH_RESULT=str(tmp / "result.json"),
+                BENCH_BATCH_SIZE=str(args.batch_size or ""),
+                BENCH_CONCURRENCY=str(args.concurrency or ""),
+                BENCH_BATCH_SIZES=args.batch_sizes,
+                BENCH_CONCURRENCIES=args.concurrencies,
+            )
+            if args.profile:
+                env["BENCH_PROFILE"] = str(benchlib.OUT_DIR / "odoo_sync")
+            with open(SHELL_SCRIPT, "rb") as script:
+                done = benchlib.odoo(
+                    "shell", "-d", db, f"--addons-path={ROOT}", "--http-port=0", "--log-level=warn",
+                    timeout=3600, stdin=script, stdout=log_file, stderr=subprocess.STDOUT, env=env,
+                )  # fmt: skip
+        result_file = tmp / "result.json"
+        if done.returncode != 0 or not result_file.exists():
+            sys.exit(f"the benchmark failed (exit status {done.returncode}); see {odoo_log}")
+        result = json.loads(result_file.read_text())
     result["machine"] = benchlib.machine()
     result["latency_ms"] = args.latency_ms
     if args.profile:

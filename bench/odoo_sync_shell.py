@@ -29,6 +29,7 @@ from urllib.parse import quote, urlsplit
 
 # One formula for both sides: bench/odoo_sync.py writes mock-api's data from it.
 sys.path.insert(0, os.environ["BENCH_DIR"])
+from benchlib import run_scheduled_action  # noqa: E402
 from catalog import api_quantity, external_id, on_hand  # noqa: E402
 
 from odoo.addons.stock_sync_api.engine import SyncRound, read_cli_settings, read_setting  # noqa: E402
@@ -89,30 +90,6 @@ def create_catalog(size):
     env.cr.commit()
     say(f"    {size} products created in {time.perf_counter() - start:.1f} s")
     return templates, location
-
-
-def run_scheduled_action():
-    """Run the scheduled action as the scheduler does, until its round is over.
-
-    The scheduler runs a job for about 10 s, then reschedules it at once
-    ("partially done"); each of those runs counts here.
-    """
-    cron = env.ref("stock_sync_api.ir_cron_api_sync")
-    Run = env["stock.sync.run"].sudo()
-    runs = 0
-    start = time.perf_counter()
-    while True:
-        result = cron.method_direct_trigger()
-        env.cr.commit()  # release the job's row, as the scheduler does
-        runs += 1
-        if result is not True:
-            raise RuntimeError(f"the scheduled action failed: {result}")
-        env.invalidate_all()
-        if not Run.search_count([("trigger", "=", "cron"), ("state", "=", "running")]):
-            break
-        if runs > 1000:
-            raise RuntimeError("the scheduled action does not finish its round")
-    return time.perf_counter() - start, runs
 
 
 def change_api(size, templates, expected, round_):
@@ -212,7 +189,7 @@ def run_twice(label, templates, location, expected, changed, handler):
     differ, then again once nothing differs; check both."""
     moves_before = env["stock.move"].search_count([("is_inventory", "=", True)])
     handler.reset()
-    seconds, runs = run_scheduled_action()
+    seconds, runs = run_scheduled_action(env)
     first = phase_figures(handler, seconds, len(templates))
     first["job_runs"] = runs
     check(templates, location, expected, changed, moves_before)
@@ -220,7 +197,7 @@ def run_twice(label, templates, location, expected, changed, handler):
     # Dates are stored to the second: the next round must start a second later.
     time.sleep(1.1)
     handler.reset()
-    seconds, runs = run_scheduled_action()
+    seconds, runs = run_scheduled_action(env)
     second = phase_figures(handler, seconds, len(templates))
     second["job_runs"] = runs
     check(templates, location, expected, changed, moves_before)
