@@ -1,4 +1,4 @@
-.PHONY: test test-entrypoint build release bench bench-fetch bench-odoo bench-profile
+.PHONY: test test-entrypoint build release bench bench-fetch bench-odoo bench-profile bench-busy
 
 ## Run every test: Rust, the addon's runner, and the addon in Odoo 19 when `odoo` is on PATH.
 test:
@@ -30,3 +30,7 @@ bench-odoo:
 ## Where one sync of 1,000 products (100 changed) spends its time, under cProfile.
 bench-profile:
 	python3 bench/odoo_sync.py --profile
+
+## The scheduled sync of 3,000 products while a second Odoo process delivers stock continuously.
+bench-busy:
+	python3 bench/busy_warehouse.py

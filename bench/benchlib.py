@@ -180,13 +180,14 @@ def throwaway_database(prefix, log_file, keep=False):
             odoo("db", "drop", db, timeout=300, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def run_scheduled_action(env):
+def run_scheduled_action(env, after_job=None):
     """Run the sync's scheduled action as the scheduler does, until its round
     is over, in the ``odoo shell`` whose environment is ``env``.
 
     The scheduler runs a job for about 10 s, then reschedules it at once
     ("partially done"); each of those runs counts here.
 
+    :param after_job: called with the scheduled action after each job run
     :return: ``(seconds, job runs)``
     """
     cron = env.ref("stock_sync_api.ir_cron_api_sync")
@@ -200,6 +201,8 @@ def run_scheduled_action(env):
         if result is not True:
             raise RuntimeError(f"the scheduled action failed: {result}")
         env.invalidate_all()
+        if after_job is not None:
+            after_job(cron)
         if not Run.search_count([("trigger", "=", "cron"), ("state", "=", "running")]):
             break
         if runs > 1000:
