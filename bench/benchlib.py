@@ -43,29 +43,37 @@ def release_binaries():
     return str(sync_cli or target / "sync-cli"), str(mock_api or target / "mock-api")
 
 
-def write_products(path, products):
-    """A mock-api data file: ``products`` is a list of ``(product_id, quantity)``."""
+def write_products(path, products, updated_at=None):
+    """A mock-api data file: ``products`` is a list of ``(product_id, quantity)``;
+    ``updated_at`` (RFC 3339), when given, stamps every product."""
+    stamp = {"updated_at": updated_at} if updated_at else {}
     with open(path, "w", encoding="utf-8") as out:
-        json.dump([{"product_id": pid, "quantity": str(qty)} for pid, qty in products], out)
+        json.dump([{"product_id": pid, "quantity": str(qty), **stamp} for pid, qty in products], out)
 
 
 class MockApi:
     """mock-api on a free port, stopped on exit of the ``with`` block.
 
     Request logs are off (``RUST_LOG=warn``): at thousands of requests a second
-    they would take CPU from the program under test on a small machine.
+    they would take CPU from the program under test on a small machine. With
+    ``request_log`` (a path), they go to that file instead, one line per
+    answer, for :func:`requests_logged` to count.
     """
 
-    def __init__(self, binary, data_file, latency_ms=0):
+    def __init__(self, binary, data_file, latency_ms=0, request_log=None):
         self.argv = [binary, "--bind", "127.0.0.1:0", "--data", str(data_file), "--latency-ms", str(latency_ms)]
+        self.request_log = request_log
         self.process = None
         self.url = None
 
     def __enter__(self):
-        env = dict(os.environ, RUST_LOG="warn")
-        self.process = subprocess.Popen(
-            self.argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
-        )
+        env = dict(os.environ, RUST_LOG="tower_http=info" if self.request_log else "warn")
+        stderr = open(self.request_log, "w") if self.request_log else subprocess.DEVNULL  # noqa: SIM115
+        try:
+            self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=stderr, text=True, env=env)
+        finally:
+            if self.request_log:
+                stderr.close()
         line = self.process.stdout.readline().strip()
         if not line.startswith("listening on "):
             self.process.kill()
@@ -76,6 +84,16 @@ class MockApi:
     def __exit__(self, *exc):
         self.process.kill()
         self.process.wait(timeout=10)
+
+
+def requests_logged(request_log, method="GET", settle=0.5):
+    """How many ``method`` requests mock-api answered, by its request log
+    (``MockApi(request_log=...)``). mock-api writes its log from a thread of
+    its own: ``settle`` seconds are left for the last lines first."""
+    time.sleep(settle)
+    marker = f"method={method} "
+    with open(request_log, encoding="utf-8", errors="replace") as lines:
+        return sum(1 for line in lines if "finished processing request" in line and marker in line)
 
 
 def summary(values):

@@ -12,6 +12,12 @@ matching data and passes everything through the environment:
 - ``BENCH_PROFILE``: when set, a file prefix for the cProfile statistics of
   two a synchronisation of the first size (changed, then unchanged), instead of
   the scheduled-action runs;
+- ``BENCH_LISTING_API_URL``, ``BENCH_LISTING_LOG``: when set, a mock-api
+  holding ``BENCH_LISTING_PRODUCTS`` products (one in ten changed) and its
+  request log, for the listing mode's full round beside the per-product mode;
+- ``BENCH_DELTA_API_URL``, ``BENCH_DELTA_LOG``, ``BENCH_DELTA_PRODUCTS``,
+  ``BENCH_DELTA_CHANGES``: a mock-api holding ``BENCH_DELTA_PRODUCTS``
+  products as Odoo will, stamped in the past, for the round of changes;
 - ``BENCH_RESULT``: the JSON file where the figures go.
 """
 
@@ -24,12 +30,14 @@ import logging
 import os
 import pstats
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote, urlsplit
 
 # One formula for both sides: bench/odoo_sync.py writes mock-api's data from it.
 sys.path.insert(0, os.environ["BENCH_DIR"])
-from benchlib import run_scheduled_action  # noqa: E402
+from benchlib import requests_logged, run_scheduled_action  # noqa: E402
 from catalog import api_quantity, external_id, on_hand  # noqa: E402
 
 from odoo.addons.stock_sync_api.engine import SyncRound, read_cli_settings, read_setting  # noqa: E402
@@ -61,8 +69,9 @@ class PhaseTimes(logging.Handler):
                 self.seconds[phase] += timings.get(phase, 0.0)
 
 
-def create_catalog(size):
-    """``size`` storable products with external IDs and on-hand stock, committed."""
+def create_catalog(size, chunk=10_000):
+    """``size`` storable products with external IDs and on-hand stock,
+    committed (by chunks of ``chunk``, so that 100,000 fit in memory)."""
     Template = env["product.template"].with_context(
         tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
     )
@@ -70,48 +79,68 @@ def create_catalog(size):
     env.cr.execute("UPDATE product_template SET api_external_id = NULL WHERE api_external_id IS NOT NULL")
     env.invalidate_all()
     start = time.perf_counter()
-    templates = Template.create(
-        [
-            {
-                "name": f"Bench product {external_id(size, n)}",
-                "is_storable": True,
-                "api_external_id": external_id(size, n),
-            }
-            for n in range(size)
-        ]
-    )
     location = env.ref("stock.warehouse0").lot_stock_id
-    env["stock.quant"].sudo().create(
-        [
-            {"product_id": template.product_variant_id.id, "location_id": location.id, "quantity": on_hand(n)}
-            for n, template in enumerate(templates)
-        ]
-    )
-    env.cr.commit()
+    ids = []
+    for first in range(0, size, chunk):
+        numbers = range(first, min(first + chunk, size))
+        templates = Template.create(
+            [
+                {
+                    "name": f"Bench product {external_id(size, n)}",
+                    "is_storable": True,
+                    "api_external_id": external_id(size, n),
+                }
+                for n in numbers
+            ]
+        )
+        env["stock.quant"].sudo().create(
+            [
+                {"product_id": template.product_variant_id.id, "location_id": location.id, "quantity": on_hand(n)}
+                for n, template in zip(numbers, templates, strict=True)
+            ]
+        )
+        env.cr.commit()
+        ids += templates.ids
+        env.invalidate_all()
     say(f"    {size} products created in {time.perf_counter() - start:.1f} s")
-    return templates, location
+    return Template.browse(ids), location
 
 
-def change_api(size, templates, expected, round_):
+def change_api(size, templates, expected, round_, api_url=None):
     """Change one product in ten in the stock API (through mock-api's PUT).
 
     :param expected: ``{n: quantity}`` the API holds, updated
+    :param api_url: which mock-api (default: the per-product one)
     :return: how many products changed
     """
-    url = urlsplit(os.environ["BENCH_API_URL"])
-    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
-    changed = 0
+    changes = {}
     for n in range(round_ % 10, size, 10):
         expected[n] += 2 if (n // 10) % 2 else -1 if expected[n] >= 1 else 1
-        body = json.dumps({"quantity": str(expected[n])})
-        connection.request("PUT", f"/api/stock/{quote(external_id(size, n), safe='')}", body)
-        response = connection.getresponse()
+        changes[n] = expected[n]
+    put_quantities(api_url or os.environ["BENCH_API_URL"], size, changes)
+    return len(changes)
+
+
+def put_quantities(api_url, size, quantities, connections=16):
+    """Set ``{n: quantity}`` in the stock API by mock-api's PUT, on a few
+    connections at once (mock-api's latency holds each PUT too)."""
+    url = urlsplit(api_url)
+    local = threading.local()
+
+    def put(item):
+        n, quantity = item
+        if not hasattr(local, "connection"):
+            local.connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+        body = json.dumps({"quantity": str(quantity)})
+        local.connection.request("PUT", f"/api/stock/{quote(external_id(size, n), safe='')}", body)
+        response = local.connection.getresponse()
         response.read()
-        if response.status != 200:
-            raise RuntimeError(f"mock-api answered {response.status} to a PUT")
-        changed += 1
-    connection.close()
-    return changed
+        return response.status
+
+    with ThreadPoolExecutor(connections) as pool:
+        statuses = set(pool.map(put, quantities.items()))
+    if statuses - {200}:
+        raise RuntimeError(f"mock-api answered {statuses - {200}} to PUTs")
 
 
 def check(templates, location, expected, expect_moves, moves_before):
@@ -271,6 +300,142 @@ def profile(size, prefix):
     return result
 
 
+def set_api(url, mode):
+    """Point the sync at ``url`` and ask it in ``mode`` (per_product or listing)."""
+    params = env["ir.config_parameter"].sudo()
+    params.set_param("stock_sync_api.base_url", url)
+    params.set_param("stock_sync_api.fetch_mode", mode)
+    env.cr.commit()
+
+
+def timed_round(handler, size, request_log):
+    """One scheduled round, as the scheduler runs it: its figures with the
+    GET requests mock-api answered meanwhile."""
+    before = requests_logged(request_log)
+    handler.reset()
+    seconds, runs = run_scheduled_action(env)
+    figures = phase_figures(handler, seconds, size)
+    figures["job_runs"] = runs
+    figures["requests"] = requests_logged(request_log) - before
+    return figures
+
+
+def bench_listing(handler, floors):
+    """The listing mode (mock-api at ``BENCH_LISTING_LATENCY_MS``), beside
+    the per-product mode at the same latency:
+
+    1. a fresh catalog of ``BENCH_LISTING_PRODUCTS`` products, one in ten
+       changed: a full round in listing mode, then again unchanged;
+    2. a new tenth changed in the API: a round in per-product mode;
+    3. a catalog of ``BENCH_DELTA_PRODUCTS`` products listed in full once
+       (the first listing, timed apart), then ``BENCH_DELTA_CHANGES`` of them
+       changed in the API: the round of changes, timed.
+
+    :param floors: ``{size: seconds}`` of Odoo's own apply measured already
+    """
+    url, request_log = os.environ["BENCH_LISTING_API_URL"], os.environ["BENCH_LISTING_LOG"]
+    size = int(os.environ["BENCH_LISTING_PRODUCTS"])
+    expected = {n: api_quantity(size, n) for n in range(size)}
+    changed = sum(expected[n] != on_hand(n) for n in range(size))
+    say(f"==> listing mode: {size} products, {changed} changed")
+    templates, location = create_catalog(size)
+    set_api(url, "listing")
+    moves_before = env["stock.move"].search_count([("is_inventory", "=", True)])
+    full = timed_round(handler, size, request_log)
+    check(templates, location, expected, changed, moves_before)
+    say(f"    full listing round: {full['seconds']:.2f} s, {full['requests']} requests, {full['job_runs']} job runs")
+    time.sleep(1.1)
+    unchanged = timed_round(handler, size, request_log)
+    check(templates, location, expected, changed, moves_before)
+    say(f"    unchanged: {unchanged['seconds']:.2f} s, {unchanged['requests']} requests")
+    time.sleep(1.1)
+    if size not in floors:
+        floors[size] = odoo_apply_floor(size, location, expected)
+    figures = {
+        "products": size,
+        "changed": changed,
+        "listing_page_size": read_setting(env, "listing_page_size"),
+        "full_round": full,
+        "unchanged_round": unchanged,
+        "odoo_apply_s": floors[size],
+        "ratio_to_odoo_apply": full["seconds"] / floors[size],
+    }
+    # The per-product mode at the same latency, a new tenth changed.
+    per_product_changed = change_api(size, templates, expected, 1, api_url=url)
+    set_api(url, "per_product")
+    moves_before = env["stock.move"].search_count([("is_inventory", "=", True)])
+    per_product = timed_round(handler, size, request_log)
+    per_product["changed"] = per_product_changed
+    check(templates, location, expected, per_product_changed, moves_before)
+    say(f"    per-product round: {per_product['seconds']:.2f} s, {per_product['requests']} requests")
+    figures["per_product_round"] = per_product
+    time.sleep(1.1)
+    figures["delta"] = bench_delta(handler)
+    return figures
+
+
+def bench_delta(handler):
+    """A round of changes of ``BENCH_DELTA_CHANGES`` products among
+    ``BENCH_DELTA_PRODUCTS``, after a first full listing."""
+    url, request_log = os.environ["BENCH_DELTA_API_URL"], os.environ["BENCH_DELTA_LOG"]
+    size = int(os.environ["BENCH_DELTA_PRODUCTS"])
+    count = int(os.environ["BENCH_DELTA_CHANGES"])
+    # mock-api holds what Odoo holds, stamped a day ago.
+    expected = {n: on_hand(n) for n in range(size)}
+    say(f"==> round of changes: {size} products, {count} changed after a full listing")
+    templates, location = create_catalog(size)
+    set_api(url, "listing")
+    moves_before = env["stock.move"].search_count([("is_inventory", "=", True)])
+    first = timed_round(handler, size, request_log)
+    check(templates, location, expected, 0, moves_before)
+    say(f"    first full listing (not the figure): {first['seconds']:.2f} s, {first['requests']} requests")
+    time.sleep(1.1)
+    step = size // count
+    changes = {n: expected[n] + 5 for n in range(0, step * count, step)}
+    put_quantities(url, size, changes)
+    expected.update(changes)
+    # Every product a round of changes lists has changed: with the brake's
+    # defaults (held from 20 products compared when more than half would
+    # change) such a round of 100 is held. The figure is that of the round
+    # applying them, the brake's change limit lifted for it.
+    params = env["ir.config_parameter"].sudo()
+    hold_change_percent = params.get_param("stock_sync_api.hold_change_percent")
+    params.set_param("stock_sync_api.hold_change_percent", "100")
+    env.cr.commit()
+    Run = env["stock.sync.run"].sudo()
+    last_run = Run.search([], order="id desc", limit=1).id
+    cron = env.ref("stock_sync_api.ir_cron_api_sync_changes")
+    before = requests_logged(request_log)
+    handler.reset()
+    start = time.perf_counter()
+    result = cron.method_direct_trigger()
+    env.cr.commit()
+    seconds = time.perf_counter() - start
+    if result is not True:
+        raise RuntimeError(f"the round of changes failed: {result}")
+    requests = requests_logged(request_log) - before
+    params.set_param("stock_sync_api.hold_change_percent", hold_change_percent)
+    env.cr.commit()
+    env.invalidate_all()
+    runs = Run.search([("id", ">", last_run)])
+    if runs.mapped("trigger") != ["changes"] or runs.state != "done":
+        raise RuntimeError(f"the round of changes left runs {runs.mapped('trigger')} in {runs.mapped('state')}")
+    changed = templates.browse([templates.ids[n] for n in changes])
+    check(changed, location, {i: expected[n] for i, n in enumerate(changes)}, count, moves_before)
+    say(f"    round of changes: {seconds:.2f} s, {requests} requests, {runs.product_count} products synced")
+    return {
+        "products": size,
+        "changed": count,
+        "first_listing": first,
+        "changes_round": {
+            "seconds": seconds,
+            "requests": requests,
+            "products_synced": runs.product_count,
+            "phases_s": phase_figures(handler, seconds, count)["phases_s"],
+        },
+    }
+
+
 def main():
     params = env["ir.config_parameter"].sudo()
     params.set_param("stock_sync_api.base_url", os.environ["BENCH_API_URL"])
@@ -284,7 +449,7 @@ def main():
         "sizes": [],
     }
     env.cr.commit()
-    sizes = [int(size) for size in os.environ["BENCH_SIZES"].split(",")]
+    sizes = [int(size) for size in os.environ["BENCH_SIZES"].split(",") if size]
     if os.environ.get("BENCH_PROFILE"):
         result["profile"] = profile(sizes[0], os.environ["BENCH_PROFILE"])
     else:
@@ -299,6 +464,9 @@ def main():
             values = [int(v) for v in os.environ.get(variable, "").split(",") if v]
             if values:
                 result[f"{key}_sweep"] = bench_setting(key, values, templates, location, expected, handler)
+        if os.environ.get("BENCH_LISTING_API_URL"):
+            floors = {size["products"]: size["odoo_apply_s"] for size in result["sizes"]}
+            result["listing"] = bench_listing(handler, floors)
     with open(os.environ["BENCH_RESULT"], "w", encoding="utf-8") as out:
         json.dump(result, out, indent=2)
 
