@@ -315,8 +315,10 @@ class BatchSync:
     def _adjust(self, changes, location, variants):
         """Apply ``{template: StockChange}`` as one inventory adjustment.
 
-        Should the batch fail as a whole, each product is tried on its own so
-        that one product's problem does not hold back the others.
+        Should it fail as a whole, each half is tried on its own, down to the
+        product at fault, so that one product's problem holds back neither
+        the others nor the batch (a product that moved meanwhile costs a few
+        adjustments, not one per product).
         """
         try:
             # A refused update is said below, with the product (the
@@ -338,9 +340,10 @@ class BatchSync:
                 )
                 message = _("Odoo could not apply the inventory adjustment: %(error)s", error=exc)
                 return {template.id: SyncOutcome("error", message, change)}
-            outcomes = {}
-            for template, change in changes.items():
-                outcomes.update(self._adjust({template: change}, location, variants))
+            items = list(changes.items())
+            half = len(items) // 2
+            outcomes = self._adjust(dict(items[:half]), location, variants)
+            outcomes.update(self._adjust(dict(items[half:]), location, variants))
             return outcomes
         outcomes = {}
         for template, change in changes.items():

@@ -32,10 +32,11 @@ class SyncRound:
     of one company.
 
     :param run: the ``stock.sync.run`` the products are synced in
-    :param after_batch: called with each batch once it is done. Given by
-        the scheduled actions, whose ``after_batch`` commits: when it returns
-        a false value, the remaining batches are left for the next call (the
-        run stays running). Without it, the whole round is one transaction.
+    :param after_batch: called with the products of each batch once it is
+        done (all but those to try again). Given by the scheduled actions,
+        whose ``after_batch`` commits: when it returns a false value, the
+        rest is left for the next call (the run stays running). Without it,
+        the whole round is one transaction.
 
     A product whose stock the warehouse moves while it is applied (another
     transaction committed a move of it after this one began: PostgreSQL
@@ -150,8 +151,10 @@ class SyncRound:
             try:
                 moved = self._sync_batch(config, answers, index, company, batch)
                 # after_batch commits; what it raises (the worker stopping)
-                # is none of the run's business.
-                go_on = self.after_batch(batch)
+                # is none of the run's business. Products that moved are not
+                # done yet: told as such, a call out of time is taken up again
+                # at once, and its next call syncs them.
+                go_on = self.after_batch(_done(batch, moved))
                 if go_on and moved:
                     go_on = self._sync_moved(config, company, moved)
             except _AfterBatchError as exc:
@@ -183,7 +186,7 @@ class SyncRound:
             last = tries == MOVED_TRIES
             answers = _KnownAnswers(moved, config.settings)
             moved = self._sync_batch(config, answers, None, company, templates, tries if last else None)
-            if not self.after_batch(templates.browse()):
+            if not self.after_batch(_done(templates, moved)):
                 return False
             if not moved:
                 break
@@ -204,6 +207,11 @@ class SyncRound:
         outcomes = RunRecorder(self.run).record_not_run(templates, message)
         self.run._fail(_("The synchronisation could not run: %(error)s", error=message))
         return outcomes
+
+
+def _done(templates, moved):
+    """Those of ``templates`` that are done: all but those that moved (``{external_id: ...}``)."""
+    return templates.filtered(lambda template: template.api_external_id not in moved) if moved else templates
 
 
 def _prefetch(templates):

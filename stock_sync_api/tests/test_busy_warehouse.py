@@ -175,6 +175,25 @@ class TestBusyWarehouse(StockSyncApiMixin, TransactionCase):
         self.assertEqual(products["W-CALM-2"], (30, "ok", "On hand 10 -> 30 Units", 1))
         self.assertEqual(counts, ("done", 3, 2, 1, 3))
 
+    def test_a_product_moved_when_the_time_is_up_waits_for_the_next_call(self):
+        """The scheduler is told the products done: one to try again is not,
+        so a call out of time is taken up again at once, not in an hour."""
+        told = []
+
+        def out_of_time(batch):
+            batch.env.cr.commit()
+            told.append(sorted(batch.mapped("api_external_id")))
+            return False
+
+        with self._delivering_after_the_read("W-MOVER", times=1), self._cursor() as env:
+            templates = env["product.template"].browse(list(self.template_ids.values()))
+            run = env["stock.sync.run"]._start("cron", templates)
+            SyncRound(run, after_batch=out_of_time).sync(templates)
+            self.assertEqual(told, [["W-CALM-1", "W-CALM-2"]])
+            self.assertEqual(run.state, "running")
+            # The next call of the scheduled action takes it.
+            self.assertEqual(run._get_scheduled_pending().mapped("api_external_id"), ["W-MOVER"])
+
     def test_a_product_moved_during_a_click_is_synced_all_the_same(self):
         """The button's request is one transaction: Odoo's own retry of a
         request that met a concurrency error runs it again, in a new one."""
