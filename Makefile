@@ -1,4 +1,4 @@
-.PHONY: test test-entrypoint build release bench bench-fetch bench-odoo bench-profile bench-busy
+.PHONY: test test-entrypoint build release bench bench-fetch bench-odoo bench-profile bench-busy bench-notify
 
 ## Run every test: Rust, the addon's runner, and the addon in Odoo 19 when `odoo` is on PATH.
 test:
@@ -26,6 +26,10 @@ bench-fetch:
 ## The scheduled sync over 1,000 and 10,000 products in a throwaway Odoo database.
 bench-odoo:
 	python3 bench/odoo_sync.py
+
+## Signed notifications, 10 a second for a minute, against an Odoo with one HTTP worker: answer times, delay to stock right.
+bench-notify:
+	python3 bench/notify.py
 
 ## Where one sync of 1,000 products (100 changed) spends its time, under cProfile.
 bench-profile:
