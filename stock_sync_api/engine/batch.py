@@ -47,6 +47,8 @@ class BatchSync:
     :param config: the run's :class:`~.types.SyncConfig`
     :param answers: where the API's answers come from (``answers(index, templates)``)
     :param recorder: the run's :class:`~.recorder.RunRecorder`
+    :param unchanged_elsewhere: products the API says did not change, that
+        the brake counts as compared (a run of what changed)
     :param tries: how many times these products have been tried in this
         round, this time included, when this is their last try: a product
         whose stock moves again then ends in error. None: a product whose
@@ -54,8 +56,11 @@ class BatchSync:
         in a later transaction (see :attr:`moved`).
     """
 
-    def __init__(self, run, config, answers, recorder, tries=None):
+    def __init__(self, run, config, answers, recorder, tries=None, unchanged_elsewhere=0):
         self.run = run
+        #: Products of the catalog that a run of what changed leaves out as
+        #: unchanged (see :meth:`_judge_brake`).
+        self.unchanged_elsewhere = unchanged_elsewhere
         self.env = run.env
         self.config = config
         self.answers = answers
@@ -251,6 +256,11 @@ class BatchSync:
         when too many products would drop to zero, or change at all, the run
         is held and applies nothing more.
 
+        A run of what changed (a round of changes, notified products) takes
+        only products the API says changed: the others of the catalog are
+        unchanged by the API's own word, and count as compared, so that the
+        share judged is the catalog's, as for a scheduled round.
+
         :param compared: how many products of this batch were compared
         :return: whether the run is held
         """
@@ -260,7 +270,7 @@ class BatchSync:
             return True
         if run.brake_lifted:
             return False
-        compared += run.changed_count + run.up_to_date_count
+        compared += run.changed_count + run.up_to_date_count + self.unchanged_elsewhere
         changed = run.changed_count + len(changes)
         zero = run.zero_count + sum(change.drops_to_zero for change in changes.values())
         if compared < brake.min_products:

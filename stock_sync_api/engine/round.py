@@ -18,6 +18,9 @@ from .types import SyncOutcome
 _logger = logging.getLogger(__name__)
 
 
+#: The triggers of runs that take only what the API says changed.
+CHANGE_DRIVEN = ("changes", "notified")
+
 #: How many times, in all, a scheduled round tries a product whose stock
 #: keeps moving while it is applied, each time in a new transaction.
 MOVED_TRIES = 4
@@ -63,6 +66,7 @@ class SyncRound:
         self.listing = listing
         #: ``{template_id: SyncOutcome}`` of the products handled.
         self.outcomes = {}
+        self._unchanged = None
 
     def sync(self, templates):
         """Sync ``templates``. Never raises for a product's failure: each
@@ -170,9 +174,20 @@ class SyncRound:
     def _sync_batch(self, config, answers, index, company, batch, tries=None):
         """Sync one batch; :return: ``{external_id: FetchResult}`` of its products that moved."""
         run = self.run.with_company(company)
-        batch_sync = BatchSync(run, config, answers, RunRecorder(run), tries)
+        batch_sync = BatchSync(run, config, answers, RunRecorder(run), tries, self._unchanged_elsewhere())
         self.outcomes.update(batch_sync.sync(index, batch))
         return batch_sync.moved
+
+    def _unchanged_elsewhere(self):
+        """For a run of what changed (trigger ``changes`` or ``notified``):
+        the products of the catalog it does not take, which the API says did
+        not change (counted once, for the whole run)."""
+        if self.run.trigger not in CHANGE_DRIVEN:
+            return 0
+        if self._unchanged is None:
+            Template = self.env["product.template"].sudo()
+            self._unchanged = max(Template.search_count(Template._get_api_sync_domain()) - self.run.product_count, 0)
+        return self._unchanged
 
     def _sync_moved(self, config, company, moved):
         """Try the products that moved again, each time in a new transaction.

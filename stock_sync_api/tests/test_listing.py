@@ -165,6 +165,26 @@ class TestListing(StockSyncApiCase):
         self.assertEqual(self._runs("cron").state, "done")
         self.assertEqual(self._on_hand(products["L-RAISE"]), 10)
 
+    def test_the_brake_judges_a_round_of_changes_against_the_catalog(self):
+        """A round of changes lists only what changed: the rest of the catalog
+        is unchanged by the API's word, and the brake counts it as compared."""
+        catalog = {f"L-{n:02}": str(n) for n in range(50)}
+        url = self._start_mock_api(
+            [{"product_id": pid, "quantity": q, "updated_at": YESTERDAY} for pid, q in catalog.items()]
+        )
+        self._set_params(base_url=url)
+        self._clear_external_ids()
+        products = {pid: self._make_product(pid, on_hand=float(q)) for pid, q in catalog.items()}
+        self._run_cron()
+        changed = list(catalog)[:21]
+        for pid in changed:
+            set_api_quantity(url, pid, 100)
+        self._run_cron(CHANGES_CRON)
+        run = self._runs("changes")
+        # 21 changed of the 50 compared: under the 50% allowed.
+        self.assertEqual((run.state, run.product_count, run.changed_count), ("done", 21, 21))
+        self.assertEqual({self._on_hand(products[pid]) for pid in changed}, {100})
+
     def test_settings_refused_with_their_name(self):
         product = self._make_product("L-RAISE", on_hand=5)
         for key, value in (
