@@ -394,10 +394,8 @@ def bench_delta(handler):
     changes = {n: expected[n] + 5 for n in range(0, step * count, step)}
     put_quantities(url, size, changes)
     expected.update(changes)
-    # Every product a round of changes lists has changed: with the brake's
-    # defaults (held from 20 products compared when more than half would
-    # change) such a round of 100 is held. The figure is that of the round
-    # applying them, the brake's change limit lifted for it.
+    # The figure is that of the round applying its changes, whatever the
+    # brake's settings: its change limit is lifted for this round only.
     params = env["ir.config_parameter"].sudo()
     hold_change_percent = params.get_param("stock_sync_api.hold_change_percent")
     params.set_param("stock_sync_api.hold_change_percent", "100")
