@@ -23,7 +23,7 @@ bench: bench-fetch bench-odoo
 bench-fetch:
 	python3 bench/fetch.py
 
-## The scheduled sync over 1,000 and 10,000 products in a throwaway Odoo database.
+## The scheduled sync over 1,000 and 10,000 products in a throwaway Odoo database, then the listing mode (10,000 products; 100 changes among 100,000).
 bench-odoo:
 	python3 bench/odoo_sync.py
 
