@@ -7,8 +7,8 @@ import math
 import subprocess
 from dataclasses import dataclass, field
 
-from .output import API_STATUSES, CLI_ERROR, FetchResult, redact
-from .process import _excerpt, _run_process
+from .output import API_STATUSES, CLI_ERROR, FetchResult, parse_result, redact, redact_result
+from .process import _excerpt, _run_process, launch_problem
 from .settings import SETTINGS
 
 _logger = logging.getLogger(__name__)
@@ -106,20 +106,14 @@ def list_stock(cli, listing, since=None, expected=0, base_env=None):
     env = cli.env(base_env)
     env["STOCK_API_LISTING_ENDPOINT"] = listing.endpoint
     pages = math.ceil(max(expected, 1) / listing.page_size) + 10
-    time_limit = cli.time_margin + pages * ((cli.retries + 1) * cli.timeout + cli.retries * 10.0)
+    time_limit = cli.time_margin + pages * cli.request_time_limit()
     _logger.debug("running %s (time limit %ss)", argv, time_limit)
     try:
         completed = _run_process(argv, b"", env, time_limit, None)
-    except FileNotFoundError:
-        return Listing(
-            False,
-            error=f"sync-cli was not found at '{cli.cli_path}': install it on the server's PATH "
-            "or set its path in the settings",
-        )
-    except OSError as exc:
-        return Listing(False, error=f"sync-cli at '{cli.cli_path}' cannot be run: {exc.strerror or exc}")
     except subprocess.TimeoutExpired:
         return Listing(False, error=f"sync-cli did not finish the listing within {time_limit:g} seconds")
+    except OSError as exc:
+        return Listing(False, error=launch_problem(cli.cli_path, exc))
     stderr = redact(_excerpt(completed.stderr), cli.token)
     if stderr:
         _logger.info("sync-cli stderr: %s", stderr)
@@ -159,30 +153,19 @@ def parse_listing(stdout, token=""):
             return Listing(False, records=records, error=error)
         if "listing" in data:
             return _trailer(data, results, records, token, number == len(lines) - 1)
-        status = data.get("status")
-        if status not in API_STATUSES:
+        if data.get("status") not in API_STATUSES:
             return Listing(False, records=records, error=f"sync-cli printed an unknown status on line {number}")
-        records += 1
         external_id = data.get("external_id")
+        try:
+            result = parse_result(data, external_id)
+        except ValueError as exc:
+            result = FetchResult(external_id, CLI_ERROR, error=f"sync-cli printed line {number} badly: {exc}")
+        records += 1
         if not isinstance(external_id, str):
             # A record without a readable ID concerns no product.
             continue
-        results[external_id] = _record(external_id, status, data, token)
+        results[external_id] = redact_result(result, token)
     return Listing(False, records=records, error=_NO_TRAILER)
-
-
-def _record(external_id, status, data, token):
-    if status == "ok":
-        quantity = data.get("quantity")
-        if isinstance(quantity, bool) or not isinstance(quantity, (int, float)) or not math.isfinite(quantity):
-            return FetchResult(external_id, CLI_ERROR, error=f"sync-cli printed status ok with quantity {quantity!r}")
-        if quantity < 0:
-            return FetchResult(external_id, CLI_ERROR, error=f"sync-cli printed status ok with quantity {quantity!r}")
-        return FetchResult(external_id, status, quantity=float(quantity))
-    error = data.get("error")
-    if not isinstance(error, str) or not error.strip():
-        error = f"sync-cli reported {status} without a message"
-    return FetchResult(external_id, status, error=redact(error.strip(), token))
 
 
 def _trailer(data, results, records, token, last):

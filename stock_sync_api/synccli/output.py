@@ -1,6 +1,7 @@
 """Reading what ``sync-cli`` prints: one JSON line per external ID, and the
 redaction of the token from anything that could reach a message."""
 
+import dataclasses
 import json
 import logging
 import math
@@ -84,6 +85,15 @@ def parse_line(line, external_id):
         raise ValueError("not a JSON object")
     if data.get("external_id") != external_id:
         raise ValueError(f"answer for {data.get('external_id')!r} where {external_id!r} was expected")
+    return parse_result(data, external_id)
+
+
+def parse_result(data, external_id):
+    """The :class:`FetchResult` of one parsed line (a JSON object) of
+    ``sync-cli``'s output, ``fetch``'s or ``list``'s: the same rules.
+
+    :raises ValueError: the object does not follow the contract
+    """
     status = data.get("status")
     if status not in API_STATUSES:
         raise ValueError(f"unknown status {status!r}")
@@ -134,3 +144,8 @@ def redact(text, token):
             out.append(text[i])
             i += 1
     return "".join(out)
+
+
+def redact_result(result, token):
+    """``result`` with :func:`redact` applied to its error."""
+    return dataclasses.replace(result, error=redact(result.error, token)) if result.error else result

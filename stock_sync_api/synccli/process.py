@@ -1,13 +1,12 @@
 """Running ``sync-cli fetch``: its IDs on stdin, its settings and token in its
 environment, its answers read from stdout; in the foreground or the background."""
 
-import dataclasses
 import logging
 import subprocess
 import threading
 
 from .ids import check_external_id
-from .output import CLI_ERROR, INVALID_ID, FetchResult, parse_output, redact
+from .output import CLI_ERROR, INVALID_ID, FetchResult, parse_output, redact, redact_result
 
 _logger = logging.getLogger(__name__)
 
@@ -96,16 +95,6 @@ def _run(external_ids, settings, base_env, started=None):
     _logger.debug("running %s for %d external IDs (time limit %ss)", argv, len(external_ids), time_limit)
     try:
         completed = _run_process(argv, stdin.encode(), settings.env(base_env), time_limit, started)
-    except FileNotFoundError:
-        return _all_failed(
-            external_ids,
-            f"sync-cli was not found at '{settings.cli_path}': install it on the server's PATH "
-            "or set its path in the settings",
-        )
-    except PermissionError:
-        return _all_failed(external_ids, f"sync-cli at '{settings.cli_path}' cannot be run: permission denied")
-    except OSError as exc:
-        return _all_failed(external_ids, f"sync-cli at '{settings.cli_path}' cannot be run: {exc.strerror or exc}")
     except subprocess.TimeoutExpired as exc:
         # It has been killed; what it printed before is still good.
         return parse_output(
@@ -113,6 +102,8 @@ def _run(external_ids, settings, base_env, started=None):
             exc.stdout or b"",
             missing_error=f"sync-cli did not finish within {time_limit:g} seconds and was stopped",
         )
+    except OSError as exc:
+        return _all_failed(external_ids, launch_problem(settings.cli_path, exc))
 
     stderr = redact(_excerpt(completed.stderr), settings.token)
     if stderr:
@@ -130,16 +121,22 @@ def _run(external_ids, settings, base_env, started=None):
     if settings.token:
         # sync-cli never prints the token; this only keeps a broken build or
         # a stand-in from putting it in Odoo's messages.
-        results = {
-            external_id: dataclasses.replace(result, error=redact(result.error, settings.token))
-            if result.error
-            else result
-            for external_id, result in results.items()
-        }
+        results = {external_id: redact_result(result, settings.token) for external_id, result in results.items()}
     if code == 0 and any(not result.ok for result in results.values()):
         # Exit status 0 promises that every ID is ok.
         _logger.warning("sync-cli exited with status 0 but reported failures")
     return results
+
+
+def launch_problem(cli_path, error):
+    """Why ``sync-cli`` at ``cli_path`` could not be started (``error``, an ``OSError``)."""
+    if isinstance(error, FileNotFoundError):
+        return (
+            f"sync-cli was not found at '{cli_path}': install it on the server's PATH or set its path in the settings"
+        )
+    if isinstance(error, PermissionError):
+        return f"sync-cli at '{cli_path}' cannot be run: permission denied"
+    return f"sync-cli at '{cli_path}' cannot be run: {error.strerror or error}"
 
 
 def _run_process(argv, stdin, env, time_limit, started):

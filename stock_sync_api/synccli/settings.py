@@ -277,8 +277,11 @@ class SyncCliSettings:
         between attempts; ``concurrency`` requests run at once.
         """
         waves = math.ceil(max(count, 1) / self.concurrency)
-        per_id = (self.retries + 1) * self.timeout + self.retries * _MAX_BACKOFF
-        return self.time_margin + waves * per_id
+        return self.time_margin + waves * self.request_time_limit()
+
+    def request_time_limit(self):
+        """Seconds one request may take in all: each attempt's time limit, and the pauses between attempts."""
+        return (self.retries + 1) * self.timeout + self.retries * _MAX_BACKOFF
 
 
 def _format_quantity(value):
