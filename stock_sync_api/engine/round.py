@@ -37,9 +37,10 @@ class SyncRound:
     :param run: the ``stock.sync.run`` the products are synced in
     :param after_batch: called with the products of each batch once it is
         done (all but those to try again). Given by the scheduled actions,
-        whose ``after_batch`` commits: when it returns a false value, the
-        rest is left for the next call (the run stays running). Without it,
-        the whole round is one transaction.
+        whose ``after_batch`` commits: when it returns a false value (the
+        call's time is spent), what is left of the round is left for the next
+        call (the run stays running); a round with nothing left ends in this
+        call. Without it, the whole round is one transaction.
 
     A product whose stock the warehouse moves while it is applied (another
     transaction committed a move of it after this one began: PostgreSQL
@@ -150,7 +151,14 @@ class SyncRound:
         return True
 
     def _sync_committing(self, config, answers, batches, templates):
-        """:return: whether the run may end (else it failed, or the rest is left for later)"""
+        """:return: whether the run may end (else it failed, or the rest is left for later)
+
+        A call out of time leaves for later only what is left to do: after the
+        last batch, with no product to try again, the run ends in this call
+        (else the scheduler, told that nothing remains, would not call again
+        before its next interval, and the run would stay running until then).
+        """
+        last = len(batches) - 1
         for index, (company, batch) in enumerate(batches):
             try:
                 moved = self._sync_batch(config, answers, index, company, batch)
@@ -158,16 +166,16 @@ class SyncRound:
                 # is none of the run's business. Products that moved are not
                 # done yet: told as such, a call out of time is taken up again
                 # at once, and its next call syncs them.
-                go_on = self.after_batch(_done(batch, moved))
-                if go_on and moved:
-                    go_on = self._sync_moved(config, company, moved)
+                time_left = self.after_batch(_done(batch, moved))
+                if time_left and moved:
+                    time_left, moved = self._sync_moved(config, company, moved)
             except _AfterBatchError as exc:
                 raise exc.__cause__ from None
             except Exception as exc:  # noqa: BLE001 -- the run records what stopped it
                 self.env.cr.rollback()  # back to the last batch committed
                 self.outcomes = self._failed(exc, templates)
                 return False
-            if not go_on:
+            if not time_left and (moved or index < last):
                 return False
         return True
 
@@ -193,7 +201,8 @@ class SyncRound:
         """Try the products that moved again, each time in a new transaction.
 
         :param moved: ``{external_id: FetchResult}``, the answers of this round
-        :return: whether it could go on (else the rest is left for later)
+        :return: ``(time_left, moved)``: whether the call has time left, and
+            the products still to try again (none once their tries are spent)
         """
         for tries in range(2, MOVED_TRIES + 1):
             time.sleep(MOVED_PAUSE * tries)
@@ -202,10 +211,10 @@ class SyncRound:
             answers = _KnownAnswers(moved, config.settings)
             moved = self._sync_batch(config, answers, None, company, templates, tries if last else None)
             if not self.after_batch(_done(templates, moved)):
-                return False
+                return False, moved
             if not moved:
                 break
-        return True
+        return True, moved
 
     def _failed(self, error, templates):
         _logger.error("Stock API synchronisation %s failed", self.run.name, exc_info=error)

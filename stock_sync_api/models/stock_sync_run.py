@@ -172,14 +172,35 @@ class StockSyncRun(models.Model):
     def _cron_sync(self):
         """Scheduled action: sync every product with an external ID, in batches,
         as one run however many calls the round takes."""
-        run = self._get_scheduled_run()
-        run._count_left_out()
-        pending = run._get_scheduled_pending()
+        run, pending = self._get_scheduled_round()
         run.sudo().product_count = run.done_count + len(pending)
         cron = self.env["ir.cron"]
         if not cron._commit_progress(remaining=len(pending)):
             return
         SyncRound(run, after_batch=lambda batch: cron._commit_progress(len(batch))).sync(pending)
+
+    @api.model
+    def _get_scheduled_round(self):
+        """The scheduled run to go on with, and its products not handled yet.
+
+        A run found running with every product handled (its worker stopped
+        between the last batch's commit and the run's end) ends now, and a
+        new round starts in the same call: no round is lost.
+
+        :return: ``(run, pending)``
+        """
+        run = self._get_scheduled_run()
+        run._count_left_out()
+        pending = run._get_scheduled_pending()
+        if run.done_count and not pending:
+            _logger.warning(
+                "Stock API synchronisation %s was left running with every product handled: it ends now", run.name
+            )
+            run._finish()
+            run = self._start("cron")
+            run._count_left_out()
+            pending = run._get_scheduled_pending()
+        return run, pending
 
     @api.model
     def _get_scheduled_run(self):
@@ -236,10 +257,22 @@ class StockSyncRun(models.Model):
         run however many notifications came in, then leave queued only those
         notified again meanwhile (synced again after) or held by another sync."""
         Queue = self.env["stock.sync.notification"]
+        cron = self.env["ir.cron"]
         run = self._get_notified_run()
+        if run and not run._get_notified_pending():
+            # Left running with every product handled (its worker stopped
+            # before the run's end): it ends now, and the products notified
+            # since are synced in this same call.
+            _logger.warning(
+                "Stock API synchronisation %s was left running with every product handled: it ends now", run.name
+            )
+            run._finish()
+            cron._commit_progress()  # the run's end, before its products leave the queue
+            Queue._release(run, {})
+            cron._commit_progress()
+            run = self._get_notified_run()
         if run:
             pending = run._get_notified_pending()
-            cron = self.env["ir.cron"]
             if not cron._commit_progress(remaining=len(pending)):
                 return
             outcomes = SyncRound(run, after_batch=lambda batch: cron._commit_progress(len(batch))).sync(pending)

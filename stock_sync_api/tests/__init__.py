@@ -2,6 +2,7 @@ from . import test_access
 from . import test_batch
 from . import test_brake
 from . import test_busy_warehouse
+from . import test_call_budget
 from . import test_company
 from . import test_cron
 from . import test_cron_schedule
