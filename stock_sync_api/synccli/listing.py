@@ -32,6 +32,8 @@ _LIST_OPTIONS = {
     "page_param": "--page-param",
     "offset_param": "--offset-param",
     "since_param": "--since-param",
+    "max_page_bytes": "--max-body-bytes",
+    "max_pages": "--max-pages",
 }
 
 
@@ -51,6 +53,10 @@ class ListingSettings:
     page_param: str = SETTINGS["listing_page_param"].default
     offset_param: str = SETTINGS["listing_offset_param"].default
     since_param: str = SETTINGS["listing_since_param"].default
+    #: Largest page, in bytes; a larger one ends the listing incomplete.
+    max_page_bytes: int = SETTINGS["listing_max_page_bytes"].default
+    #: Most pages; a listing with more ends incomplete.
+    max_pages: int = SETTINGS["listing_max_pages"].default
 
     def __post_init__(self):
         for key in ("endpoint", "paging", "page_size", *_LIST_OPTIONS):
@@ -105,8 +111,9 @@ def list_stock(cli, listing, since=None, expected=0, base_env=None):
     argv = listing.argv(cli, since)
     env = cli.env(base_env)
     env["STOCK_API_LISTING_ENDPOINT"] = listing.endpoint
-    pages = math.ceil(max(expected, 1) / listing.page_size) + 10
-    time_limit = cli.time_margin + pages * cli.request_time_limit()
+    # One page after the other, each under the request-rate cap and the quota.
+    pages = min(math.ceil(max(expected, 1) / listing.page_size) + 10, listing.max_pages)
+    time_limit = cli.run_timeout(pages, concurrency=1)
     _logger.debug("running %s (time limit %ss)", argv, time_limit)
     try:
         completed = _run_process(argv, b"", env, time_limit, None)
@@ -114,10 +121,10 @@ def list_stock(cli, listing, since=None, expected=0, base_env=None):
         return Listing(False, error=f"sync-cli did not finish the listing within {time_limit:g} seconds")
     except OSError as exc:
         return Listing(False, error=launch_problem(cli.cli_path, exc))
-    stderr = redact(_excerpt(completed.stderr), cli.token)
+    stderr = redact(_excerpt(completed.stderr), cli.secrets())
     if stderr:
         _logger.info("sync-cli stderr: %s", stderr)
-    result = parse_listing(completed.stdout, cli.token)
+    result = parse_listing(completed.stdout, cli.secrets())
     code = completed.returncode
     if result.complete and code not in (0, 3):
         return Listing(False, error=f"sync-cli failed with exit status {code}: {stderr or 'no message'}")
@@ -134,6 +141,8 @@ def list_stock(cli, listing, since=None, expected=0, base_env=None):
 
 def parse_listing(stdout, token=""):
     """Read ``sync-cli list``'s output: record lines, then the trailer.
+
+    ``token``: the secrets to keep out of the errors (see :func:`.output.redact`).
 
     A line that is not a record nor a trailer makes the listing incomplete:
     nothing of an output that does not follow the contract is used.

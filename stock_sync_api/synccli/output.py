@@ -1,5 +1,5 @@
 """Reading what ``sync-cli`` prints: one JSON line per external ID, and the
-redaction of the token from anything that could reach a message."""
+redaction of the token (and the API user) from anything that could reach a message."""
 
 import dataclasses
 import json
@@ -122,15 +122,26 @@ _TOKEN_PIECE = 8
 
 def redact(text, token):
     """``text`` with every run of 8 characters of ``token`` (all of it when
-    shorter) replaced by ``<redacted>``."""
-    if not token or not text:
+    shorter) replaced by ``<redacted>``.
+
+    ``token``: one secret, or several (the token, the user of HTTP Basic
+    authentication, the base64 text that carries them both).
+    """
+    secrets = [token] if isinstance(token, str) else [secret for secret in token or () if secret]
+    if not text or not any(secrets):
         return text
-    width = min(_TOKEN_PIECE, len(token))
-    pieces = {token[i : i + width] for i in range(len(token) - width + 1)}
+    pieces_by_width = {}
+    for secret in secrets:
+        if not secret:
+            continue
+        width = min(_TOKEN_PIECE, len(secret))
+        pieces = pieces_by_width.setdefault(width, set())
+        pieces.update(secret[i : i + width] for i in range(len(secret) - width + 1))
     hidden = [False] * len(text)
-    for i in range(len(text) - width + 1):
-        if text[i : i + width] in pieces:
-            hidden[i : i + width] = [True] * width
+    for width, pieces in pieces_by_width.items():
+        for i in range(len(text) - width + 1):
+            if text[i : i + width] in pieces:
+                hidden[i : i + width] = [True] * width
     if not any(hidden):
         return text
     out = []

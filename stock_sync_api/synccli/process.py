@@ -105,7 +105,8 @@ def _run(external_ids, settings, base_env, started=None):
     except OSError as exc:
         return _all_failed(external_ids, launch_problem(settings.cli_path, exc))
 
-    stderr = redact(_excerpt(completed.stderr), settings.token)
+    secrets = settings.secrets()
+    stderr = redact(_excerpt(completed.stderr), secrets)
     if stderr:
         _logger.info("sync-cli stderr: %s", stderr)
     code = completed.returncode
@@ -118,10 +119,10 @@ def _run(external_ids, settings, base_env, started=None):
     else:
         missing = f"sync-cli failed with exit status {code}: {stderr or 'no message'}"
     results = parse_output(external_ids, completed.stdout, missing_error=missing)
-    if settings.token:
-        # sync-cli never prints the token; this only keeps a broken build or
-        # a stand-in from putting it in Odoo's messages.
-        results = {external_id: redact_result(result, settings.token) for external_id, result in results.items()}
+    if secrets:
+        # sync-cli never prints the token nor the user; this only keeps a
+        # broken build or a stand-in from putting them in Odoo's messages.
+        results = {external_id: redact_result(result, secrets) for external_id, result in results.items()}
     if code == 0 and any(not result.ok for result in results.values()):
         # Exit status 0 promises that every ID is ok.
         _logger.warning("sync-cli exited with status 0 but reported failures")

@@ -8,8 +8,10 @@ settings form, its reader of the system parameters and :class:`SyncCliSettings`
 all check a value with :meth:`Setting.problem`.
 """
 
+import base64
 import math
 import os
+import re
 from dataclasses import dataclass, field
 
 #: Prefix of the system parameters.
@@ -33,9 +35,14 @@ class Setting:
     #: program or file of the server.
     admin_only: bool = False
     #: What a text must look like: ``pointer`` (a JSON pointer: empty, or
-    #: starting with ``/``), ``path`` (starting with ``/``) or ``name`` (a
-    #: query parameter's name: not empty, no space, ``&``, ``=`` or ``#``).
+    #: starting with ``/``), ``path`` (starting with ``/``), ``name`` (a
+    #: query parameter's name: not empty, no space, ``&``, ``=`` or ``#``),
+    #: ``header`` (an HTTP header name that may carry the token, or empty)
+    #: or ``user`` (a user of HTTP Basic authentication: no colon, no
+    #: control character).
     rule: str | None = None
+    #: A secret: its value is never repeated in a message.
+    secret: bool = False
     #: An empty text is a value of its own, not "unset" (stored as one
     #: space, a system parameter cannot be empty).
     empty_allowed: bool = False
@@ -85,6 +92,8 @@ class Setting:
             if value is not None and self.kind is int and value.is_integer():
                 value = int(value)
         problem = self.problem(value) if value is not None else "must be a number"
+        if problem and self.secret:
+            raise ValueError(f"the setting {self.param} {problem}")
         if problem:
             raise ValueError(f"the setting {self.param} is {raw!r}; it {problem}")
         return value
@@ -106,7 +115,47 @@ def _text_problem(rule, value):
         return "must be a path starting with /"
     if rule == "name" and (not value or any(char in value for char in " &=#?\t\n")):
         return "must be the name of a query parameter (no space, &, =, #, ?)"
+    if rule == "header" and value:
+        return header_name_problem(value)
+    if rule == "user" and (":" in value or any(_is_control(char) for char in value)):
+        return "must not contain a colon (:) or a control character"
     return None
+
+
+#: An HTTP header name (RFC 9110's ``token``).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+#: Headers that cannot carry the token: sync-cli sets them itself, or they
+#: belong to the connection (sync-cli refuses them too).
+RESERVED_HEADERS = frozenset(
+    {
+        "accept",
+        "accept-encoding",
+        "connection",
+        "content-length",
+        "host",
+        "keep-alive",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "user-agent",
+    }
+)
+
+
+def header_name_problem(value):
+    """Why ``value`` cannot be the name of the header that carries the token, or None."""
+    if not _HEADER_NAME.fullmatch(value):
+        return "must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only, e.g. X-Shopify-Access-Token)"
+    if value.lower() in RESERVED_HEADERS:
+        return "cannot carry the token: sync-cli sets that header itself, or it belongs to the connection"
+    return None
+
+
+def _is_control(char):
+    return ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0
 
 
 def format_number(value):
@@ -132,7 +181,13 @@ SETTINGS = {
         # Where the API is and how to ask it.
         Setting("base_url", ""),
         Setting("endpoint", "/api/stock/{id}"),
-        Setting("token", "", admin_only=True),
+        Setting("token", "", admin_only=True, secret=True),
+        # How the token is sent: bearer (Authorization: Bearer <token>),
+        # header (the header auth_header, the token as given) or basic
+        # (Authorization: Basic base64(<auth_user>:<token>)).
+        Setting("auth", "bearer", choices=("bearer", "header", "basic"), admin_only=True),
+        Setting("auth_header", "", admin_only=True, rule="header"),
+        Setting("auth_user", "", admin_only=True, rule="user", secret=True),
         Setting("timeout", 10, 1, 3600),
         Setting("retries", 2, 0, 10),
         Setting("concurrency", 32, 1, 256),
@@ -156,6 +211,11 @@ SETTINGS = {
         Setting("listing_page_param", "page", rule="name"),
         Setting("listing_offset_param", "offset", rule="name"),
         Setting("listing_since_param", "updated_since", rule="name"),
+        # What the listing may be: a larger page, or more pages, end it
+        # incomplete (sync-cli's --max-body-bytes and --max-pages, and their
+        # defaults).
+        Setting("listing_max_page_bytes", 1024 * 1024, 1024, 256 * 1024 * 1024),
+        Setting("listing_max_pages", 100_000, 1, 10_000_000),
         # The brake, and how long runs are kept.
         Setting("hold_zero_percent", 10.0, 0.0, 100.0),
         Setting("hold_change_percent", 50.0, 0.0, 100.0),
@@ -164,7 +224,7 @@ SETTINGS = {
         # Notifications from the stock API (POST /stock_sync_api/notify): the
         # shared secret of their signatures; several, separated by
         # whitespace, while it is rotated. Empty: notifications are refused.
-        Setting("notify_secret", "", admin_only=True),
+        Setting("notify_secret", "", admin_only=True, secret=True),
     )
 }
 
@@ -187,8 +247,20 @@ _SETTING_ENV = (
     "STOCK_API_ENDPOINT",
     "STOCK_API_LISTING_ENDPOINT",
     "STOCK_API_TOKEN",
+    "STOCK_API_AUTH",
+    "STOCK_API_AUTH_HEADER",
+    "STOCK_API_USER",
     "STOCK_API_CA_FILE",
 )
+
+#: The longest hold of a spent quota, in seconds (sync-cli's ``MAX_QUOTA_WAIT``).
+MAX_QUOTA_HOLD = 60.0
+
+#: A run's time limit allows one hold of a spent quota per this many
+#: requests (and one more): for an API whose quota lets fewer requests
+#: through a minute, the request-rate cap (``max_rps``) set to that quota
+#: keeps the holds away, and the time limit allows for the cap in full.
+REQUESTS_PER_QUOTA_HOLD = 50
 
 
 @dataclass(frozen=True)
@@ -199,6 +271,12 @@ class SyncCliSettings:
     cli_path: str = DEFAULTS["cli_path"]
     endpoint: str = ""
     token: str = field(default="", repr=False)
+    #: How the token is sent: ``bearer``, ``header`` or ``basic``.
+    auth: str = DEFAULTS["auth"]
+    #: The header that carries the token (``auth`` ``header``).
+    auth_header: str = ""
+    #: The user of HTTP Basic authentication (``auth`` ``basic``): a secret.
+    auth_user: str = field(default="", repr=False)
     timeout: int = DEFAULTS["timeout"]
     retries: int = DEFAULTS["retries"]
     concurrency: int = DEFAULTS["concurrency"]
@@ -210,6 +288,9 @@ class SyncCliSettings:
     max_rps: float = DEFAULTS["max_rps"]
     #: Seconds the whole run may take on top of its requests' own time limits.
     time_margin: float = 30.0
+    #: Seconds of each hold of a spent quota that the time limit allows for
+    #: (sync-cli's longest; shorter in tests).
+    quota_hold: float = MAX_QUOTA_HOLD
 
     def __post_init__(self):
         if not self.base_url:
@@ -226,6 +307,24 @@ class SyncCliSettings:
         problem = SETTINGS["max_rps"].problem(self.max_rps)
         if problem:
             raise ValueError(f"the requests per second {problem}, not {self.max_rps}")
+        self._check_auth()
+
+    def _check_auth(self):
+        """The credentials fit the way they are sent; a message never repeats the user or the token."""
+        if SETTINGS["auth"].problem(self.auth):
+            raise ValueError(f"the authentication {SETTINGS['auth'].problem(self.auth)}, not {self.auth!r}")
+        if self.auth == "header":
+            if not self.auth_header:
+                raise ValueError("the authentication header needs the name of the header that carries the token")
+            problem = header_name_problem(self.auth_header)
+            if problem:
+                raise ValueError(f"the authentication header {problem}, not {self.auth_header!r}")
+        if self.auth == "basic":
+            if not self.auth_user:
+                raise ValueError("the HTTP Basic authentication needs the API user")
+            problem = SETTINGS["auth_user"].problem(self.auth_user)
+            if problem:
+                raise ValueError(f"the API user {problem}")
 
     def argv(self):
         """The command line of ``sync-cli fetch``: settings that are no secret, never the URL or the token."""
@@ -263,6 +362,13 @@ class SyncCliSettings:
             env["STOCK_API_ENDPOINT"] = self.endpoint
         if self.token:
             env["STOCK_API_TOKEN"] = self.token
+        # Never on the command line: the user is a secret, and the way the
+        # token is sent goes with it.
+        env["STOCK_API_AUTH"] = self.auth
+        if self.auth == "header":
+            env["STOCK_API_AUTH_HEADER"] = self.auth_header
+        if self.auth == "basic":
+            env["STOCK_API_USER"] = self.auth_user
         if self.ca_file:
             env["STOCK_API_CA_FILE"] = self.ca_file
         # Errors and warnings only: stderr ends up in Odoo's log and messages.
@@ -270,18 +376,42 @@ class SyncCliSettings:
         env["NO_COLOR"] = "1"
         return env
 
-    def run_timeout(self, count):
-        """Seconds a run for ``count`` IDs may take before it is stopped.
+    def secrets(self):
+        """Every secret of the run, to keep out of what is shown: the token,
+        the user, and the base64 text of HTTP Basic authentication that
+        carries them both."""
+        if self.auth != "basic":
+            return (self.token,) if self.token else ()
+        encoded = base64.b64encode(f"{self.auth_user}:{self.token}".encode()).decode()
+        return tuple(secret for secret in (self.token, self.auth_user, encoded) if secret)
 
-        Each request may take ``timeout`` seconds per attempt, with pauses
-        between attempts; ``concurrency`` requests run at once.
+    def run_timeout(self, count, concurrency=None):
+        """Seconds a run of ``count`` requests may take before it is stopped.
+
+        The requests run in waves of ``concurrency`` (default: the setting),
+        each request taking at most :meth:`request_time_limit`; on top of
+        that, each request may wait for its turn (:meth:`waiting_time`). A
+        run that the request-rate cap or the API's quota slows down is slow
+        by design: it is never stopped for it.
         """
-        waves = math.ceil(max(count, 1) / self.concurrency)
-        return self.time_margin + waves * self.request_time_limit()
+        count = max(count, 1)
+        waves = math.ceil(count / (concurrency or self.concurrency))
+        return self.time_margin + waves * self.request_time_limit() + self.waiting_time(count)
 
     def request_time_limit(self):
         """Seconds one request may take in all: each attempt's time limit, and the pauses between attempts."""
         return (self.retries + 1) * self.timeout + self.retries * _MAX_BACKOFF
+
+    def waiting_time(self, count):
+        """Seconds that ``count`` requests may wait for their turn before
+        they are sent: at most ``max_rps`` attempts a second (each may be
+        tried ``retries + 1`` times), and the holds of a spent quota, up to
+        ``quota_hold`` each, one per :data:`REQUESTS_PER_QUOTA_HOLD`
+        requests and one more."""
+        count = max(count, 1)
+        paced = count * (self.retries + 1) / self.max_rps if self.max_rps else 0.0
+        holds = 1 + math.ceil(count / REQUESTS_PER_QUOTA_HOLD)
+        return paced + holds * self.quota_hold
 
 
 def _format_quantity(value):

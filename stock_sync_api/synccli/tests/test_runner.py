@@ -5,6 +5,7 @@ faults that the real sync-cli never shows (crashing, hanging, printing
 garbage or too few lines) are produced by a small stand-in program.
 """
 
+import base64
 import json
 import os
 import threading
@@ -89,9 +90,36 @@ def test_bad_settings_are_refused_with_their_name(values, message):
 def test_run_timeout_grows_with_the_batch():
     config = settings(timeout=10, retries=2, concurrency=8, time_margin=30)
     one_wave = config.run_timeout(8)
-    assert one_wave == 30 + 3 * 10 + 2 * 10
-    assert config.run_timeout(9) == 30 + 2 * (one_wave - 30)
+    assert one_wave == 30 + 3 * 10 + 2 * 10 + config.waiting_time(8)
+    assert config.run_timeout(9) == 30 + 2 * (3 * 10 + 2 * 10) + config.waiting_time(9)
     assert config.run_timeout(800) > config.run_timeout(80)
+
+
+def test_run_timeout_allows_for_the_quota_holds():
+    """Each answer saying the quota is spent may hold every request up to
+    60 s: one such hold per 50 requests, and one more, are allowed for."""
+    config = settings(timeout=10, retries=2, concurrency=8, time_margin=30)
+    assert config.waiting_time(1) == 2 * 60
+    assert config.waiting_time(50) == 2 * 60
+    assert config.waiting_time(51) == 3 * 60
+    assert config.waiting_time(1000) == 21 * 60
+    assert config.run_timeout(1) == 30 + 3 * 10 + 2 * 10 + 2 * 60
+
+
+@pytest.mark.parametrize("concurrency", [1, 8, 32, 128, 256])
+def test_run_timeout_allows_for_the_request_rate_cap(concurrency):
+    """1,000 IDs at 2 requests a second take at least 500 s, each retry one
+    more request under the cap: the time limit allows for all of them, and
+    raising the concurrency never makes it shorter than that."""
+    for max_rps, retries in ((2, 0), (2, 2), (0.5, 2), (0.5, 10)):
+        config = settings(timeout=10, retries=retries, concurrency=concurrency, max_rps=max_rps)
+        paced = 1000 * (retries + 1) / max_rps
+        assert config.run_timeout(1000) >= config.time_margin + paced + config.request_time_limit()
+        uncapped = settings(timeout=10, retries=retries, concurrency=concurrency)
+        assert config.run_timeout(1000) == uncapped.run_timeout(1000) + paced
+    # The issue's figures: at least 500 s of requests, whatever the concurrency.
+    assert all(settings(retries=2, concurrency=c, max_rps=2).run_timeout(1000) > 500 for c in (32, 128, 256))
+    assert settings(retries=2, concurrency=256, max_rps=0.5).run_timeout(1000) > 2000
 
 
 # --- external IDs ---------------------------------------------------------
@@ -247,7 +275,7 @@ def test_hanging_sync_cli_is_stopped_and_earlier_answers_kept(fake_cli):
         time.sleep(60)
         """
     )
-    config = settings(cli_path=cli, timeout=1, time_margin=1)
+    config = settings(cli_path=cli, timeout=1, time_margin=1, quota_hold=0)
     results = fetch(["A", "B"], config)
     assert results["A"].quantity == 2.0
     assert results["B"].error == f"sync-cli did not finish within {config.run_timeout(2):g} seconds and was stopped"
@@ -382,11 +410,19 @@ def test_real_sync_cli_refuses_a_bad_endpoint(sync_cli_bin, mock_api):
     assert "{id}" in result.error
 
 
-def test_token_not_in_the_running_sync_cli_command_line(sync_cli_bin, mock_api):
-    """Read /proc/<pid>/cmdline of the real sync-cli while it waits on a slow answer."""
-    url = mock_api(PRODUCTS, "--token", TOKEN)
+def _parent_pid(proc):
+    """The parent's pid of the process ``proc`` (a /proc/<pid> path): this
+    test's own sync-cli, not another test's running at the same time."""
+    return int((proc / "stat").read_text().rpartition(")")[2].split()[1])
+
+
+def _running_sync_cli(sync_cli_bin, config):
+    """Run ``fetch(["P-SLOW"], config)`` and read /proc/<pid>/cmdline and
+    environ of the real sync-cli while it waits on the slow answer.
+
+    :return: ``(cmdline, environ, results)``
+    """
     results = {}
-    config = settings(url, cli_path=sync_cli_bin, token=TOKEN, timeout=3, retries=0)
     worker = threading.Thread(target=lambda: results.update(fetch(["P-SLOW"], config)))
     worker.start()
     try:
@@ -395,7 +431,11 @@ def test_token_not_in_the_running_sync_cli_command_line(sync_cli_bin, mock_api):
         while running is None and time.monotonic() < deadline:
             for proc in Path("/proc").iterdir():
                 try:
-                    if proc.name.isdigit() and os.path.realpath(proc / "exe") == os.path.realpath(sync_cli_bin):
+                    if (
+                        proc.name.isdigit()
+                        and os.path.realpath(proc / "exe") == os.path.realpath(sync_cli_bin)
+                        and _parent_pid(proc) == os.getpid()
+                    ):
                         running = proc
                         break
                 except OSError:
@@ -406,8 +446,38 @@ def test_token_not_in_the_running_sync_cli_command_line(sync_cli_bin, mock_api):
         environ = (running / "environ").read_bytes()
     finally:
         worker.join()
+    return cmdline, environ, results
+
+
+def test_token_not_in_the_running_sync_cli_command_line(sync_cli_bin, mock_api):
+    """Read /proc/<pid>/cmdline of the real sync-cli while it waits on a slow answer."""
+    url = mock_api(PRODUCTS, "--token", TOKEN)
+    config = settings(url, cli_path=sync_cli_bin, token=TOKEN, timeout=3, retries=0)
+    cmdline, environ, results = _running_sync_cli(sync_cli_bin, config)
     assert b"fetch" in cmdline
     assert TOKEN.encode() not in cmdline
     assert f"STOCK_API_TOKEN={TOKEN}".encode() in environ.split(b"\0")
     assert results["P-SLOW"].status == "timeout"
     assert TOKEN not in results["P-SLOW"].error
+
+
+def test_basic_credentials_not_in_the_running_sync_cli_command_line(sync_cli_bin, mock_api):
+    """The user of HTTP Basic authentication, the token and the base64 text
+    that carries them are in sync-cli's environment or nowhere, never in
+    its command line."""
+    user = "ck_user-key-0123456789abcdef"
+    url = mock_api(PRODUCTS)
+    config = settings(url, cli_path=sync_cli_bin, token=TOKEN, auth="basic", auth_user=user, timeout=3, retries=0)
+    cmdline, environ, results = _running_sync_cli(sync_cli_bin, config)
+    encoded = base64.b64encode(f"{user}:{TOKEN}".encode())
+    assert b"fetch" in cmdline
+    for secret in (user.encode(), TOKEN.encode(), encoded):
+        assert secret not in cmdline
+    assert encoded not in environ
+    variables = environ.split(b"\0")
+    assert f"STOCK_API_USER={user}".encode() in variables
+    assert f"STOCK_API_TOKEN={TOKEN}".encode() in variables
+    assert b"STOCK_API_AUTH=basic" in variables
+    assert results["P-SLOW"].status == "timeout"
+    for secret in config.secrets():
+        assert secret not in results["P-SLOW"].error
