@@ -7,14 +7,18 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 use crate::fault::Fault;
+use crate::locations::{Location, decimal_sum, parse_locations, total};
 
 /// One product as the simulated API knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Product {
     /// The external ID (`product_id` in the API).
     pub product_id: String,
-    /// The on-hand quantity, as the decimal string the API answers with.
+    /// The on-hand quantity, as the decimal string the API answers with
+    /// (with locations: their sum).
     pub quantity: String,
+    /// Where the stock is, in the order given; `None`: the API does not say.
+    pub locations: Option<Vec<Location>>,
     /// The failure this product shows, if any.
     pub fault: Option<Fault>,
     /// When its quantity last changed, on the API's clock; `None` when
@@ -28,9 +32,38 @@ impl Product {
         Product {
             product_id: product_id.into(),
             quantity: quantity.into(),
+            locations: None,
             fault: None,
             updated_at: None,
         }
+    }
+
+    /// A product stocked in several locations, given as `(code, quantity)`
+    /// pairs; its quantity is their sum.
+    ///
+    /// ```
+    /// use mock_api::Product;
+    /// let product = Product::located("GS-1013", &[("PARIS", "30"), ("LYON", "12.5")]);
+    /// assert_eq!(product.quantity, "42.5");
+    /// ```
+    pub fn located(product_id: impl Into<String>, locations: &[(&str, &str)]) -> Self {
+        Product::new(product_id, "0").with_locations(
+            locations
+                .iter()
+                .map(|&(code, quantity)| Location::new(code, quantity))
+                .collect(),
+        )
+    }
+
+    /// The product stocked in `locations`; its quantity becomes their sum
+    /// (it stays as it was when one of them is not a plain decimal).
+    #[must_use]
+    pub fn with_locations(mut self, locations: Vec<Location>) -> Self {
+        if let Some(sum) = decimal_sum(locations.iter().map(|l| l.quantity.as_str())) {
+            self.quantity = sum;
+        }
+        self.locations = Some(locations);
+        self
     }
 
     /// A product that shows `fault`.
@@ -49,10 +82,13 @@ impl Product {
     }
 }
 
-/// The built-in demo data: `GS-1001` to `GS-1012` are normal products, and
-/// `GS-9001` onwards each show one fault (quantity `"10"` where the fault lets
-/// an answer through); every fault but `listing_error_503`, which would fail
-/// the demo's whole listing (it is for data files).
+/// The built-in demo data: `GS-1001` to `GS-1012` are normal products,
+/// [`DEMO_LOCATED`] (`GS-1013` to `GS-1015`) normal products stocked in two
+/// locations, `PARIS` and `LYON`, and `GS-9001` onwards each show one fault
+/// (quantity `"10"` where the fault lets an answer through; `PARIS` 6 and
+/// `LYON` 4 for the faults of locations); every fault but
+/// `listing_error_503`, which would fail the demo's whole listing (it is for
+/// data files).
 pub fn demo_products() -> Vec<Product> {
     const NORMAL: [(&str, &str); 12] = [
         ("GS-1001", "50"),
@@ -69,13 +105,32 @@ pub fn demo_products() -> Vec<Product> {
         ("GS-1012", "41"),
     ];
     let normal = NORMAL.into_iter().map(|(id, qty)| Product::new(id, qty));
+    let located = DEMO_LOCATED
+        .into_iter()
+        .map(|(id, locations)| Product::located(id, &locations));
     let faulty = Fault::ALL
         .into_iter()
         .filter(|fault| !fault.fails_listing_page())
         .zip(9001..)
-        .map(|(fault, n)| Product::new(format!("GS-{n}"), "10").with_fault(fault));
-    normal.chain(faulty).collect()
+        .map(|(fault, n)| {
+            let id = format!("GS-{n}");
+            let product = if fault.needs_locations() {
+                Product::located(id, &[("PARIS", "6"), ("LYON", "4")])
+            } else {
+                Product::new(id, "10")
+            };
+            product.with_fault(fault)
+        });
+    normal.chain(located).chain(faulty).collect()
 }
+
+/// The demo products stocked in two locations: their IDs and their
+/// quantity in each (their total is the sum).
+pub const DEMO_LOCATED: [(&str, [(&str, &str); 2]); 3] = [
+    ("GS-1013", [("PARIS", "30"), ("LYON", "15")]),
+    ("GS-1014", [("PARIS", "8"), ("LYON", "24")]),
+    ("GS-1015", [("PARIS", "0"), ("LYON", "6")]),
+];
 
 /// Why a quantity is refused.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -130,7 +185,7 @@ pub fn same_quantity(a: &str, b: &str) -> bool {
 }
 
 /// `digits` or `digits.digits`, ASCII only.
-fn is_decimal(s: &str) -> bool {
+pub(crate) fn is_decimal(s: &str) -> bool {
     let (int, frac) = match s.split_once('.') {
         Some((int, frac)) => (int, Some(frac)),
         None => (s, None),
@@ -257,18 +312,19 @@ fn parse_products(value: &Value) -> Result<Vec<Product>, ParseError> {
         if let Some(key) = fields.keys().find(|k| {
             !matches!(
                 k.as_str(),
-                "product_id" | "quantity" | "fault" | "updated_at"
+                "product_id" | "quantity" | "locations" | "fault" | "updated_at"
             )
         }) {
             return Err(fail(
                 id,
                 format!(
-                    "unknown key {key:?} (expected product_id, quantity, an optional fault and an optional updated_at)"
+                    "unknown key {key:?} (expected product_id, quantity or locations or both, \
+                     an optional fault and an optional updated_at)"
                 ),
             ));
         }
-        let quantity =
-            parse_quantity(fields.get("quantity")).map_err(|e| fail(id, e.to_string()))?;
+        let (quantity, locations) = parse_stock(fields.get("quantity"), fields.get("locations"))
+            .map_err(|reason| fail(id, reason))?;
         let fault = match fields.get("fault") {
             None | Some(Value::Null) => None,
             Some(Value::String(name)) => {
@@ -298,12 +354,19 @@ fn parse_products(value: &Value) -> Result<Vec<Product>, ParseError> {
                 ));
             }
         };
+        if let Some(fault) = fault.filter(|f| f.needs_locations() && locations.is_none()) {
+            return Err(fail(
+                id,
+                format!("fault {fault} needs locations: give the product's locations"),
+            ));
+        }
         if !seen.insert(product_id.clone()) {
             return Err(fail(id, "product_id appears more than once".into()));
         }
         products.push(Product {
             product_id,
             quantity,
+            locations,
             fault,
             updated_at,
         });
@@ -311,10 +374,38 @@ fn parse_products(value: &Value) -> Result<Vec<Product>, ParseError> {
     Ok(products)
 }
 
+/// The quantity and the locations of a product or a `PUT`: `quantity`
+/// alone, `locations` alone (the quantity is then their sum), or both when
+/// the quantity is their sum. A `null` quantity beside locations is the
+/// same as none.
+pub fn parse_stock(
+    quantity: Option<&Value>,
+    locations: Option<&Value>,
+) -> Result<(String, Option<Vec<Location>>), String> {
+    match locations.filter(|v| !v.is_null()) {
+        None => parse_quantity(quantity)
+            .map(|q| (q, None))
+            .map_err(|e| e.to_string()),
+        Some(locations) => {
+            let given = quantity
+                .filter(|v| !v.is_null())
+                .map(|q| parse_quantity(Some(q)))
+                .transpose()
+                .map_err(|e| e.to_string())?;
+            let locations = parse_locations(locations).map_err(|e| e.to_string())?;
+            let quantity = total(given, &locations).map_err(|e| e.to_string())?;
+            Ok((quantity, Some(locations)))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A product's ID, quantity and `(code, quantity)` pairs.
+    type Located<'a> = (&'a str, &'a str, Vec<(&'a str, &'a str)>);
 
     fn parse(value: &Value) -> Result<Vec<Product>, String> {
         parse_products(value).map_err(|e| match e {
@@ -361,12 +452,115 @@ mod tests {
         assert_eq!(summary[2], ("GS-1003".into(), "0".into(), None));
         assert_eq!(summary[11], ("GS-1012".into(), "41".into(), None));
         assert_eq!(
-            summary[12],
+            summary[15],
             ("GS-9001".into(), "10".into(), Some("error_500"))
         );
-        assert_eq!(summary[23], ("GS-9012".into(), "10".into(), Some("slow")));
-        assert_eq!(demo.len(), 12 + Fault::ALL.len() - 1);
+        assert_eq!(summary[26], ("GS-9012".into(), "10".into(), Some("slow")));
+        assert_eq!(demo.len(), 12 + 3 + Fault::ALL.len() - 1);
         assert!(demo.iter().all(|p| p.fault != Some(Fault::ListingError503)));
+        // Stocked in two locations: GS-1013 to GS-1015, and the faults of
+        // locations.
+        let located: Vec<Located> = demo
+            .iter()
+            .filter_map(|p| {
+                let locations = p.locations.as_ref()?;
+                let pairs = locations
+                    .iter()
+                    .map(|l| (l.location.as_str(), l.quantity.as_str()))
+                    .collect();
+                Some((p.product_id.as_str(), p.quantity.as_str(), pairs))
+            })
+            .collect();
+        assert_eq!(
+            located,
+            [
+                ("GS-1013", "45", vec![("PARIS", "30"), ("LYON", "15")]),
+                ("GS-1014", "32", vec![("PARIS", "8"), ("LYON", "24")]),
+                ("GS-1015", "6", vec![("PARIS", "0"), ("LYON", "6")]),
+                ("GS-9014", "10", vec![("PARIS", "6"), ("LYON", "4")]),
+                ("GS-9015", "10", vec![("PARIS", "6"), ("LYON", "4")]),
+            ]
+        );
+        assert_eq!(summary[28].2, Some("locations_sum_mismatch"));
+        assert_eq!(summary[29].2, Some("location_twice"));
+    }
+
+    #[test]
+    fn locations_in_the_data_file() {
+        let products = parse(&json!([
+            {"product_id": "A", "locations": [{"location": "PARIS", "quantity": "30"}, {"location": "LYON", "quantity": 20}]},
+            {"product_id": "B", "quantity": 7.5, "locations": [{"location": "LYON", "quantity": "7.50"}]},
+            {"product_id": "C", "quantity": "3", "locations": null},
+            {"product_id": "D", "locations": [{"location": "PARIS", "quantity": "1"}], "fault": "location_twice"}
+        ]))
+        .expect("valid data");
+        assert_eq!(products[0].quantity, "50");
+        assert_eq!(
+            products[0].locations,
+            Some(vec![
+                Location::new("PARIS", "30"),
+                Location::new("LYON", "20")
+            ])
+        );
+        assert_eq!(products[1].quantity, "7.5");
+        assert_eq!(products[2].locations, None);
+        assert_eq!(products[3].fault, Some(Fault::LocationTwice));
+    }
+
+    #[test]
+    fn bad_locations_in_the_data_file_name_the_product() {
+        let cases = [
+            (
+                json!([{"product_id": "A", "quantity": "50", "locations": [{"location": "PARIS", "quantity": "30"}, {"location": "LYON", "quantity": "10"}]}]),
+                "entry 1: quantity \"50\" is not the sum of the locations' quantities (40)",
+            ),
+            (
+                json!([{"product_id": "A", "locations": [{"location": "PARIS", "quantity": "3"}, {"location": "PARIS", "quantity": "1"}]}]),
+                "entry 1: locations entry 2: location \"PARIS\" appears more than once",
+            ),
+            (
+                json!([{"product_id": "A", "locations": [{"location": " PARIS", "quantity": "3"}]}]),
+                "entry 1: locations entry 1: location \" PARIS\" starts or ends with spaces",
+            ),
+            (
+                json!([{"product_id": "A", "locations": [{"location": "PARIS", "quantity": "-3"}]}]),
+                "entry 1: locations entry 1: location \"PARIS\": quantity \"-3\" is negative",
+            ),
+            (
+                json!([{"product_id": "A", "locations": []}]),
+                "entry 1: locations is empty",
+            ),
+            (
+                json!([{"product_id": "A", "quantity": "1", "fault": "locations_sum_mismatch"}]),
+                "entry 1: fault locations_sum_mismatch needs locations",
+            ),
+            (
+                json!([{"product_id": "A", "quantity": "lots", "locations": [{"location": "PARIS", "quantity": "3"}]}]),
+                "entry 1: quantity \"lots\" is not",
+            ),
+        ];
+        for (value, expected) in cases {
+            let err = parse(&value).unwrap_err();
+            assert!(
+                err.starts_with(expected),
+                "{err:?} does not start with {expected:?}"
+            );
+        }
+        let err = load_error(
+            &json!([{"product_id": "GS-7", "locations": [{"location": "", "quantity": "3"}]}]),
+        );
+        assert!(
+            err.contains("(product_id \"GS-7\"): locations entry 1: location is empty"),
+            "{err}"
+        );
+    }
+
+    fn load_error(value: &Value) -> String {
+        let path = std::env::temp_dir().join(format!("mock-api-unit-{}.json", std::process::id()));
+        std::fs::write(&path, value.to_string()).unwrap();
+        let err = load_products(&path).unwrap_err().to_string();
+        std::fs::remove_file(&path).unwrap();
+        err
     }
 
     #[test]

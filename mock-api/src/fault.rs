@@ -3,10 +3,14 @@
 //!
 //! Most faults shape the answer of `GET /api/stock/{id}` for their product.
 //! In the listing (`GET /api/stock`), `negative_quantity`,
-//! `quantity_not_number` and `missing_quantity` show the same bad record there
-//! too, the others are listed normally; and `listing_error_503` is for the
-//! listing only: any listing page that holds its product answers 503, so
-//! that a listing can be cut in the middle (the pages before it are fine).
+//! `quantity_not_number`, `missing_quantity`, `locations_sum_mismatch` and
+//! `location_twice` show the same bad record there too, the others are
+//! listed normally; and `listing_error_503` is for the listing only: any
+//! listing page that holds its product answers 503, so that a listing can be
+//! cut in the middle (the pages before it are fine).
+//!
+//! `locations_sum_mismatch` and `location_twice` spoil a product's
+//! quantities per location, so they need a product that has some.
 
 use std::fmt;
 use std::str::FromStr;
@@ -43,11 +47,17 @@ pub enum Fault {
     /// In the listing, every page that holds this product answers 503; its
     /// own `GET /api/stock/{id}` answers normally.
     ListingError503,
+    /// Answers 200 with the product's locations and a quantity one more
+    /// than their sum.
+    LocationsSumMismatch,
+    /// Answers 200 with the product's first location given a second time,
+    /// at the end, with quantity `"0"` (the sum still right).
+    LocationTwice,
 }
 
 impl Fault {
     /// Every fault, in the order they are documented.
-    pub const ALL: [Fault; 14] = [
+    pub const ALL: [Fault; 16] = [
         Fault::Error500,
         Fault::Error503Once,
         Fault::RateLimitedOnce,
@@ -62,6 +72,8 @@ impl Fault {
         Fault::Slow,
         Fault::MissingQuantity,
         Fault::ListingError503,
+        Fault::LocationsSumMismatch,
+        Fault::LocationTwice,
     ];
 
     /// The name used in data files.
@@ -81,6 +93,8 @@ impl Fault {
             Fault::Slow => "slow",
             Fault::MissingQuantity => "missing_quantity",
             Fault::ListingError503 => "listing_error_503",
+            Fault::LocationsSumMismatch => "locations_sum_mismatch",
+            Fault::LocationTwice => "location_twice",
         }
     }
 
@@ -93,6 +107,12 @@ impl Fault {
     /// (and leaves the product's own GET alone).
     pub fn fails_listing_page(self) -> bool {
         matches!(self, Fault::ListingError503)
+    }
+
+    /// Whether the fault spoils the product's locations, which it must have
+    /// (a data file that gives it to a product without locations is refused).
+    pub fn needs_locations(self) -> bool {
+        matches!(self, Fault::LocationsSumMismatch | Fault::LocationTwice)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Request handlers. Each one is small; faults are answered by `fault_response`.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
@@ -11,14 +12,16 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use futures_util::{StreamExt, stream};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::clock::{http_date, rfc3339};
-use crate::data::{Product, json_kind, parse_quantity};
+use crate::data::{Product, json_kind, parse_stock};
 use crate::fault::Fault;
 use crate::listing::{ListingQuery, cursor_after};
+use crate::locations::{Location, decimal_sum};
 use crate::rate::Quota;
-use crate::state::{AppState, Change};
+use crate::state::{AppState, Change, Stock};
 
 /// How long the `slow` fault waits before answering.
 pub const SLOW_DELAY: Duration = Duration::from_secs(600);
@@ -69,8 +72,72 @@ pub async fn list(
         .more
         .then(|| page.items.last().map(|p| cursor_after(&p.product_id)))
         .flatten();
-    let items: Vec<Value> = page.items.iter().map(listed).collect();
-    Json(json!({ "items": items, "next_cursor": next_cursor })).into_response()
+    let items: Vec<Record> = page.items.iter().map(listed).collect();
+    Json(Listing { items, next_cursor }).into_response()
+}
+
+/// One page of the listing.
+#[derive(Serialize)]
+struct Listing<'a> {
+    items: Vec<Record<'a>>,
+    next_cursor: Option<String>,
+}
+
+/// A product as the answers show it: `{"product_id", "quantity",
+/// "locations" (when it has them), "updated_at" (in the listing)}`, in that
+/// order.
+#[derive(Serialize)]
+struct Record<'a> {
+    product_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    quantity: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locations: Option<Cow<'a, [Location]>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    updated_at: Option<String>,
+}
+
+impl<'a> Record<'a> {
+    /// The product's record, spoiled as `fault` spoils it: a bad quantity
+    /// (`negative_quantity`, `quantity_not_number`, `missing_quantity`, then
+    /// without locations) or bad locations (`locations_sum_mismatch`,
+    /// `location_twice`). Other faults leave it as it is.
+    fn new(
+        product_id: &'a str,
+        quantity: &'a str,
+        locations: Option<&'a [Location]>,
+        fault: Option<Fault>,
+    ) -> Self {
+        let mut record = Record {
+            product_id,
+            quantity: Some(Cow::Borrowed(quantity)),
+            locations: locations.map(Cow::Borrowed),
+            updated_at: None,
+        };
+        let bad_quantity = match fault {
+            Some(Fault::NegativeQuantity) => Some(Some("-5")),
+            Some(Fault::QuantityNotNumber) => Some(Some("lots")),
+            Some(Fault::MissingQuantity) => Some(None),
+            _ => None,
+        };
+        if let Some(bad) = bad_quantity {
+            record.quantity = bad.map(Cow::Borrowed);
+            record.locations = None;
+        }
+        match (fault, locations) {
+            (Some(Fault::LocationsSumMismatch), Some(_)) => {
+                let more = decimal_sum([quantity, "1"]).unwrap_or_else(|| "1".into());
+                record.quantity = Some(Cow::Owned(more));
+            }
+            (Some(Fault::LocationTwice), Some(all @ [first, ..])) => {
+                let mut twice = all.to_vec();
+                twice.push(Location::new(first.location.clone(), "0"));
+                record.locations = Some(Cow::Owned(twice));
+            }
+            _ => {}
+        }
+        record
+    }
 }
 
 /// The listing's parameters, or the body of the 400 answer that names the
@@ -87,70 +154,52 @@ fn listing_query(
 }
 
 /// A product as the listing shows it. The faults that give a bad quantity
-/// give it here too.
-fn listed(product: &Product) -> Value {
-    let updated_at = product.updated_at.map(rfc3339);
-    let mut item = json!({
-        "product_id": product.product_id,
-        "quantity": product.quantity,
-        "updated_at": updated_at,
-    });
-    match product.fault {
-        Some(Fault::NegativeQuantity) => item["quantity"] = json!("-5"),
-        Some(Fault::QuantityNotNumber) => item["quantity"] = json!("lots"),
-        Some(Fault::MissingQuantity) => {
-            if let Value::Object(fields) = &mut item {
-                fields.remove("quantity");
-            }
-        }
-        _ => {}
-    }
-    item
+/// or bad locations give them here too.
+fn listed(product: &Product) -> Record<'_> {
+    let mut record = Record::new(
+        &product.product_id,
+        &product.quantity,
+        product.locations.as_deref(),
+        product.fault,
+    );
+    record.updated_at = product.updated_at.map(rfc3339);
+    record
 }
 
 /// `GET /api/stock/{id}`
 pub async fn get_stock(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     match state.lookup(&id) {
         None => json_error(StatusCode::NOT_FOUND, "product not found"),
-        Some(found) => match found.fault {
-            None => stock_body(&id, &found.quantity),
-            Some(fault) => fault_response(fault, &id, &found.quantity).await,
-        },
+        Some(found) => {
+            let locations = found.locations.as_deref();
+            match found.fault {
+                None => stock_body(&id, &found.quantity, locations),
+                Some(fault) => fault_response(fault, &id, &found.quantity, locations).await,
+            }
+        }
     }
 }
 
-/// `PUT /api/stock/{id}` with `{"quantity": "60"}` (string or number).
-/// Creates the product when it does not exist yet (201), else updates it (200).
-/// A change (not the same quantity again) is notified, in the background,
-/// when notifications are set up.
+/// `PUT /api/stock/{id}` with `{"quantity": "60"}` (string or number), or
+/// `{"locations": [{"location": "PARIS", "quantity": "30"}, ...]}` (the
+/// quantity then their sum; given too, it must be). Creates the product when
+/// it does not exist yet (201), else updates it (200). A quantity alone for
+/// a product stocked per location is refused (400). A change (not the same
+/// quantities again) is notified, in the background, when notifications are
+/// set up.
 pub async fn put_stock(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let value: Value = match serde_json::from_slice(&body) {
-        Ok(value) => value,
-        Err(err) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                &format!("body must be JSON such as {{\"quantity\": \"60\"}}: {err}"),
-            );
-        }
+    let stock = match put_body(&body) {
+        Ok(stock) => stock,
+        Err(message) => return json_error(StatusCode::BAD_REQUEST, &message),
     };
-    let Value::Object(fields) = &value else {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            &format!(
-                "body must be a JSON object such as {{\"quantity\": \"60\"}}, not {}",
-                json_kind(&value)
-            ),
-        );
-    };
-    let quantity = match parse_quantity(fields.get("quantity")) {
-        Ok(quantity) => quantity,
+    let change = match state.put(&id, stock.clone()) {
+        Ok(change) => change,
         Err(err) => return json_error(StatusCode::BAD_REQUEST, &err.to_string()),
     };
-    let change = state.set_quantity(&id, quantity.clone());
     if change != Change::Unchanged
         && let Some(notifier) = &state.settings().notifier
     {
@@ -161,11 +210,32 @@ pub async fn put_stock(
     } else {
         StatusCode::OK
     };
-    (
-        status,
-        Json(json!({ "product_id": id, "quantity": quantity })),
-    )
-        .into_response()
+    let record = Record::new(&id, &stock.quantity, stock.locations.as_deref(), None);
+    (status, Json(record)).into_response()
+}
+
+/// What a `PUT` body asks for, or the sentence of its 400.
+fn put_body(body: &[u8]) -> Result<Stock, String> {
+    const EXAMPLE: &str =
+        r#"{"quantity": "60"} or {"locations": [{"location": "PARIS", "quantity": "30"}]}"#;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|err| format!("body must be JSON such as {EXAMPLE}: {err}"))?;
+    let Value::Object(fields) = &value else {
+        return Err(format!(
+            "body must be a JSON object such as {EXAMPLE}, not {}",
+            json_kind(&value)
+        ));
+    };
+    if !fields.contains_key("quantity") && !fields.contains_key("locations") {
+        return Err(format!(
+            "quantity is missing: the body must give a quantity or locations, such as {EXAMPLE}"
+        ));
+    }
+    let (quantity, locations) = parse_stock(fields.get("quantity"), fields.get("locations"))?;
+    Ok(Stock {
+        quantity,
+        locations,
+    })
 }
 
 /// Any other path.
@@ -258,9 +328,10 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The normal answer: `{"product_id": id, "quantity": quantity}`.
-fn stock_body(id: &str, quantity: &str) -> Response {
-    Json(json!({ "product_id": id, "quantity": quantity })).into_response()
+/// The normal answer: `{"product_id": id, "quantity": quantity}`, with
+/// `"locations"` when the product has them.
+fn stock_body(id: &str, quantity: &str, locations: Option<&[Location]>) -> Response {
+    Json(Record::new(id, quantity, locations, None)).into_response()
 }
 
 fn with_content_type(status: StatusCode, content_type: &'static str, body: Body) -> Response {
@@ -275,7 +346,12 @@ fn with_content_type(status: StatusCode, content_type: &'static str, body: Body)
 const JSON: &str = "application/json";
 
 /// The answer of a product that shows `fault`.
-async fn fault_response(fault: Fault, id: &str, quantity: &str) -> Response {
+async fn fault_response(
+    fault: Fault,
+    id: &str,
+    quantity: &str,
+    locations: Option<&[Location]>,
+) -> Response {
     match fault {
         Fault::Error500 => with_content_type(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -304,11 +380,16 @@ async fn fault_response(fault: Fault, id: &str, quantity: &str) -> Response {
             } else {
                 "GS-1001"
             };
-            stock_body(other, quantity)
+            stock_body(other, quantity, locations)
         }
-        Fault::NegativeQuantity => stock_body(id, "-5"),
-        Fault::QuantityNotNumber => stock_body(id, "lots"),
-        Fault::MissingQuantity => Json(json!({ "product_id": id })).into_response(),
+        // The faults of the record itself, as in the listing.
+        Fault::NegativeQuantity
+        | Fault::QuantityNotNumber
+        | Fault::MissingQuantity
+        | Fault::LocationsSumMismatch
+        | Fault::LocationTwice => {
+            Json(Record::new(id, quantity, locations, Some(fault))).into_response()
+        }
         Fault::EmptyBody => with_content_type(StatusCode::OK, JSON, Body::empty()),
         Fault::HtmlPage => with_content_type(
             StatusCode::OK,
@@ -319,10 +400,10 @@ async fn fault_response(fault: Fault, id: &str, quantity: &str) -> Response {
         Fault::EndlessBody => with_content_type(StatusCode::OK, JSON, endless_body(id, quantity)),
         Fault::Slow => {
             tokio::time::sleep(SLOW_DELAY).await;
-            stock_body(id, quantity)
+            stock_body(id, quantity, locations)
         }
         // A fault of the listing only.
-        Fault::ListingError503 => stock_body(id, quantity),
+        Fault::ListingError503 => stock_body(id, quantity, locations),
     }
 }
 

@@ -1,12 +1,16 @@
 //! A simulated GlobalShop stock API, for demos and tests.
 //!
 //! - `GET /api/stock/{id}`: `{"product_id": "<id>", "quantity": "<decimal>"}` or 404
-//!   `{"error": "product not found"}`;
-//! - `PUT /api/stock/{id}` with `{"quantity": "60"}` sets a product's stock;
+//!   `{"error": "product not found"}`; a product stocked per location adds
+//!   `"locations": [{"location": "PARIS", "quantity": "30"}, ...]` (see
+//!   [`locations`]);
+//! - `PUT /api/stock/{id}` with `{"quantity": "60"}`, or with
+//!   `{"locations": [...]}`, sets a product's stock;
 //! - `GET /api/stock?limit=500&cursor=C&updated_since=T`: the listing, one
-//!   page `{"items": [{"product_id", "quantity", "updated_at"}, ...],
-//!   "next_cursor": "..." | null}` by product_id; a bad parameter is a 400
-//!   `{"error", "parameter"}` (see [`listing`]);
+//!   page `{"items": [{"product_id", "quantity", "locations" (when the
+//!   product has them), "updated_at"}, ...], "next_cursor": "..." | null}`
+//!   by product_id; a bad parameter is a 400 `{"error", "parameter"}` (see
+//!   [`listing`]);
 //! - `GET /health`: 200.
 //!
 //! Every answer carries a `Date` header from the API's own [`Clock`] (the
@@ -25,8 +29,8 @@
 //! Modules: [`state`] holds the products and settings (one struct),
 //! [`handlers`] answers the routes, [`listing`] reads the listing's
 //! parameters, [`clock`] keeps the time, [`rate`] the request rate,
-//! [`notify`] sends the notifications, [`fault`] and [`data`] describe the
-//! products.
+//! [`notify`] sends the notifications, [`fault`], [`data`] and
+//! [`locations`] describe the products.
 //!
 //! ```
 //! use mock_api::{app, AppState};
@@ -40,6 +44,7 @@ pub mod data;
 pub mod fault;
 pub mod handlers;
 pub mod listing;
+pub mod locations;
 pub mod notify;
 pub mod rate;
 pub mod state;
@@ -53,8 +58,9 @@ use tracing::Level;
 pub use clock::Clock;
 pub use data::{Product, demo_products, load_products};
 pub use fault::Fault;
+pub use locations::Location;
 pub use notify::Notifier;
-pub use state::{AppState, Change, Settings};
+pub use state::{AppState, Change, PutError, Settings, Stock};
 
 /// The whole API as an axum [`Router`], with request logging.
 pub fn app(state: AppState) -> Router {

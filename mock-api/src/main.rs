@@ -20,9 +20,10 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(2);
 
 /// A simulated GlobalShop stock API, with products that misbehave on purpose.
 ///
-/// Routes: GET /api/stock/{id}, PUT /api/stock/{id} with {"quantity": "60"},
-/// GET /api/stock?limit=500&cursor=C&updated_since=T (the listing, by pages),
-/// GET /health. Every answer carries a Date header: the API's own clock.
+/// Routes: GET /api/stock/{id}, PUT /api/stock/{id} with {"quantity": "60"}
+/// or {"locations": [{"location": "PARIS", "quantity": "30"}, ...]}, GET
+/// /api/stock?limit=500&cursor=C&updated_since=T (the listing, by pages), GET
+/// /health. Every answer carries a Date header: the API's own clock.
 ///
 /// The first line on stdout is `listening on http://ADDRESS`; request logs go to
 /// stderr (RUST_LOG, default info).
@@ -33,8 +34,10 @@ struct Args {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:5000")]
     bind: String,
 
-    /// JSON array of {"product_id": "123", "quantity": "50", "fault": "..."}
-    /// objects (fault optional) instead of the built-in demo data.
+    /// JSON array of products instead of the built-in demo data, each
+    /// {"product_id": "123", "quantity": "50"} with optional "fault" (a name
+    /// below), "updated_at" (RFC 3339: when its quantity last changed;
+    /// default: the load time) and "locations" (see below).
     #[arg(long, value_name = "FILE")]
     data: Option<PathBuf>,
 
@@ -93,15 +96,32 @@ Faults (\"fault\" in a data file; demo products GS-9001 onwards):
   missing_quantity     200, JSON without a quantity
   listing_error_503    (data files only) its own GET is normal, but every
                        listing page that holds it answers 503
+  locations_sum_mismatch
+                       200, quantity one more than its locations' sum
+  location_twice       200, its first location listed again at the end
+                       with quantity \"0\" (these two need locations)
 
-In the listing, negative_quantity, quantity_not_number and missing_quantity
-show the same bad record; the other faults are listed normally.
+In the listing, negative_quantity, quantity_not_number, missing_quantity,
+locations_sum_mismatch and location_twice show the same bad record; the other
+faults are listed normally.
+
+Locations: a product of the data file may say where its stock is, with
+  \"locations\": [{\"location\": \"PARIS\", \"quantity\": \"30\"},
+                {\"location\": \"LYON\", \"quantity\": 20}]
+Its quantity is then their sum (left out, or equal to it). A code follows
+the rules of an external ID (1 to 255 characters, no control character, no
+spaces at either end), at most once per product; at least one location.
+The answers and the listing then show \"locations\" (quantities as decimal
+strings, in the order given). A PUT of {\"locations\": [...]} sets them; a
+PUT of a quantity alone is refused (400) for such a product. Demo products
+GS-1013 to GS-1015 are stocked in PARIS and LYON.
 
 Listing: GET /api/stock answers {\"items\": [{\"product_id\", \"quantity\",
-\"updated_at\"}, ...], \"next_cursor\": \"...\" | null}, by product_id;
-limit 1 to 1000 (default 500, larger served as 1000), cursor: the previous
-page's next_cursor, updated_since (RFC 3339): products whose updated_at is at
-or after it. A bad parameter answers 400 {\"error\", \"parameter\"}.
+\"locations\" (when it has them), \"updated_at\"}, ...], \"next_cursor\": \"...\"
+| null}, by product_id; limit 1 to 1000 (default 500, larger served as
+1000), cursor: the previous page's next_cursor, updated_since (RFC 3339):
+products whose updated_at is at or after it. A bad parameter answers 400
+{\"error\", \"parameter\"}.
 
 Examples:
   mock-api

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use crate::clock::Clock;
 use crate::data::{Product, same_quantity};
 use crate::fault::Fault;
+use crate::locations::{Location, same_locations};
 use crate::notify::Notifier;
 use crate::rate::RateLimiter;
 
@@ -44,6 +45,8 @@ struct Inner {
 #[derive(Debug)]
 struct Entry {
     quantity: String,
+    /// Where the stock is, when the product says so.
+    locations: Option<Vec<Location>>,
     fault: Option<Fault>,
     /// When the quantity last changed, on the API's clock.
     updated_at: SystemTime,
@@ -52,14 +55,54 @@ struct Entry {
 }
 
 impl Entry {
-    fn new(quantity: String, fault: Option<Fault>, updated_at: SystemTime) -> Self {
+    fn new(stock: Stock, fault: Option<Fault>, updated_at: SystemTime) -> Self {
         Entry {
-            quantity,
+            quantity: stock.quantity,
+            locations: stock.locations,
             fault,
             updated_at,
             hits: AtomicU64::new(0),
         }
     }
+
+    /// Whether the entry already holds `stock` (the same numbers).
+    fn holds(&self, stock: &Stock) -> bool {
+        match (&self.locations, &stock.locations) {
+            (None, None) => same_quantity(&self.quantity, &stock.quantity),
+            (Some(old), Some(new)) => same_locations(old, new),
+            _ => false,
+        }
+    }
+}
+
+/// What a `PUT` sets: a quantity, with the locations it is the sum of or
+/// none.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stock {
+    pub quantity: String,
+    pub locations: Option<Vec<Location>>,
+}
+
+impl Stock {
+    /// A quantity without locations.
+    pub fn total(quantity: impl Into<String>) -> Self {
+        Stock {
+            quantity: quantity.into(),
+            locations: None,
+        }
+    }
+}
+
+/// A `PUT` that would lose what the API knows.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PutError {
+    /// A quantity alone for a product stocked per location.
+    #[error(
+        "product {id:?} is stocked per location ({codes}): PUT its locations, such as \
+         {{\"locations\": [{{\"location\": \"PARIS\", \"quantity\": \"30\"}}]}}, \
+         to change its stock"
+    )]
+    Located { id: String, codes: String },
 }
 
 /// What a `PUT` did to a product.
@@ -86,6 +129,7 @@ pub struct Page {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lookup {
     pub quantity: String,
+    pub locations: Option<Vec<Location>>,
     /// The fault to show on this request (a "once" fault only on the first).
     pub fault: Option<Fault>,
 }
@@ -99,7 +143,11 @@ impl AppState {
         let products = products
             .into_iter()
             .map(|p| {
-                let entry = Entry::new(p.quantity, p.fault, p.updated_at.unwrap_or(loaded));
+                let stock = Stock {
+                    quantity: p.quantity,
+                    locations: p.locations,
+                };
+                let entry = Entry::new(stock, p.fault, p.updated_at.unwrap_or(loaded));
                 (p.product_id, entry)
             })
             .collect();
@@ -146,6 +194,7 @@ impl AppState {
             .filter(|fault| !fault.is_once() || previous == 0);
         Some(Lookup {
             quantity: entry.quantity.clone(),
+            locations: entry.locations.clone(),
             fault,
         })
     }
@@ -162,23 +211,55 @@ impl AppState {
     }
 
     /// Sets a product's quantity, creating the product if needed, and stamps
-    /// its `updated_at` when that changed anything.
+    /// its `updated_at` when that changed anything. A product stocked per
+    /// location loses its locations (a `PUT` refuses that instead: see
+    /// [`AppState::put`]).
     pub fn set_quantity(&self, id: &str, quantity: String) -> Change {
+        self.set(id, Stock::total(quantity))
+    }
+
+    /// What `PUT /api/stock/{id}` does: sets a product's stock as
+    /// [`AppState::set_quantity`] does, its locations too when given, but
+    /// refuses a quantity alone for a product stocked per location.
+    pub fn put(&self, id: &str, stock: Stock) -> Result<Change, PutError> {
         let mut products = self
             .inner
             .products
             .write()
             .unwrap_or_else(PoisonError::into_inner);
+        if stock.locations.is_none()
+            && let Some(located) = products.get(id).and_then(|e| e.locations.as_ref())
+        {
+            let codes: Vec<&str> = located.iter().map(|l| l.location.as_str()).collect();
+            return Err(PutError::Located {
+                id: id.to_owned(),
+                codes: codes.join(", "),
+            });
+        }
+        Ok(self.set_in(&mut products, id, stock))
+    }
+
+    fn set(&self, id: &str, stock: Stock) -> Change {
+        let mut products = self
+            .inner
+            .products
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        self.set_in(&mut products, id, stock)
+    }
+
+    fn set_in(&self, products: &mut BTreeMap<String, Entry>, id: &str, stock: Stock) -> Change {
         let now = self.now();
         if let Some(entry) = products.get_mut(id) {
-            if same_quantity(&entry.quantity, &quantity) {
+            if entry.holds(&stock) {
                 return Change::Unchanged;
             }
-            entry.quantity = quantity;
+            entry.quantity = stock.quantity;
+            entry.locations = stock.locations;
             entry.updated_at = now;
             Change::Updated
         } else {
-            products.insert(id.to_owned(), Entry::new(quantity, None, now));
+            products.insert(id.to_owned(), Entry::new(stock, None, now));
             Change::Created
         }
     }
@@ -218,6 +299,7 @@ fn product(id: &str, entry: &Entry) -> Product {
     Product {
         product_id: id.to_owned(),
         quantity: entry.quantity.clone(),
+        locations: entry.locations.clone(),
         fault: entry.fault,
         updated_at: Some(entry.updated_at),
     }

@@ -132,6 +132,84 @@ fn data_file_replaces_the_demo_data() {
 }
 
 #[test]
+fn data_file_with_locations_answers_them() {
+    let path = temp_file(
+        "locations.json",
+        r#"[{"product_id": "X1", "locations": [{"location": "PARIS", "quantity": "30"}, {"location": "LYON", "quantity": 20}]},
+            {"product_id": "X2", "quantity": 5, "locations": [{"location": "LYON", "quantity": "5.0"}], "updated_at": "2026-12-04T10:00:00Z"}]"#,
+    );
+    let server = start(&["--data", path.to_str().unwrap()]);
+    let (status, body) = http_get(&server.address, "/api/stock/X1", "");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert_eq!(
+        body,
+        r#"{"product_id":"X1","quantity":"50","locations":[{"location":"PARIS","quantity":"30"},{"location":"LYON","quantity":"20"}]}"#
+    );
+    let (_, body) = http_get(&server.address, "/api/stock?cursor=5831", "");
+    assert_eq!(
+        body,
+        r#"{"items":[{"product_id":"X2","quantity":"5","locations":[{"location":"LYON","quantity":"5.0"}],"updated_at":"2026-12-04T10:00:00Z"}],"next_cursor":null}"#
+    );
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn bad_locations_stop_startup_with_exit_2_naming_the_product() {
+    let cases = [
+        (
+            "sum.json",
+            r#"[{"product_id": "A", "quantity": "50", "locations": [{"location": "PARIS", "quantity": "30"}, {"location": "LYON", "quantity": "10"}]}]"#,
+            "entry 1 (product_id \"A\"): quantity \"50\" is not the sum of the locations' quantities (40)",
+        ),
+        (
+            "twice.json",
+            r#"[{"product_id": "B", "locations": [{"location": "LYON", "quantity": "1"}, {"location": "LYON", "quantity": "2"}]}]"#,
+            "entry 1 (product_id \"B\"): locations entry 2: location \"LYON\" appears more than once",
+        ),
+        (
+            "code.json",
+            r#"[{"product_id": "C", "locations": [{"location": "\tLYON", "quantity": "1"}]}]"#,
+            "entry 1 (product_id \"C\"): locations entry 1: location \"\\tLYON\" contains a control character (U+0009)",
+        ),
+        (
+            "fault.json",
+            r#"[{"product_id": "D", "quantity": "1", "fault": "location_twice"}]"#,
+            "entry 1 (product_id \"D\"): fault location_twice needs locations",
+        ),
+    ];
+    for (name, contents, expected) in cases {
+        let path = temp_file(name, contents);
+        let output = Command::new(env!("CARGO_BIN_EXE_mock-api"))
+            .args(["--bind", "127.0.0.1:0", "--data", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {stderr}");
+        assert!(output.stdout.is_empty());
+        assert!(stderr.contains(expected), "{name}: {stderr}");
+        std::fs::remove_file(path).unwrap();
+    }
+}
+
+#[test]
+fn help_describes_the_data_file() {
+    let output = Command::new(env!("CARGO_BIN_EXE_mock-api"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&output.stdout);
+    for expected in [
+        "\"locations\"",
+        "\"updated_at\"",
+        "locations_sum_mismatch",
+        "location_twice",
+    ] {
+        assert!(help.contains(expected), "--help lacks {expected}: {help}");
+    }
+}
+
+#[test]
 fn bad_data_files_stop_startup_with_exit_2() {
     let cases = [
         (

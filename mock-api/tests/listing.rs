@@ -319,7 +319,7 @@ async fn faults_that_give_a_bad_quantity_give_it_in_the_listing_too() {
     let router = app(AppState::demo());
     let page = get(&router, "/api/stock?limit=1000").await.json();
     let items = page["items"].as_array().unwrap();
-    assert_eq!(items.len(), 12 + Fault::ALL.len() - 1);
+    assert_eq!(items.len(), 12 + 3 + Fault::ALL.len() - 1);
     let item = |id: &str| {
         let mut item = items
             .iter()
@@ -346,4 +346,17 @@ async fn faults_that_give_a_bad_quantity_give_it_in_the_listing_too() {
         json!({"product_id": "GS-9007", "quantity": "lots"})
     );
     assert_eq!(item("GS-9013"), json!({"product_id": "GS-9013"}));
+    assert_eq!(
+        item("GS-9014"),
+        json!({"product_id": "GS-9014", "quantity": "11", "locations": [
+            {"location": "PARIS", "quantity": "6"}, {"location": "LYON", "quantity": "4"}
+        ]})
+    );
+    assert_eq!(
+        item("GS-9015"),
+        json!({"product_id": "GS-9015", "quantity": "10", "locations": [
+            {"location": "PARIS", "quantity": "6"}, {"location": "LYON", "quantity": "4"},
+            {"location": "PARIS", "quantity": "0"}
+        ]})
+    );
 }

@@ -132,6 +132,30 @@ async fn a_created_product_is_notified_and_the_same_quantity_is_not() {
 }
 
 #[tokio::test]
+async fn a_put_of_new_locations_is_notified_and_the_same_ones_are_not() {
+    let (url, mut rx) = receiver(Duration::ZERO).await;
+    let router = notifying(&url);
+    // GS-1013 already has PARIS 30 and LYON 15: nothing changes, nothing is sent.
+    let same = r#"{"locations": [{"location": "LYON", "quantity": 15}, {"location": "PARIS", "quantity": "30"}]}"#;
+    assert_eq!(
+        put(&router, "/api/stock/GS-1013", same).await.status,
+        StatusCode::OK
+    );
+    let refused = put(&router, "/api/stock/GS-1013", r#"{"quantity": "45"}"#).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let moved = r#"{"locations": [{"location": "PARIS", "quantity": "29"}, {"location": "LYON", "quantity": "16"}]}"#;
+    assert_eq!(
+        put(&router, "/api/stock/GS-1013", moved).await.status,
+        StatusCode::OK
+    );
+
+    let got = next(&mut rx).await;
+    assert_eq!(&got.body[..], br#"{"product_ids":["GS-1013"]}"#);
+    let more = tokio::time::timeout(Duration::from_millis(300), rx.recv()).await;
+    assert!(more.is_err(), "only the change is notified");
+}
+
+#[tokio::test]
 async fn the_put_never_waits_for_the_notification() {
     let (url, mut rx) = receiver(Duration::from_secs(3)).await;
     let router = notifying(&url);
