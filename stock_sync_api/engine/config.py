@@ -62,6 +62,17 @@ def describe_text_problem(env, name, rule, value):
         )
     if rule == "path":
         return env._("%(setting)s must be a path starting with /, not %(value)r.", setting=name, value=value)
+    if rule == "header":
+        return env._(
+            "%(setting)s must be the name of an HTTP header, e.g. X-Shopify-Access-Token: letters, digits and "
+            "hyphens, no space or colon, and not a header sync-cli sets itself (Host, Accept, Content-Length, "
+            "...), not %(value)r.",
+            setting=name,
+            value=value,
+        )
+    if rule == "user":
+        # The user is a secret: never repeated.
+        return env._("%(setting)s must not contain a colon (:) or a control character.", setting=name)
     return env._(
         "%(setting)s must be the name of a query parameter (no space, &, =, # or ?), not %(value)r.",
         setting=name,
@@ -93,12 +104,35 @@ def read_cli_settings(env):
     endpoint = read_setting(env, "endpoint")
     if "{id}" not in endpoint:
         raise UserError(env._("The setting %(param)s must contain {id}.", param=SETTINGS["endpoint"].param))
+    auth = read_setting(env, "auth")
+    auth_header = read_setting(env, "auth_header") if auth == "header" else ""
+    auth_user = read_setting(env, "auth_user") if auth == "basic" else ""
+    if auth == "header" and not auth_header:
+        raise UserError(
+            env._(
+                "The setting %(param)s is header, but %(header)s, the name of the header that carries the token, "
+                "is not set.",
+                param=SETTINGS["auth"].param,
+                header=SETTINGS["auth_header"].param,
+            )
+        )
+    if auth == "basic" and not auth_user:
+        raise UserError(
+            env._(
+                "The setting %(param)s is basic, but %(user)s, the API user, is not set.",
+                param=SETTINGS["auth"].param,
+                user=SETTINGS["auth_user"].param,
+            )
+        )
     try:
         return SyncCliSettings(
             base_url=base_url,
             cli_path=read_setting(env, "cli_path"),
             endpoint=endpoint,
             token=read_setting(env, "token"),
+            auth=auth,
+            auth_header=auth_header,
+            auth_user=auth_user,
             timeout=read_setting(env, "timeout"),
             retries=read_setting(env, "retries"),
             concurrency=read_setting(env, "concurrency"),

@@ -33,6 +33,8 @@ NUMBER_SETTINGS = (
     "max_quantity",
     "max_rps",
     "listing_page_size",
+    "listing_max_page_bytes",
+    "listing_max_pages",
     "hold_zero_percent",
     "hold_change_percent",
     "hold_min_products",
@@ -59,7 +61,37 @@ class ResConfigSettings(models.TransientModel):
         string="API Token",
         config_parameter="stock_sync_api.token",
         groups="base.group_system",
-        help="Sent as a Bearer token when set. It is passed to sync-cli in its environment, never on its command line.",
+        help="Sent as the authentication says (a Bearer token by default) when set; with HTTP Basic, the password "
+        "(it may be empty). It is passed to sync-cli in its environment, never on its command line.",
+    )
+    api_sync_auth = fields.Selection(
+        selection=[
+            ("bearer", "Bearer token"),
+            ("header", "Token in a header of its own"),
+            ("basic", "HTTP Basic (user and token)"),
+        ],
+        string="Authentication",
+        config_parameter="stock_sync_api.auth",
+        default=DEFAULTS["auth"],
+        groups="base.group_system",
+        help="How the token is sent. Bearer token: Authorization: Bearer <token>. Token in a header of its own: "
+        "the header named below, with the token as given (e.g. Shopify's X-Shopify-Access-Token). HTTP Basic: "
+        "Authorization: Basic with the API user and the token as password (e.g. WooCommerce's consumer key "
+        "and secret).",
+    )
+    api_sync_auth_header = fields.Char(
+        string="Token Header",
+        config_parameter="stock_sync_api.auth_header",
+        groups="base.group_system",
+        help="The HTTP header that carries the token, e.g. X-Shopify-Access-Token, or Authorization for an API "
+        "that wants Authorization: token key:secret (then the token is token key:secret).",
+    )
+    api_sync_auth_user = fields.Char(
+        string="API User",
+        config_parameter="stock_sync_api.auth_user",
+        groups="base.group_system",
+        help="The user of HTTP Basic authentication (an API key for some APIs; no colon). Kept as secret as the "
+        "token: passed to sync-cli in its environment, never shown in a message or a log.",
     )
     api_sync_timeout = fields.Integer(
         string="Timeout (seconds)",
@@ -235,6 +267,19 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="stock_sync_api.listing_offset_param",
         default=DEFAULTS["listing_offset_param"],
     )
+    api_sync_listing_max_page_bytes = fields.Integer(
+        string="Largest Page (Bytes)",
+        config_parameter="stock_sync_api.listing_max_page_bytes",
+        default=DEFAULTS["listing_max_page_bytes"],
+        help="A listing page larger than this ends the listing as incomplete, and nothing is applied: raise it, "
+        "or lower the page size.",
+    )
+    api_sync_listing_max_pages = fields.Integer(
+        string="Most Pages",
+        config_parameter="stock_sync_api.listing_max_pages",
+        default=DEFAULTS["listing_max_pages"],
+        help="A listing of more pages than this ends as incomplete, and nothing is applied.",
+    )
     api_sync_listing_since_param = fields.Char(
         string="Changed Since Parameter",
         config_parameter="stock_sync_api.listing_since_param",
@@ -292,6 +337,16 @@ class ResConfigSettings(models.TransientModel):
                 if SETTINGS[key].problem(value):
                     label = self._fields[f"api_sync_{key}"].get_description(self.env)["string"]
                     raise ValidationError(describe_text_problem(self.env, label, SETTINGS[key].rule, value))
+
+    @api.constrains("api_sync_auth", "api_sync_auth_header", "api_sync_auth_user")
+    def _check_api_sync_auth(self):
+        for settings in self:
+            if settings.api_sync_auth == "header" and not settings.api_sync_auth_header:
+                raise ValidationError(
+                    _("The token is sent in a header of its own: give that header's name in Token Header.")
+                )
+            if settings.api_sync_auth == "basic" and not settings.api_sync_auth_user:
+                raise ValidationError(_("HTTP Basic authentication needs the API User."))
 
     @api.constrains("api_sync_endpoint")
     def _check_api_sync_endpoint(self):
