@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args, Parser, Subcommand};
+use reqwest::header::HeaderName;
 
+use crate::auth::{AUTH_ENV, AUTH_HEADER_ENV, AuthScheme, parse_header_name};
 use crate::listing::Paging;
 use crate::output::Format;
 use crate::page::Pointer;
@@ -13,8 +15,7 @@ use crate::target::{parse_endpoint, parse_listing_endpoint};
 use crate::tls::CA_FILE_ENV;
 use crate::validate::{MAX_QUANTITY_CEILING, MAX_QUANTITY_FLOOR};
 
-/// Environment variable holding the API token.
-pub const TOKEN_ENV: &str = "STOCK_API_TOKEN";
+pub use crate::auth::{TOKEN_ENV, USER_ENV};
 
 /// Fetch stock quantities from GlobalShop's stock API.
 ///
@@ -54,6 +55,16 @@ pub enum Command {
         args_override_self = true
     )]
     List(Box<ListArgs>),
+}
+
+impl Command {
+    /// The HTTP options of either command.
+    pub fn http(&self) -> &HttpArgs {
+        match self {
+            Command::Fetch(args) => &args.http,
+            Command::List(args) => &args.http,
+        }
+    }
 }
 
 /// Options of `sync-cli fetch`.
@@ -216,6 +227,17 @@ pub struct HttpArgs {
     /// verified.
     #[arg(long, value_name = "PATH", env = CA_FILE_ENV)]
     pub ca_file: Option<PathBuf>,
+
+    /// How the credentials are sent: the token from STOCK_API_TOKEN, and for
+    /// basic the user from STOCK_API_USER (the token may then be empty).
+    #[arg(long, value_enum, value_name = "SCHEME", env = AUTH_ENV, default_value_t = AuthScheme::Bearer)]
+    pub auth: AuthScheme,
+
+    /// The header that carries the token with --auth header (e.g.
+    /// X-Shopify-Access-Token); required by --auth header, refused with
+    /// another scheme.
+    #[arg(long, value_name = "NAME", env = AUTH_HEADER_ENV, value_parser = parse_header_name)]
+    pub auth_header: Option<HeaderName>,
 }
 
 /// The exit statuses and the first examples, shared by both help texts.
@@ -241,9 +263,12 @@ const EXIT_STATUS: &str = concat!(
 
 const FETCH_AFTER_HELP: &str = concat!(
     "\
-Token:
-  Set STOCK_API_TOKEN to send `Authorization: Bearer <token>`. It is never an
-  option (it would show in `ps`) and never printed.
+Credentials:
+  Set STOCK_API_TOKEN to send `Authorization: Bearer <token>` (--auth bearer,
+  the default). --auth header --auth-header X-Api-Key sends `X-Api-Key: <token>`;
+  --auth basic sends `Authorization: Basic base64(<user>:<token>)`, the user
+  from STOCK_API_USER. The token and the user are never options (they would
+  show in `ps`) and never printed, nor is the base64 that carries them.
 
 Output (jsonl), one object per ID, in input order:
   {\"external_id\":\"GS-1001\",\"status\":\"ok\",\"quantity\":50.0,\"http_status\":200,\"attempts\":1,\"elapsed_ms\":3}

@@ -98,10 +98,10 @@ impl<'a> Fetcher<'a> {
 mod tests {
     use super::*;
     use crate::USER_AGENT;
+    use crate::auth::{AuthScheme, Credentials};
     use crate::http::HttpSettings;
     use crate::retry::RetryPolicy;
     use crate::target::parse_base_url;
-    use crate::token::Token;
     use mockito::{Matcher, Server};
 
     const TOKEN: &str = "tok-5ecret/0123456789-abcdef";
@@ -125,8 +125,8 @@ mod tests {
     fn fetcher(server: &Server, retries: u32, token: Option<&str>) -> Fetcher<'static> {
         let template =
             UrlTemplate::new(&parse_base_url(&server.url()).unwrap(), "/api/stock/{id}").unwrap();
-        let token = token.map(|t| Token::from_env_value(Some(t.into())).unwrap().unwrap());
-        let http = Http::new(token.as_ref(), settings(retries)).unwrap();
+        let credentials = Credentials::new(AuthScheme::Bearer, None, token, None).unwrap();
+        let http = Http::new(&credentials, settings(retries)).unwrap();
         Fetcher::new(Box::leak(Box::new(http)), template, 1e9)
     }
 

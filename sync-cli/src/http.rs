@@ -1,6 +1,6 @@
 //! The HTTP side shared by `fetch` and `list`: one pooled client, one GET
 //! with its retries, its request rate and its body limit, and the redaction
-//! of the token from every sentence made of an answer.
+//! of the credentials from every sentence made of an answer.
 //!
 //! [`Http::get`] never interprets a body: `fetch` checks it as one product
 //! ([`crate::validate`]), `list` as a page of records ([`crate::page`]).
@@ -17,10 +17,11 @@ use rustls::pki_types::CertificateDer;
 use url::Url;
 
 use crate::attempt::{Attempt, Limits, classify, classify_io, root_cause};
+use crate::auth::Credentials;
 use crate::id::quote;
 use crate::rate::{RateLimiter, quota_wait};
 use crate::retry::{RetryPolicy, parse_retry_after};
-use crate::token::Token;
+use crate::token::Secrets;
 use crate::validate::Invalid;
 use crate::{Error, USER_AGENT};
 
@@ -74,23 +75,23 @@ pub struct Http {
     roots: Vec<reqwest::Certificate>,
     settings: HttpSettings,
     rate: RateLimiter,
-    /// Kept only to keep it out of messages.
-    token: Option<Token>,
+    /// Kept only to keep them out of messages.
+    secrets: Secrets,
     /// Whether the pooled client has had an answer, so that it may hold an
     /// open connection that a server may close at any time.
     answered: AtomicBool,
 }
 
 impl Http {
-    /// Pooled keep-alive connections, no redirects, the token as a sensitive
-    /// default header, certificates verified against the system's CA
-    /// certificates plus `settings.extra_roots`.
-    pub fn new(token: Option<&Token>, settings: HttpSettings) -> Result<Self, Error> {
+    /// Pooled keep-alive connections, no redirects, the credentials'
+    /// header (marked sensitive) on every request, certificates verified
+    /// against the system's CA certificates plus `settings.extra_roots`.
+    pub fn new(credentials: &Credentials, settings: HttpSettings) -> Result<Self, Error> {
         install_crypto_provider();
         let mut headers = HeaderMap::new();
         headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
-        if let Some(token) = token {
-            headers.insert(header::AUTHORIZATION, token.header_value()?);
+        if let Some((name, value)) = credentials.header() {
+            headers.insert(name.clone(), value.clone());
         }
         let roots = settings
             .extra_roots
@@ -106,7 +107,7 @@ impl Http {
             roots,
             rate: RateLimiter::new(settings.max_rps),
             settings,
-            token: token.cloned(),
+            secrets: credentials.secrets().clone(),
             answered: AtomicBool::new(false),
         })
     }
@@ -124,22 +125,17 @@ impl Http {
         self.settings.max_body_bytes
     }
 
-    /// `text` without any piece of the token (see [`Token::redact`]).
+    /// `text` without any piece of a secret (see [`Secrets::redact`]).
     pub fn redact(&self, text: String) -> String {
-        match &self.token {
-            Some(token) => match token.redact(&text) {
-                std::borrow::Cow::Borrowed(_) => text,
-                std::borrow::Cow::Owned(redacted) => redacted,
-            },
-            None => text,
+        match self.secrets.redact(&text) {
+            std::borrow::Cow::Borrowed(_) => text,
+            std::borrow::Cow::Owned(redacted) => redacted,
         }
     }
 
-    /// Whether `text` holds a piece of the token.
-    pub fn holds_token(&self, text: &str) -> bool {
-        self.token
-            .as_ref()
-            .is_some_and(|token| matches!(token.redact(text), std::borrow::Cow::Owned(_)))
+    /// Whether `text` holds a piece of a secret (the token, the user, ...).
+    pub fn holds_secret(&self, text: &str) -> bool {
+        self.secrets.holds_secret(text)
     }
 
     /// GETs `url`, with retries (connection errors, timeouts, 408, 429,

@@ -25,12 +25,14 @@
 //! | [`seen`] | `list`: compact sets of IDs, URLs, cursors seen |
 //! | [`outcome`] | one result line (`fetch`'s and `list`'s) |
 //! | [`output`] | JSON lines, table, summary |
-//! | [`token`] | the API token and its redaction from everything printed |
+//! | [`auth`] | `--auth`: the header that carries the credentials |
+//! | [`token`] | the secrets and their redaction from everything printed |
 //! | [`tls`] | extra CA certificates, the plain-http warning |
 //! | [`logging`] | logs on stderr, redacted |
 //! | [`error`] | errors that stop a run (per-ID failures are outcomes) |
 
 pub mod attempt;
+pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod fetch;
@@ -55,6 +57,7 @@ use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+pub use auth::{AuthScheme, Credentials};
 pub use error::Error;
 pub use fetch::Fetcher;
 pub use http::{Http, HttpSettings};
@@ -63,7 +66,7 @@ pub use outcome::{Outcome, Status};
 pub use output::{Format, Summary};
 pub use pipeline::{Ids, LineIds};
 pub use target::{UrlTemplate, encode_segment};
-pub use token::Token;
+pub use token::{Secrets, Token};
 
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("sync-cli/", env!("CARGO_PKG_VERSION"));
@@ -72,7 +75,7 @@ pub const USER_AGENT: &str = concat!("sync-cli/", env!("CARGO_PKG_VERSION"));
 #[derive(Debug)]
 pub struct RunConfig {
     pub template: UrlTemplate,
-    pub token: Option<Token>,
+    pub credentials: Credentials,
     pub settings: HttpSettings,
     /// Largest quantity accepted (`--max-quantity`).
     pub max_quantity: f64,
@@ -92,7 +95,7 @@ where
     W: Write,
 {
     let start = Instant::now();
-    let http = Http::new(config.token.as_ref(), config.settings)?;
+    let http = Http::new(&config.credentials, config.settings)?;
     let fetcher = Fetcher::new(&http, config.template, config.max_quantity);
     let progress = config.progress.then(|| progress_bar(ids.len_hint()));
     let mut summary = Summary::default();

@@ -350,10 +350,10 @@ impl Reader<'_> {
             let why = result.err().map(|e| e.to_string()).unwrap_or_default();
             return refuse(None, why);
         };
-        if self.http.holds_token(&id) {
+        if self.http.holds_secret(&id) {
             return refuse(
                 None,
-                "its external ID holds the API token (not printed)".into(),
+                "its external ID holds the API token or another credential (not printed)".into(),
             );
         }
         if !self.ids.insert(id.as_str()) {

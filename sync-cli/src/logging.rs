@@ -1,15 +1,15 @@
-//! Logs on stderr (env_logger), with the token redacted from every record,
-//! sync-cli's own and its libraries' alike.
+//! Logs on stderr (env_logger), with the credentials redacted from every
+//! record, sync-cli's own and its libraries' alike.
 
 use log::{LevelFilter, Log, Metadata, Record};
 
-use crate::token::Token;
+use crate::token::Secrets;
 
 /// Logs to stderr at the level of `-v` (warnings by default; `RUST_LOG`
-/// overrides), every record passed through [`Token::redact`]. At the default
+/// overrides), every record passed through [`Secrets::redact`]. At the default
 /// level the TLS libraries are silent: a certificate that does not verify is
 /// already the result's one sentence.
-pub fn init_logger(verbose: u8, token: Option<Token>) {
+pub fn init_logger(verbose: u8, secrets: Secrets) {
     let level = match verbose {
         0 => LevelFilter::Warn,
         1 => LevelFilter::Info,
@@ -31,16 +31,17 @@ pub fn init_logger(verbose: u8, token: Option<Token>) {
         .format_timestamp_millis()
         .build();
     let max = inner.filter();
-    if log::set_boxed_logger(Box::new(Redacting { inner, token })).is_ok() {
+    if log::set_boxed_logger(Box::new(Redacting { inner, secrets })).is_ok() {
         log::set_max_level(max);
     }
 }
 
-/// A logger that redacts the token before the inner logger formats a record.
+/// A logger that redacts every secret before the inner logger formats a
+/// record.
 #[derive(Debug)]
 pub struct Redacting<L> {
     pub inner: L,
-    pub token: Option<Token>,
+    pub secrets: Secrets,
 }
 
 impl<L: Log> Log for Redacting<L> {
@@ -52,11 +53,11 @@ impl<L: Log> Log for Redacting<L> {
         if !self.inner.enabled(record.metadata()) {
             return;
         }
-        let Some(token) = &self.token else {
+        if self.secrets.is_empty() {
             return self.inner.log(record);
-        };
+        }
         let text = record.args().to_string();
-        let text = token.redact(&text);
+        let text = self.secrets.redact(&text);
         self.inner.log(
             &Record::builder()
                 .args(format_args!("{text}"))
@@ -93,12 +94,9 @@ mod tests {
 
     #[test]
     fn records_are_redacted_before_they_are_written() {
-        let token = Token::from_env_value(Some("tok-5ecret-0123456789".into()))
-            .unwrap()
-            .unwrap();
         let logger = Redacting {
             inner: Collect::default(),
-            token: Some(token),
+            secrets: Secrets::new(["tok-5ecret-0123456789"]),
         };
         let decoded = "tok-5ecret-0123";
         logger.log(

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{CommandFactory, Parser};
-use sync_cli::cli::{Cli, Command, FetchArgs, HttpArgs, ListArgs, TOKEN_ENV};
+use sync_cli::cli::{Cli, Command, FetchArgs, HttpArgs, ListArgs};
 use sync_cli::logging::init_logger;
 use sync_cli::output::stdout_was_closed;
 use sync_cli::page::PageFormat;
@@ -14,7 +14,7 @@ use sync_cli::retry::RetryPolicy;
 use sync_cli::target::{listing_url, parse_base_url};
 use sync_cli::tls::{load_ca_file, plain_http_warning};
 use sync_cli::{
-    Format, Http, HttpSettings, Ids, ListSettings, Paging, RunConfig, Token, UrlTemplate,
+    Credentials, Format, Http, HttpSettings, Ids, ListSettings, Paging, RunConfig, UrlTemplate,
 };
 use url::Url;
 
@@ -27,12 +27,13 @@ const EXIT_FAILED: u8 = 1;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let token = match Token::from_env_value(std::env::var_os(TOKEN_ENV)) {
-        Ok(token) => token,
+    let http = cli.command.http();
+    let credentials = match Credentials::from_env(http.auth, http.auth_header.as_ref()) {
+        Ok(credentials) => credentials,
         Err(err) => return exit_code_for(&err.into()),
     };
-    init_logger(cli.verbose, token.clone());
-    match run(cli, token) {
+    init_logger(cli.verbose, credentials.secrets().clone());
+    match run(cli, credentials) {
         Ok(code) => code,
         Err(err) => exit_code_for(&err),
     }
@@ -55,10 +56,10 @@ fn exit_code_for(err: &anyhow::Error) -> ExitCode {
     }
 }
 
-fn run(cli: Cli, token: Option<Token>) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, credentials: Credentials) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Fetch(args) => fetch(args, token),
-        Command::List(args) => list(args, token.as_ref()),
+        Command::Fetch(args) => fetch(args, credentials),
+        Command::List(args) => list(args, &credentials),
     }
 }
 
@@ -89,7 +90,7 @@ fn refuse_closed_stdout() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn fetch(args: FetchArgs, token: Option<Token>) -> anyhow::Result<ExitCode> {
+fn fetch(args: FetchArgs, credentials: Credentials) -> anyhow::Result<ExitCode> {
     let base_url = parse_base_url(&args.base_url).map_err(sync_cli::Error::Usage)?;
     let template = UrlTemplate::new(&base_url, &args.endpoint)?;
     let settings = http_settings(&args.http, usize::from(args.concurrency))?;
@@ -103,7 +104,7 @@ fn fetch(args: FetchArgs, token: Option<Token>) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let config = RunConfig {
         template,
-        token,
+        credentials,
         settings,
         max_quantity: args.http.max_quantity,
         concurrency: usize::from(args.concurrency),
@@ -126,11 +127,11 @@ fn fetch(args: FetchArgs, token: Option<Token>) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn list(args: Box<ListArgs>, token: Option<&Token>) -> anyhow::Result<ExitCode> {
+fn list(args: Box<ListArgs>, credentials: &Credentials) -> anyhow::Result<ExitCode> {
     let args = *args;
     let base_url = parse_base_url(&args.base_url).map_err(sync_cli::Error::Usage)?;
     let start = listing_url(&base_url, &args.endpoint)?;
-    let http = Http::new(token, http_settings(&args.http, 1)?)?;
+    let http = Http::new(credentials, http_settings(&args.http, 1)?)?;
     refuse_closed_stdout()?;
     base_url_warning(&base_url);
     let settings = ListSettings {

@@ -1,12 +1,13 @@
-//! The API token: the one secret sync-cli holds, and how it is kept out of
-//! everything it prints.
+//! The API's secrets: the token, the user of `--auth basic` and the base64
+//! string that carries both ([`Secrets`]), and how they are kept out of
+//! everything sync-cli prints.
 //!
-//! A broken or hostile API may echo the `Authorization` header back, and not
-//! necessarily as it was sent: JSON escapes (`\/` as PHP writes it, `\u0041`),
-//! a value cut short in a message, percent-encoding. So the token is not
-//! looked for in the raw answer but in what is about to be printed, under
-//! every escaping sync-cli or an API may have applied, and every piece of it
-//! of [`PIECE_CHARS`] characters or more is replaced by `<redacted>`.
+//! A broken or hostile API may echo its credentials back, and not
+//! necessarily as they were sent: JSON escapes (`\/` as PHP writes it,
+//! `\u0041`), a value cut short in a message, percent-encoding. So a secret
+//! is not looked for in the raw answer but in what is about to be printed,
+//! under every escaping sync-cli or an API may have applied, and every piece
+//! of it of [`PIECE_CHARS`] characters or more is replaced by `<redacted>`.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -17,27 +18,24 @@ use reqwest::header::HeaderValue;
 
 use crate::Error;
 
-/// The shortest piece of the token that must never be printed (the whole
-/// token when it is shorter).
+/// The shortest piece of a secret that must never be printed (the whole
+/// secret when it is shorter).
 pub const PIECE_CHARS: usize = 8;
 
-/// What replaces a piece of the token.
+/// What replaces a piece of a secret.
 pub const REDACTED: &str = "<redacted>";
 
-/// What replaces a piece of a token that shares a piece with [`REDACTED`]
-/// (a token shorter than a piece, e.g. `d`): the first of these that holds
-/// no piece of the token.
+/// What replaces a piece of a secret that shares a piece with [`REDACTED`]
+/// (a secret shorter than a piece, e.g. `d`): the first of these that holds
+/// no piece of any secret.
 const OTHER_MARKERS: [&str; 4] = ["[hidden]", "***", "###", "~~~"];
 
 /// The API token. Its `Debug` output never shows the value.
 #[derive(Clone)]
 pub struct Token {
     value: String,
-    /// Every run of [`PIECE_CHARS`] characters of the token.
-    pieces: HashSet<Vec<char>>,
-    piece_chars: usize,
-    /// What replaces a piece: [`REDACTED`], unless that holds a piece.
-    marker: &'static str,
+    /// The token alone, to redact.
+    secrets: Secrets,
 }
 
 impl Token {
@@ -57,30 +55,18 @@ impl Token {
     }
 
     fn new(value: String) -> Token {
-        let chars: Vec<char> = value.chars().collect();
-        let piece_chars = PIECE_CHARS.min(chars.len()).max(1);
-        let pieces = chars.windows(piece_chars).map(<[char]>::to_vec).collect();
-        let mut token = Token {
-            value,
-            pieces,
-            piece_chars,
-            marker: REDACTED,
-        };
-        token.marker = std::iter::once(REDACTED)
-            .chain(OTHER_MARKERS)
-            .find(|marker| token.redact_once(marker, "").is_none())
-            .unwrap_or("");
-        token
+        let secrets = Secrets::new([value.as_str()]);
+        Token { value, secrets }
     }
 
     /// What replaces a piece of this token: `<redacted>`, or for a token
     /// that shares a piece with it, another marker that does not.
     pub fn marker(&self) -> &'static str {
-        self.marker
+        self.secrets.marker()
     }
 
-    /// The `Authorization` header value, marked sensitive so that HTTP logging
-    /// never shows it.
+    /// The `Authorization: Bearer` header value, marked sensitive so that
+    /// HTTP logging never shows it.
     pub fn header_value(&self) -> Result<HeaderValue, Error> {
         let mut value = HeaderValue::from_str(&format!("Bearer {}", self.value)).map_err(|_| {
             Error::Usage("STOCK_API_TOKEN contains characters not allowed in an HTTP header".into())
@@ -93,7 +79,7 @@ impl Token {
     /// more replaced by `<redacted>`, whether it appears as it is or escaped
     /// (JSON `\"`, `\/`, `\u00e9`, Rust `\u{e9}`, `\x41`, percent-encoding,
     /// HTML character references), once or twice, or would appear once
-    /// `text` is escaped again (as a JSON string).
+    /// `text` is escaped again (as a JSON string). See [`Secrets::redact`].
     ///
     /// ```
     /// use sync_cli::Token;
@@ -102,10 +88,81 @@ impl Token {
     /// assert_eq!(token.redact("nothing secret"), "nothing secret");
     /// ```
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.secrets.redact(text)
+    }
+}
+
+/// Every secret of a run (the token, the user of `--auth basic`, the
+/// credentials as they are encoded in a header), and how they are kept out
+/// of what is printed. Its `Debug` output never shows a value.
+#[derive(Clone)]
+pub struct Secrets {
+    /// Every run of [`PIECE_CHARS`] characters of each secret (the whole
+    /// secret when it is shorter).
+    pieces: HashSet<Vec<char>>,
+    /// The lengths of those pieces, each once.
+    widths: Vec<usize>,
+    /// What replaces a piece: [`REDACTED`], unless that holds a piece.
+    marker: &'static str,
+}
+
+impl Secrets {
+    /// The secrets to keep out of everything printed; empty ones are left
+    /// out.
+    pub fn new<'a>(secrets: impl IntoIterator<Item = &'a str>) -> Secrets {
+        let mut pieces = HashSet::new();
+        let mut widths = Vec::new();
+        for secret in secrets {
+            let chars: Vec<char> = secret.chars().collect();
+            if chars.is_empty() {
+                continue;
+            }
+            let width = PIECE_CHARS.min(chars.len());
+            if !widths.contains(&width) {
+                widths.push(width);
+            }
+            pieces.extend(chars.windows(width).map(<[char]>::to_vec));
+        }
+        widths.sort_unstable();
+        let mut secrets = Secrets {
+            pieces,
+            widths,
+            marker: REDACTED,
+        };
+        secrets.marker = std::iter::once(REDACTED)
+            .chain(OTHER_MARKERS)
+            .find(|marker| secrets.redact_once(marker, "").is_none())
+            .unwrap_or("");
+        secrets
+    }
+
+    /// Whether there is no secret at all.
+    pub fn is_empty(&self) -> bool {
+        self.pieces.is_empty()
+    }
+
+    /// What replaces a piece of a secret: `<redacted>`, or when a secret
+    /// shares a piece with it, another marker that does not.
+    pub fn marker(&self) -> &'static str {
+        self.marker
+    }
+
+    /// Whether `text` holds a piece of a secret, under any escaping
+    /// [`Secrets::redact`] looks through.
+    pub fn holds_secret(&self, text: &str) -> bool {
+        self.redact_once(text, "").is_some()
+    }
+
+    /// `text` with every piece of each secret of [`PIECE_CHARS`] characters
+    /// or more replaced by `<redacted>`, whether it appears as it is or
+    /// escaped (JSON `\"`, `\/`, `\u00e9`, Rust `\u{e9}`, `\x41`,
+    /// percent-encoding, HTML character references), once or twice, or would
+    /// appear once `text` is escaped again (as a JSON string).
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
         let Some(mut out) = self.redact_once(text, self.marker) else {
             return Cow::Borrowed(text);
         };
-        // A replacement may make a new piece with its neighbours (a token
+        // A replacement may make a new piece with its neighbours (a secret
         // that holds "redacted", pieces that join once cut out): redact again
         // until nothing is found; without a marker at last, which always ends
         // since each round then shortens the text.
@@ -124,6 +181,9 @@ impl Token {
     /// `text` with the pieces found in it replaced by `marker`, or `None`
     /// when there is none.
     fn redact_once(&self, text: &str, marker: &str) -> Option<String> {
+        if self.pieces.is_empty() {
+            return None;
+        }
         let raw: Vec<Unit> = text
             .char_indices()
             .map(|(start, c)| Unit {
@@ -162,24 +222,32 @@ impl Token {
     }
 
     /// Adds to `hidden` the spans of `text` behind each run of the view that
-    /// is a piece of the token.
+    /// is a piece of a secret.
     fn find_pieces(&self, view: &[Unit], hidden: &mut Vec<Range<usize>>) {
-        if view.len() < self.piece_chars {
-            return;
-        }
         let chars: Vec<char> = view.iter().map(|u| u.c).collect();
-        for (start, window) in chars.windows(self.piece_chars).enumerate() {
-            if self.pieces.contains(window) {
-                let units = &view[start..start + self.piece_chars];
-                let from = units.iter().map(|u| u.span.start).min().unwrap_or(0);
-                let to = units.iter().map(|u| u.span.end).max().unwrap_or(0);
-                // A piece made only of the quotes around a JSON string
-                // cannot be hidden: it is not in the text.
-                if from < to {
-                    hidden.push(from..to);
+        for &width in &self.widths {
+            if chars.len() < width {
+                continue;
+            }
+            for (start, window) in chars.windows(width).enumerate() {
+                if self.pieces.contains(window) {
+                    let units = &view[start..start + width];
+                    let from = units.iter().map(|u| u.span.start).min().unwrap_or(0);
+                    let to = units.iter().map(|u| u.span.end).max().unwrap_or(0);
+                    // A piece made only of the quotes around a JSON string
+                    // cannot be hidden: it is not in the text.
+                    if from < to {
+                        hidden.push(from..to);
+                    }
                 }
             }
         }
+    }
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secrets(<redacted>)")
     }
 }
 
@@ -531,8 +599,42 @@ mod tests {
     }
 
     #[test]
+    fn every_secret_of_several_is_redacted_under_every_disguise() {
+        let user = "ck_user/0123456789\"xyz";
+        let secrets = Secrets::new([SECRET, user, "", "dGVzdDp1c2VyOnBhc3M="]);
+        for secret in [SECRET, user, "dGVzdDp1c2VyOnBhc3M="] {
+            for disguise in disguises(secret) {
+                let text = format!("401: {disguise} is not allowed, nor {disguise}");
+                let redacted = secrets.redact(&text);
+                assert!(redacted.starts_with("401: "), "{redacted}");
+                assert!(secrets.holds_secret(&text), "{text}");
+                assert!(!secrets.holds_secret(&redacted), "{redacted}");
+                assert_clean(secret, &redacted);
+                assert_clean(secret, &serde_json::to_string(&redacted).unwrap());
+            }
+        }
+        assert_eq!(secrets.redact("nothing secret"), "nothing secret");
+        assert!(Secrets::new([]).is_empty());
+        assert!(Secrets::new([""]).is_empty());
+        assert_eq!(Secrets::new([]).redact("text"), "text");
+    }
+
+    #[test]
+    fn a_short_secret_among_others_gets_a_marker_that_holds_none() {
+        // A one-letter user is in `<redacted>`: the marker is another, for
+        // every secret alike.
+        let secrets = Secrets::new(["d", "0123456789abcdef"]);
+        assert_eq!(secrets.marker(), "***");
+        assert_eq!(secrets.redact("d 0123456789abcdef x"), "*** *** x");
+    }
+
+    #[test]
     fn debug_never_shows_the_value() {
         assert_eq!(format!("{:?}", token(SECRET)), "Token(<redacted>)");
+        assert_eq!(
+            format!("{:?}", Secrets::new([SECRET])),
+            "Secrets(<redacted>)"
+        );
     }
 
     #[test]
