@@ -345,6 +345,33 @@ mod tests {
     }
 
     #[test]
+    fn put_keeps_locations_and_set_quantity_drops_them() {
+        let state = AppState::demo();
+        let located = |pairs: &[(&str, &str)]| {
+            let locations: Vec<Location> =
+                pairs.iter().map(|&(c, q)| Location::new(c, q)).collect();
+            Stock {
+                quantity: crate::locations::total(None, &locations).unwrap(),
+                locations: Some(locations),
+            }
+        };
+        let refused = state.put("GS-1013", Stock::total("45")).unwrap_err();
+        assert!(refused.to_string().contains("(PARIS, LYON)"), "{refused}");
+        assert_eq!(
+            state.put("GS-1013", located(&[("LYON", "15.0"), ("PARIS", "30")])),
+            Ok(Change::Unchanged)
+        );
+        assert_eq!(
+            state.put("GS-1001", located(&[("PARIS", "50")])),
+            Ok(Change::Updated)
+        );
+        assert!(state.lookup("GS-1001").unwrap().locations.is_some());
+        // The library's set_quantity, for tests: the total alone, locations gone.
+        assert_eq!(state.set_quantity("GS-1013", "45".into()), Change::Updated);
+        assert_eq!(state.lookup("GS-1013").unwrap().locations, None);
+    }
+
+    #[test]
     fn pages_follow_the_ids_and_the_filter() {
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let at = |secs| t0 + Duration::from_secs(secs);
