@@ -88,7 +88,8 @@ impl Product {
 /// (quantity `"10"` where the fault lets an answer through; `PARIS` 6 and
 /// `LYON` 4 for the faults of locations); every fault but
 /// `listing_error_503`, which would fail the demo's whole listing (it is for
-/// data files).
+/// data files); then [`DEMO_SIZES`], a T-shirt's three sizes (`GS-2001-S`,
+/// `GS-2001-M`, `GS-2001-L`).
 pub fn demo_products() -> Vec<Product> {
     const NORMAL: [(&str, &str); 12] = [
         ("GS-1001", "50"),
@@ -121,8 +122,15 @@ pub fn demo_products() -> Vec<Product> {
             };
             product.with_fault(fault)
         });
-    normal.chain(located).chain(faulty).collect()
+    let sizes = DEMO_SIZES
+        .into_iter()
+        .map(|(id, qty)| Product::new(id, qty));
+    normal.chain(located).chain(faulty).chain(sizes).collect()
 }
+
+/// The demo T-shirt in three sizes: each size (a variant in Odoo) is a
+/// product of its own, with its own ID.
+pub const DEMO_SIZES: [(&str, &str); 3] = [("GS-2001-S", "12"), ("GS-2001-M", "20"), ("GS-2001-L", "7")];
 
 /// The demo products stocked in two locations: their IDs and their
 /// quantity in each (their total is the sum).
@@ -456,7 +464,16 @@ mod tests {
             ("GS-9001".into(), "10".into(), Some("error_500"))
         );
         assert_eq!(summary[26], ("GS-9012".into(), "10".into(), Some("slow")));
-        assert_eq!(demo.len(), 12 + 3 + Fault::ALL.len() - 1);
+        assert_eq!(demo.len(), 12 + 3 + Fault::ALL.len() - 1 + 3);
+        // A T-shirt's three sizes, last.
+        assert_eq!(
+            summary[summary.len() - 3..],
+            [
+                ("GS-2001-S".into(), "12".into(), None),
+                ("GS-2001-M".into(), "20".into(), None),
+                ("GS-2001-L".into(), "7".into(), None),
+            ]
+        );
         assert!(demo.iter().all(|p| p.fault != Some(Fault::ListingError503)));
         // Stocked in two locations: GS-1013 to GS-1015, and the faults of
         // locations.

@@ -319,7 +319,7 @@ async fn faults_that_give_a_bad_quantity_give_it_in_the_listing_too() {
     let router = app(AppState::demo());
     let page = get(&router, "/api/stock?limit=1000").await.json();
     let items = page["items"].as_array().unwrap();
-    assert_eq!(items.len(), 12 + 3 + Fault::ALL.len() - 1);
+    assert_eq!(items.len(), 12 + 3 + Fault::ALL.len() - 1 + 3);
     let item = |id: &str| {
         let mut item = items
             .iter()
