@@ -143,6 +143,7 @@ def create_catalog(tag, size):
         tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
     )
     # Products of an earlier pass keep their stock but leave the sync.
+    env.cr.execute("UPDATE product_product SET api_external_id = NULL WHERE api_external_id IS NOT NULL")
     env.cr.execute("UPDATE product_template SET api_external_id = NULL WHERE api_external_id IS NOT NULL")
     env.invalidate_all()
     templates = Template.create(

@@ -71,7 +71,9 @@ for key, value in (
     if value:
         params.set_param("stock_sync_api." + key, value)
 Template = env["product.template"].sudo()
-Template.search([("api_external_id", "!=", False)]).write({"api_external_id": False})
+env["product.product"].sudo().with_context(active_test=False).search([("api_external_id", "!=", False)]).write(
+    {"api_external_id": False}
+)
 Template.create([
     {"name": "Notified " + pid, "is_storable": True, "api_external_id": pid}
     for pid in os.environ["BENCH_IDS"].split(",")
@@ -202,12 +204,11 @@ class Poller(threading.Thread):
         ids = ",".join(f"'{pid}'" for pid in waiting) or "''"
         rows = self.psql.query(
             f"""
-            SELECT 'q', t.api_external_id, COALESCE(SUM(q.quantity), 0)
-              FROM product_template t
-              JOIN product_product p ON p.product_tmpl_id = t.id
+            SELECT 'q', p.api_external_id, COALESCE(SUM(q.quantity), 0)
+              FROM product_product p
               LEFT JOIN stock_quant q ON q.product_id = p.id AND q.location_id = {self.location_id}
-             WHERE t.api_external_id IN ({ids})
-             GROUP BY t.api_external_id
+             WHERE p.api_external_id IN ({ids})
+             GROUP BY p.api_external_id
             UNION ALL SELECT 't', '', count(*) FROM ir_cron_trigger WHERE cron_id = {self.cron_id}
             UNION ALL SELECT 'n', '', count(*) FROM stock_sync_notification
             """

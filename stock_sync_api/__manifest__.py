@@ -1,7 +1,7 @@
 {
     "name": "Stock Sync API",
     "summary": "Keep on-hand quantities equal to what an external stock API says",
-    "version": "19.0.3.0.0",
+    "version": "19.0.4.0.0",
     "category": "Inventory/Inventory",
     "license": "LGPL-3",
     "author": "GlobalShop",

@@ -26,4 +26,4 @@ arguments and closures. What another addon would extend stays on the models
 
 from .config import read_brake, read_cli_settings, read_config, read_listing_settings, read_setting
 from .changes import sync_changes
-from .round import SyncRound
+from .round import SyncRound, as_variants

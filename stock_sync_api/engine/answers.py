@@ -13,7 +13,7 @@ class FetchAhead:
     hidden behind Odoo's work on this batch.
 
     :param settings: the ``SyncCliSettings`` of the runs
-    :param batches: the template recordsets of the round, in order
+    :param batches: the variant recordsets of the round, in order
     :param prefetch: reads what the sync needs of a batch's products (their
         external IDs among them), in one query
     """
@@ -25,14 +25,14 @@ class FetchAhead:
         #: ``(index, BackgroundFetch)`` of the batch fetched ahead, if any.
         self._ahead = None
 
-    def __call__(self, index, templates):
-        """The answers for ``templates`` of batch ``index``: those fetched
+    def __call__(self, index, products):
+        """The answers for ``products`` of batch ``index``: those fetched
         ahead, or of a ``sync-cli`` run now for those not fetched (a product
         whose external ID changed since); then batch ``index + 1`` starts.
 
         :return: ``{external_id: FetchResult}``
         """
-        external_ids = [template.api_external_id for template in templates]
+        external_ids = [product.api_external_id for product in products]
         results = {}
         fetched = self._take(index)
         if fetched is not None:
@@ -76,8 +76,8 @@ class ListingAnswers:
     def __init__(self, listing):
         self.listing = listing
 
-    def __call__(self, _index, templates):
-        return {template.api_external_id: self.listing.result(template.api_external_id) for template in templates}
+    def __call__(self, _index, products):
+        return {product.api_external_id: self.listing.result(product.api_external_id) for product in products}
 
     def close(self):
         pass

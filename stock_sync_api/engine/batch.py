@@ -17,9 +17,10 @@ from .types import StockChange, SyncOutcome
 
 _logger = logging.getLogger(__name__)
 
-#: What a synchronisation reads of each product: fetched alone, rather than
-#: with every other column of the product as reading one field does.
-SYNC_FIELDS = ["api_external_id", "api_uom_id", "uom_id", "is_storable", "tracking", "company_id"]
+#: What a synchronisation reads of each variant, and of its product:
+#: fetched alone, rather than with every other column as reading one field does.
+SYNC_FIELDS = ["api_external_id", "product_tmpl_id"]
+TEMPLATE_SYNC_FIELDS = ["api_uom_id", "uom_id", "is_storable", "tracking", "company_id"]
 
 #: The phases of a batch, whose durations are logged at DEBUG level.
 SYNC_PHASES = ("fetch", "compare", "apply", "bookkeeping")
@@ -45,7 +46,7 @@ class BatchSync:
 
     :param run: the ``stock.sync.run``, in the batch's company
     :param config: the run's :class:`~.types.SyncConfig`
-    :param answers: where the API's answers come from (``answers(index, templates)``)
+    :param answers: where the API's answers come from (``answers(index, products)``)
     :param recorder: the run's :class:`~.recorder.RunRecorder`
     :param unchanged_elsewhere: products the API says did not change, that
         the brake counts as compared (a run of what changed)
@@ -70,22 +71,23 @@ class BatchSync:
         #: moved, to be tried again with the same answers.
         self.moved = {}
 
-    def sync(self, index, templates):
-        """Sync batch ``index`` (``templates``). Never raises for a product's
-        failure, nor for an unexpected error of the batch: its products record it.
+    def sync(self, index, products):
+        """Sync batch ``index`` (``products``, variants). Never raises for a
+        product's failure, nor for an unexpected error of the batch: its
+        products record it.
 
-        :return: ``{template_id: SyncOutcome}``
+        :return: ``{product_id: SyncOutcome}``
         """
         try:
             with self.env.cr.savepoint():
-                return self._sync(index, templates)
+                return self._sync(index, products)
         except Exception as exc:  # noqa: BLE001 -- a batch must never stop the others
-            _logger.exception("Stock API sync of products %s failed", templates.ids)
+            _logger.exception("Stock API sync of products %s failed", products.ids)
             return self.recorder.record_failure(
-                templates, _("Unexpected error during synchronisation: %(error)s", error=exc)
+                products, _("Unexpected error during synchronisation: %(error)s", error=exc)
             )
 
-    def _sync(self, index, templates):
+    def _sync(self, index, products):
         """Do nothing per product that can be done for the whole batch at once.
 
         No row is locked while the API is asked: the products are locked once
@@ -95,16 +97,15 @@ class BatchSync:
         """
         timer = PhaseTimer()
         with timer("compare"):
-            templates.fetch(SYNC_FIELDS)
-            variants = get_variants(templates)
-            outcomes = self._refusals(templates, variants)
-            to_fetch = templates.filtered(lambda t: t.id not in outcomes)
+            prefetch(products)
+            outcomes = self._refusals(products)
+            to_fetch = products.filtered(lambda p: p.id not in outcomes)
             location = None
             if to_fetch:
                 try:
                     location = self.env.company._get_stock_sync_location()
                 except UserError as exc:
-                    outcomes.update({template.id: SyncOutcome("error", exc.args[0]) for template in to_fetch})
+                    outcomes.update({product.id: SyncOutcome("error", exc.args[0]) for product in to_fetch})
                     to_fetch = to_fetch.browse()
 
         with timer("fetch"):
@@ -112,31 +113,31 @@ class BatchSync:
 
         with timer("compare"):
             # Referencing stays allowed: run lines of another sync may point at a product.
-            locked = templates.try_lock_for_update(allow_referencing=True)
+            locked = products._api_sync_lock()
             busy = SyncOutcome("busy", messages.busy_message(self.env))
-            outcomes.update((template.id, busy) for template in templates - locked)
+            outcomes.update((product.id, busy) for product in products - locked)
             quantities = self._quantities(to_fetch & locked, results, outcomes)
             # On hand is read once the answers are in: stock that moved meanwhile counts.
-            changes = self._compare(quantities, location, variants, outcomes)
+            changes = self._compare(quantities, location, outcomes)
             applies = self.run._applies() and not self._judge_brake(changes, len(quantities))
 
         with timer("apply"):
-            outcomes.update(self._apply(changes, location, variants) if applies else self._plan(changes))
+            outcomes.update(self._apply(changes, location) if applies else self._plan(changes))
             self.moved = {
-                template.api_external_id: results[template.api_external_id]
-                for template in templates
-                if outcomes[template.id].state == "moved"
+                product.api_external_id: results[product.api_external_id]
+                for product in products
+                if outcomes[product.id].state == "moved"
             }
 
         with timer("bookkeeping"):
-            self.recorder.record_batch(templates, outcomes, location)
+            self.recorder.record_batch(products, outcomes, location)
             # Written now rather than when the batch's savepoint is released,
             # so that the time is counted here.
             self.env.flush_all()
 
         _logger.debug(
             "Stock API sync of a batch of %d products (%d changed): %s",
-            len(templates),
+            len(products),
             len(changes),
             ", ".join(f"{phase} {seconds:.3f} s" for phase, seconds in timer.seconds.items()),
             extra={"api_sync_timings": timer.seconds},
@@ -147,58 +148,51 @@ class BatchSync:
     # Refuse, convert, compare
     # ------------------------------------------------------------------
 
-    def _refusals(self, templates, variants):
+    def _refusals(self, products):
         """Products whose quantity the inventory adjustment cannot set safely.
 
-        :return: ``{template_id: SyncOutcome}``
+        :return: ``{product_id: SyncOutcome}``
         """
         refused = {}
-        for template in templates:
-            if not variants[template]:
-                message = _("Its variant is archived: restore it to synchronise this product.")
-            elif len(variants[template]) != 1:
-                message = _(
-                    "This product has %(count)s variants: only products with a single variant can be synchronised.",
-                    count=len(variants[template]),
-                )
-            elif not template.is_storable:
+        for product in products:
+            if not product.is_storable:
                 message = _("This product does not track inventory: enable “Track Inventory” to synchronise it.")
-            elif template.tracking != "none":
+            elif product.tracking != "none":
                 message = _("This product is tracked by lots or serial numbers, which the stock API does not give.")
             else:
                 continue
-            refused[template.id] = SyncOutcome("error", message)
+            refused[product.id] = SyncOutcome("error", message)
         return refused
 
-    def _quantities(self, templates, results, outcomes):
+    def _quantities(self, products, results, outcomes):
         """The API's quantity of each product, in its unit; the others' errors go to ``outcomes``.
 
         :param results: ``{external_id: FetchResult}``
-        :return: ``{template: quantity}``
+        :return: ``{product: quantity}``
         """
         quantities = {}
         digits = self.env["decimal.precision"].precision_get("Product Unit")
-        for template in templates:
-            result = results[template.api_external_id]
+        for product in products:
+            result = results[product.api_external_id]
             if result.ok:
                 try:
-                    quantities[template] = self._convert(template, result.quantity, digits)
+                    quantities[product] = self._convert(product, result.quantity, digits)
                 except UserError as exc:
-                    outcomes[template.id] = SyncOutcome("error", exc.args[0])
+                    outcomes[product.id] = SyncOutcome("error", exc.args[0])
             else:
-                outcomes[template.id] = SyncOutcome("error", messages.fetch_error_message(self.env, result))
+                outcomes[product.id] = SyncOutcome("error", messages.fetch_error_message(self.env, result))
                 _logger.warning(
                     "Stock API sync failed for product %r (id %s, external ID %r): %s: %s",
-                    template.display_name,
-                    template.id,
-                    template.api_external_id,
+                    product.display_name,
+                    product.id,
+                    product.api_external_id,
                     result.status,
                     result.error,
                 )
         return quantities
 
-    def _convert(self, template, api_quantity, digits):
-        """The stock API's quantity of ``template``, in the product's unit.
+    def _convert(self, product, api_quantity, digits):
+        """The stock API's quantity of ``product``, in its unit.
 
         Converted by Odoo's units of measure from the API unit, when one is
         set. Never rounded: a quantity that the 'Product Unit' precision cannot
@@ -209,9 +203,9 @@ class BatchSync:
         :raises UserError: the product's unit cannot hold the quantity exactly
         """
         quantity = api_quantity
-        api_uom = template.api_uom_id
-        if api_uom and api_uom != template.uom_id:
-            quantity = api_uom._compute_quantity(api_quantity, template.uom_id, round=False)
+        api_uom = product.api_uom_id
+        if api_uom and api_uom != product.uom_id:
+            quantity = api_uom._compute_quantity(api_quantity, product.uom_id, round=False)
         rounded = float_round(quantity, precision_digits=digits)
         if not math.isclose(quantity, rounded, rel_tol=1e-12, abs_tol=1e-9):
             raise UserError(
@@ -219,32 +213,31 @@ class BatchSync:
                     "The stock API's quantity %(quantity)s %(uom)s cannot be held exactly by Odoo, which counts "
                     "products to %(digits)s decimals (decimal precision “Product Unit”): not applied.",
                     quantity=f"{quantity:.{digits + 6}f}".rstrip("0").rstrip("."),
-                    uom=template.uom_id.name,
+                    uom=product.uom_id.name,
                     digits=digits,
                 )
             )
         return rounded
 
-    def _compare(self, quantities, location, variants, outcomes):
-        """Compare each template's API quantity with its on-hand at ``location``;
+    def _compare(self, quantities, location, outcomes):
+        """Compare each product's API quantity with its on-hand at ``location``;
         record the outcome of those already up to date in ``outcomes``.
 
-        :param quantities: ``{template: quantity}``
-        :param variants: ``{template: variant}``
-        :return: ``{template: StockChange}`` of the others
+        :param quantities: ``{product: quantity}``
+        :return: ``{product: StockChange}`` of the others
         """
         if not quantities:
             return {}
-        products = self.env["product.product"].concat(*(variants[t] for t in quantities))
+        products = self.env["product.product"].concat(*quantities)
         on_hand = self.env["stock.quant"]._get_api_sync_on_hand(products, location)
         up_to_date = SyncOutcome("ok", _("Up to date: on hand matches the stock API."))
         changes = {}
-        for template, quantity in quantities.items():
-            before = on_hand[variants[template]]
-            if template.uom_id.compare(before, quantity) == 0:
-                outcomes[template.id] = up_to_date
+        for product, quantity in quantities.items():
+            before = on_hand[product]
+            if product.uom_id.compare(before, quantity) == 0:
+                outcomes[product.id] = up_to_date
             else:
-                changes[template] = StockChange(before, quantity)
+                changes[product] = StockChange(before, quantity)
         return changes
 
     # ------------------------------------------------------------------
@@ -302,15 +295,15 @@ class BatchSync:
     def _plan(self, changes):
         """Outcomes of changes found and not applied (a preview, a held run)."""
         return {
-            template.id: SyncOutcome("planned", messages.change_message(template, change, applied=False), change)
-            for template, change in changes.items()
+            product.id: SyncOutcome("planned", messages.change_message(product, change, applied=False), change)
+            for product, change in changes.items()
         }
 
-    def _apply(self, changes, location, variants):
-        """Set each changed template's on-hand to its API quantity.
+    def _apply(self, changes, location):
+        """Set each changed product's on-hand to its API quantity.
 
-        :param changes: ``{template: StockChange}``
-        :return: ``{template_id: SyncOutcome}``
+        :param changes: ``{product: StockChange}``
+        :return: ``{product_id: SyncOutcome}``
         """
         if not changes:
             return {}
@@ -319,11 +312,11 @@ class BatchSync:
                 "The user %(user)s who runs the synchronisation is not an Inventory user: no stock can be adjusted.",
                 user=self.env.user.name,
             )
-            return {template.id: SyncOutcome("error", message, change) for template, change in changes.items()}
-        return self._adjust(changes, location, variants)
+            return {product.id: SyncOutcome("error", message, change) for product, change in changes.items()}
+        return self._adjust(changes, location)
 
-    def _adjust(self, changes, location, variants):
-        """Apply ``{template: StockChange}`` as one inventory adjustment.
+    def _adjust(self, changes, location):
+        """Apply ``{product: StockChange}`` as one inventory adjustment.
 
         Should it fail as a whole, each half is tried on its own, down to the
         product at fault, so that one product's problem holds back neither
@@ -334,51 +327,48 @@ class BatchSync:
             # A refused update is said below, with the product (the
             # database's own log line would be an error without one).
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-                moves = self.env["stock.quant"]._api_sync_apply_inventory(
-                    {variants[template]: change for template, change in changes.items()}, location
-                )
+                moves = self.env["stock.quant"]._api_sync_apply_inventory(changes, location)
         except Exception as exc:  # noqa: BLE001 -- isolate the faulty product below
             if len(changes) == 1:
-                [(template, change)] = changes.items()
+                [(product, change)] = changes.items()
                 if is_concurrency_error(exc):
-                    return {template.id: self._moved(template, change, exc)}
+                    return {product.id: self._moved(product, change, exc)}
                 _logger.warning(
                     "Stock API sync could not adjust product %r (external ID %r): %s",
-                    template.display_name,
-                    template.api_external_id,
+                    product.display_name,
+                    product.api_external_id,
                     exc,
                 )
                 message = _("Odoo could not apply the inventory adjustment: %(error)s", error=exc)
-                return {template.id: SyncOutcome("error", message, change)}
+                return {product.id: SyncOutcome("error", message, change)}
             items = list(changes.items())
             half = len(items) // 2
-            outcomes = self._adjust(dict(items[:half]), location, variants)
-            outcomes.update(self._adjust(dict(items[half:]), location, variants))
+            outcomes = self._adjust(dict(items[:half]), location)
+            outcomes.update(self._adjust(dict(items[half:]), location))
             return outcomes
         outcomes = {}
-        for template, change in changes.items():
-            move = moves.get(variants[template])
-            message = messages.change_message(template, change)
-            outcomes[template.id] = SyncOutcome("ok", message, change, move.id if move else None)
+        for product, change in changes.items():
+            move = moves.get(product)
+            message = messages.change_message(product, change)
+            outcomes[product.id] = SyncOutcome("ok", message, change, move.id if move else None)
         return outcomes
 
-
-    def _moved(self, template, change, error):
+    def _moved(self, product, change, error):
         """The outcome of a product whose stock another transaction moved
         while this one applied it (PostgreSQL refused the update: this
         transaction's snapshot is older than the other's commit)."""
         if self.tries is None:
             _logger.info(
                 "Stock API sync of product %r (external ID %r): its stock moved meanwhile, tried again later: %s",
-                template.display_name,
-                template.api_external_id,
+                product.display_name,
+                product.api_external_id,
                 error,
             )
             return SyncOutcome("moved", "", change)
         _logger.warning(
             "Stock API sync of product %r (external ID %r): its stock kept moving, %d tries",
-            template.display_name,
-            template.api_external_id,
+            product.display_name,
+            product.api_external_id,
             self.tries,
         )
         message = _(
@@ -396,30 +386,24 @@ def is_concurrency_error(error):
     return isinstance(error, (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, ConcurrencyError))
 
 
-def get_variants(templates):
-    """The variants of each template, in one query (``product_variant_ids``
-    computes them one template at a time).
-
-    :return: ``{template: variants}``
-    """
-    Product = templates.env["product.product"]
-    groups = Product._read_group([("product_tmpl_id", "in", templates.ids)], ["product_tmpl_id"], ["id:recordset"])
-    variants = dict.fromkeys(templates, Product)
-    variants.update(groups)
-    return variants
+def prefetch(products):
+    """Read what the synchronisation needs of ``products`` (variants) and of
+    their templates, in one query each."""
+    products.fetch(SYNC_FIELDS)
+    products.product_tmpl_id.fetch(TEMPLATE_SYNC_FIELDS)
 
 
-def group_by_company(templates):
-    """``[(company, templates)]``: the company each product is counted in
-    (its own, or the current one for a product shared by all companies), in
-    the order of ``templates``."""
-    env = templates.env
+def group_by_company(products):
+    """``[(company, products)]``: the company each variant is counted in (its
+    product's, or the current one for a product shared by all companies), in
+    the order of ``products``."""
+    env = products.env
     # One grouped query: reading each product's company costs more than the
     # rest of an unchanged product's sync.
-    position = {template_id: index for index, template_id in enumerate(templates.ids)}
+    position = {product_id: index for index, product_id in enumerate(products.ids)}
     groups = defaultdict(list)
-    Template = templates.sudo().with_context(active_test=False)
-    for company, ids in Template._read_group([("id", "in", templates.ids)], ["company_id"], ["id:array_agg"]):
+    Product = products.sudo().with_context(active_test=False)
+    for company, ids in Product._read_group([("id", "in", products.ids)], ["company_id"], ["id:array_agg"]):
         groups[company.with_env(env) or env.company].extend(ids)
     ordered = sorted(groups.items(), key=lambda group: min(position[i] for i in group[1]))
-    return [(company, templates.browse(sorted(ids, key=position.__getitem__))) for company, ids in ordered]
+    return [(company, products.browse(sorted(ids, key=position.__getitem__))) for company, ids in ordered]

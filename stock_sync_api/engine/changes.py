@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from odoo import _
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 
 from ..synccli import list_stock
 from .config import read_config
@@ -44,9 +45,9 @@ def sync_changes(env):
         _logger.info("Stock API: no complete listing applied yet (%r), the whole catalog is synchronised", last)
         Run._cron_sync()
         return
-    Template = env["product.template"]
-    domain = Template._get_api_sync_domain()
-    listing = list_stock(config.settings, config.listing, since=since, expected=Template.search_count(domain))
+    Product = env["product.product"]
+    domain = Product._get_api_sync_domain()
+    listing = list_stock(config.settings, config.listing, since=since, expected=Product.search_count(domain))
     if not listing.complete:
         run = Run._start("changes")
         _logger.warning(
@@ -54,18 +55,18 @@ def sync_changes(env):
         )
         run._fail(_("The stock API's listing is incomplete, nothing was applied: %(error)s", error=listing.error))
         return
-    templates = Template.search(domain + [("api_external_id", "in", list(listing.results))], order="id")
+    products = Product.search(domain & Domain("api_external_id", "in", list(listing.results)), order="id")
     _logger.info(
         "Stock API: %d products listed as changed since %s, %d of them synchronised in Odoo",
         len(listing.results),
         since,
-        len(templates),
+        len(products),
     )
-    if not templates:
+    if not products:
         return
-    run = Run._start("changes", templates)
+    run = Run._start("changes", products)
     cron = env["ir.cron"]
-    SyncRound(run, after_batch=lambda batch: cron._commit_progress(len(batch)), listing=listing).sync(templates)
+    SyncRound(run, after_batch=lambda batch: cron._commit_progress(len(batch)), listing=listing).sync(products)
 
 
 def _give_up_unfinished(Run):

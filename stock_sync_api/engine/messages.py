@@ -2,47 +2,51 @@
 its unit, why the API's answer could not be used."""
 
 
-def format_quantity(template, quantity):
-    """``quantity`` in ``template``'s unit, to the 'Product Unit' precision, without trailing zeros."""
-    digits = template.env["decimal.precision"].precision_get("Product Unit")
-    text = f"{template.uom_id.round(quantity):.{digits}f}"
+def format_quantity(product, quantity):
+    """``quantity`` in ``product``'s unit, to the 'Product Unit' precision, without trailing zeros."""
+    digits = product.env["decimal.precision"].precision_get("Product Unit")
+    text = f"{product.uom_id.round(quantity):.{digits}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def change_message(template, change, applied=True):
+def change_message(product, change, applied=True):
     """``On hand 40 -> 50 Units``, with the API's own figure when it counts in another unit."""
-    env = template.env
+    env = product.env
     values = {
-        "before": format_quantity(template, change.on_hand),
-        "after": format_quantity(template, change.quantity),
-        "uom": template.uom_id.name,
+        "before": format_quantity(product, change.on_hand),
+        "after": format_quantity(product, change.quantity),
+        "uom": product.uom_id.name,
     }
     if applied:
         message = env._("On hand %(before)s -> %(after)s %(uom)s", **values)
     else:
         message = env._("On hand %(before)s -> %(after)s %(uom)s, not applied", **values)
-    if template.api_uom_id and template.api_uom_id != template.uom_id:
-        api_quantity = template.uom_id._compute_quantity(change.quantity, template.api_uom_id, round=False)
+    if product.api_uom_id and product.api_uom_id != product.uom_id:
+        api_quantity = product.uom_id._compute_quantity(change.quantity, product.api_uom_id, round=False)
         message = env._(
             "%(message)s (%(api_quantity)s %(api_uom)s in the stock API)",
             message=message,
             api_quantity=f"{api_quantity:g}",
-            api_uom=template.api_uom_id.name,
+            api_uom=product.api_uom_id.name,
         )
     return message
 
 
-def change_note(template, change, location):
-    """The chatter note on a product whose stock the synchronisation changed."""
-    return template.env._(
+def change_note(product, change, location):
+    """The chatter note on a product whose stock the synchronisation changed
+    (on its template's page: a variant of several is named)."""
+    note = product.env._(
         "Stock synchronised with the stock API (external ID %(external_id)s): "
         "on hand at %(location)s %(before)s -> %(after)s %(uom)s.",
-        external_id=template.api_external_id,
+        external_id=product.api_external_id,
         location=location.display_name,
-        before=format_quantity(template, change.on_hand),
-        after=format_quantity(template, change.quantity),
-        uom=template.uom_id.name,
+        before=format_quantity(product, change.on_hand),
+        after=format_quantity(product, change.quantity),
+        uom=product.uom_id.name,
     )
+    if product.product_template_variant_value_ids:
+        return product.env._("%(variant)s: %(note)s", variant=product.display_name, note=note)
+    return note
 
 
 def fetch_error_message(env, result):

@@ -3,6 +3,8 @@ failed products only), in the run's counters and the products' chatter."""
 
 from collections import defaultdict
 
+from markupsafe import Markup
+
 from . import messages
 from .types import StockChange, SyncOutcome
 
@@ -20,20 +22,20 @@ class RunRecorder:
         self.run = run
         self.env = run.env
 
-    def record_batch(self, templates, outcomes, location):
-        """Record the outcome of each product of ``templates``. A product
-        left ``moved`` is not recorded: it is tried again.
+    def record_batch(self, products, outcomes, location):
+        """Record the outcome of each product (variant) of ``products``. A
+        product left ``moved`` is not recorded: it is tried again.
 
-        :param outcomes: ``{template_id: SyncOutcome}``
+        :param outcomes: ``{product_id: SyncOutcome}``
         """
-        templates = templates.filtered(lambda template: outcomes[template.id].state != "moved")
-        outcomes = {template.id: outcomes[template.id] for template in templates}
+        products = products.filtered(lambda product: outcomes[product.id].state != "moved")
+        outcomes = {product.id: outcomes[product.id] for product in products}
         run = self.run
         company = self.env.company
         lines = []
         counts = defaultdict(int)
-        for template in templates:
-            outcome = outcomes[template.id]
+        for product in products:
+            outcome = outcomes[product.id]
             counts["done"] += 1
             if outcome.state in ("error", "busy"):
                 counts["error"] += 1
@@ -47,9 +49,9 @@ class RunRecorder:
                 lines.append(
                     {
                         "run_id": run.id,
-                        "product_tmpl_id": template.id,
-                        "external_id": template.api_external_id,
-                        "company_id": (template.company_id or company).id,
+                        "product_id": product.id,
+                        "external_id": product.api_external_id,
+                        "company_id": (product.company_id or company).id,
                         "location_id": location.id if location else False,
                         "on_hand": change.on_hand,
                         "api_quantity": change.quantity,
@@ -62,61 +64,65 @@ class RunRecorder:
             self.env["stock.sync.run.line"].sudo().create(lines)
         run.sudo()._add_counts(counts)
         self._log_changes(
-            {template: outcomes[template.id].change for template in templates if outcomes[template.id].changed},
+            {product: outcomes[product.id].change for product in products if outcomes[product.id].changed},
             location,
         )
         if run._applies():
             # A product another sync holds is left to it.
             self._write_status(
-                templates, {tid: outcome for tid, outcome in outcomes.items() if outcome.state != "busy"}
+                products, {tid: outcome for tid, outcome in outcomes.items() if outcome.state != "busy"}
             )
 
-    def record_failure(self, templates, message):
-        """Record the same error for every product of ``templates`` that no
+    def record_failure(self, products, message):
+        """Record the same error for every product of ``products`` that no
         other sync holds (the batch's savepoint, rolled back, released them).
 
-        :return: ``{template_id: SyncOutcome}``
+        :return: ``{product_id: SyncOutcome}``
         """
-        locked = templates.try_lock_for_update(allow_referencing=True)
+        locked = products._api_sync_lock()
         busy = SyncOutcome("busy", messages.busy_message(self.env))
-        outcomes = {template.id: busy for template in templates - locked}
-        outcomes.update({template.id: SyncOutcome("error", message) for template in locked})
-        self.record_batch(templates, outcomes, None)
+        outcomes = {product.id: busy for product in products - locked}
+        outcomes.update({product.id: SyncOutcome("error", message) for product in locked})
+        self.record_batch(products, outcomes, None)
         return outcomes
 
-    def record_not_run(self, templates, message):
-        """Record, without a run line, that ``templates`` could not be synced
+    def record_not_run(self, products, message):
+        """Record, without a run line, that ``products`` could not be synced
         at all (the settings are wrong): each product that no other sync
         holds says why.
 
-        :return: ``{template_id: SyncOutcome}``
+        :return: ``{product_id: SyncOutcome}``
         """
-        locked = templates.try_lock_for_update(allow_referencing=True)
-        outcomes = {template.id: SyncOutcome("error", message) for template in locked}
+        locked = products._api_sync_lock()
+        outcomes = {product.id: SyncOutcome("error", message) for product in locked}
         if self.run._applies():
             self._write_status(locked, outcomes)
         busy = SyncOutcome("busy", messages.busy_message(self.env))
-        outcomes.update((template.id, busy) for template in templates - locked)
-        self.run.sudo()._add_counts({"done": len(templates), "error": len(templates)})
+        outcomes.update((product.id, busy) for product in products - locked)
+        self.run.sudo()._add_counts({"done": len(products), "error": len(products)})
         return outcomes
 
-    def _write_status(self, templates, outcomes):
+    def _write_status(self, products, outcomes):
         """The products' own status: what a held change leaves as it was is said on them."""
         held = messages.held_message(self.env, self.run)
         status = {
-            template_id: outcome._replace(state=None, message=held) if outcome.state == "planned" else outcome
-            for template_id, outcome in outcomes.items()
+            product_id: outcome._replace(state=None, message=held) if outcome.state == "planned" else outcome
+            for product_id, outcome in outcomes.items()
         }
-        templates._api_sync_write_status(status, self.run)
+        products._api_sync_write_status(status, self.run)
 
     def _log_changes(self, changes, location):
-        """Post one chatter note on each product whose stock the sync changed.
+        """Post one chatter note on each product whose stock the sync changed,
+        on its template's page (one note for the variants of a template).
 
-        :param changes: ``{template: StockChange}``, applied
+        :param changes: ``{product: StockChange}``, applied
         """
         if not changes:
             return
-        bodies = {template.id: messages.change_note(template, change, location) for template, change in changes.items()}
+        notes = defaultdict(list)
+        for product, change in changes.items():
+            notes[product.product_tmpl_id.id].append(messages.change_note(product, change, location))
+        bodies = {template_id: Markup("<br/>").join(lines) for template_id, lines in notes.items()}
         # As the sync's own bookkeeping: a stock manager may have no right to
         # edit products, which posting on them needs. The author stays the user.
         self.env["product.template"].browse(list(bodies)).sudo()._message_log_batch(bodies=bodies)

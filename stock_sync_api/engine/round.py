@@ -10,7 +10,7 @@ from odoo.tools import split_every
 
 from ..synccli import fetch, list_stock
 from .answers import FetchAhead, ListingAnswers
-from .batch import SYNC_FIELDS, BatchSync, group_by_company
+from .batch import BatchSync, group_by_company, prefetch
 from .config import read_config
 from .recorder import RunRecorder
 from .types import SyncOutcome
@@ -65,53 +65,55 @@ class SyncRound:
         #: The API's listing this round syncs from, when read already (a
         #: round of changes); in listing mode a round reads it otherwise.
         self.listing = listing
-        #: ``{template_id: SyncOutcome}`` of the products handled.
+        #: ``{product_id: SyncOutcome}`` of the products (variants) handled.
         self.outcomes = {}
         self._unchanged = None
 
-    def sync(self, templates):
-        """Sync ``templates``. Never raises for a product's failure: each
+    def sync(self, products):
+        """Sync ``products``: variants, or templates (every variant of theirs
+        with an external ID). Never raises for a product's failure: each
         product records its outcome; an unexpected error ends the run as
         failed. The run ends once every batch is done.
 
-        :return: ``{template_id: SyncOutcome}`` of the products handled
+        :return: ``{product_id: SyncOutcome}`` of the variants handled
         :raises ConcurrencyError: in a round of one transaction, a product's
             stock moved while it was applied (see the class)
         """
-        if not templates:
+        products = as_variants(products)
+        if not products:
             self.run._finish()
             return {}
         try:
             config = read_config(self.env)
         except UserError as exc:
-            return self._not_configured(templates, exc.args[0])
+            return self._not_configured(products, exc.args[0])
         try:
             batches = [
-                (company, self.env["product.template"].browse(ids))
-                for company, group in group_by_company(templates)
+                (company, self.env["product.product"].browse(ids))
+                for company, group in group_by_company(products)
                 for ids in split_every(config.batch_size, group.ids)
             ]
         except Exception as exc:  # noqa: BLE001 -- the run records what stopped it
-            return self._failed(exc, templates)
+            return self._failed(exc, products)
         if config.mode == "listing":
-            answers = self._listing_answers(config, templates)
+            answers = self._listing_answers(config, products)
             if answers is None:
                 message = self.run.failure_message
-                return {template.id: SyncOutcome("error", message) for template in templates}
+                return {product.id: SyncOutcome("error", message) for product in products}
         else:
             answers = FetchAhead(config.settings, [batch for _company, batch in batches], _prefetch)
         try:
             if self.after_batch is None:
-                done = self._sync_in_one_transaction(config, answers, batches, templates)
+                done = self._sync_in_one_transaction(config, answers, batches, products)
             else:
-                done = self._sync_committing(config, answers, batches, templates)
+                done = self._sync_committing(config, answers, batches, products)
         finally:
             answers.close()
         if done:
             self.run._finish()
         return self.outcomes
 
-    def _listing_answers(self, config, templates):
+    def _listing_answers(self, config, products):
         """The answers of the API's listing, read once for the whole round
         (for what is left of it, in a round resumed by a later call: never
         the answers of an earlier call).
@@ -123,8 +125,8 @@ class SyncRound:
         """
         listing = self.listing
         if listing is None:
-            _prefetch(templates)
-            listing = list_stock(config.settings, config.listing, expected=self.run.done_count + len(templates))
+            _prefetch(products)
+            listing = list_stock(config.settings, config.listing, expected=self.run.done_count + len(products))
         if not listing.complete:
             _logger.warning("Stock API synchronisation %s: the listing is incomplete: %s", self.run.name, listing.error)
             self.run._fail(
@@ -134,7 +136,7 @@ class SyncRound:
         self.run._note_listing(listing)
         return ListingAnswers(listing)
 
-    def _sync_in_one_transaction(self, config, answers, batches, templates):
+    def _sync_in_one_transaction(self, config, answers, batches, products):
         """:return: whether the run may end (else it failed)"""
         moved = {}
         try:
@@ -144,13 +146,13 @@ class SyncRound:
                 for index, (company, batch) in enumerate(batches):
                     moved.update(self._sync_batch(config, answers, index, company, batch))
         except Exception as exc:  # noqa: BLE001 -- the run records what stopped it
-            self.outcomes = self._failed(exc, templates)
+            self.outcomes = self._failed(exc, products)
             return False
         if moved:
             raise _MovedError(moved)
         return True
 
-    def _sync_committing(self, config, answers, batches, templates):
+    def _sync_committing(self, config, answers, batches, products):
         """:return: whether the run may end (else it failed, or the rest is left for later)
 
         A call out of time leaves for later only what is left to do: after the
@@ -173,7 +175,7 @@ class SyncRound:
                 raise exc.__cause__ from None
             except Exception as exc:  # noqa: BLE001 -- the run records what stopped it
                 self.env.cr.rollback()  # back to the last batch committed
-                self.outcomes = self._failed(exc, templates)
+                self.outcomes = self._failed(exc, products)
                 return False
             if not time_left and (moved or index < last):
                 return False
@@ -193,8 +195,8 @@ class SyncRound:
         if self.run.trigger not in CHANGE_DRIVEN:
             return 0
         if self._unchanged is None:
-            Template = self.env["product.template"].sudo()
-            self._unchanged = max(Template.search_count(Template._get_api_sync_domain()) - self.run.product_count, 0)
+            Product = self.env["product.product"].sudo()
+            self._unchanged = max(Product.search_count(Product._get_api_sync_domain()) - self.run.product_count, 0)
         return self._unchanged
 
     def _sync_moved(self, config, company, moved):
@@ -206,40 +208,52 @@ class SyncRound:
         """
         for tries in range(2, MOVED_TRIES + 1):
             time.sleep(MOVED_PAUSE * tries)
-            templates = self.env["product.template"].search([("api_external_id", "in", list(moved))], order="id")
+            products = self.env["product.product"].search([("api_external_id", "in", list(moved))], order="id")
             last = tries == MOVED_TRIES
             answers = _KnownAnswers(moved, config.settings)
-            moved = self._sync_batch(config, answers, None, company, templates, tries if last else None)
-            if not self.after_batch(_done(templates, moved)):
+            moved = self._sync_batch(config, answers, None, company, products, tries if last else None)
+            if not self.after_batch(_done(products, moved)):
                 return False, moved
             if not moved:
                 break
         return True, moved
 
-    def _failed(self, error, templates):
+    def _failed(self, error, products):
         _logger.error("Stock API synchronisation %s failed", self.run.name, exc_info=error)
         self.run._fail(_("The synchronisation stopped on an unexpected error: %(error)s", error=error))
         message = _("Unexpected error during synchronisation: %(error)s", error=error)
-        return {template.id: SyncOutcome("error", message) for template in templates}
+        return {product.id: SyncOutcome("error", message) for product in products}
 
-    def _not_configured(self, templates, message):
+    def _not_configured(self, products, message):
         """End a run that cannot start (a setting is missing or wrong): each
         product says why, and the run fails, without a line per product."""
         _logger.warning(
-            "Stock API synchronisation %s of %d products not run: %s", self.run.name, len(templates), message
+            "Stock API synchronisation %s of %d products not run: %s", self.run.name, len(products), message
         )
-        outcomes = RunRecorder(self.run).record_not_run(templates, message)
+        outcomes = RunRecorder(self.run).record_not_run(products, message)
         self.run._fail(_("The synchronisation could not run: %(error)s", error=message))
         return outcomes
 
 
-def _done(templates, moved):
-    """Those of ``templates`` that are done: all but those that moved (``{external_id: ...}``)."""
-    return templates.filtered(lambda template: template.api_external_id not in moved) if moved else templates
+def _done(products, moved):
+    """Those of ``products`` that are done: all but those that moved (``{external_id: ...}``)."""
+    return products.filtered(lambda product: product.api_external_id not in moved) if moved else products
 
 
-def _prefetch(templates):
-    templates.fetch(SYNC_FIELDS)
+def _prefetch(products):
+    prefetch(products)
+
+
+def as_variants(records):
+    """The variants that a synchronisation of ``records`` takes: ``records``
+    themselves, or of templates, every variant with an external ID (archived
+    ones of an archived template included: the sync says why it leaves them out)."""
+    if records._name == "product.product":
+        return records
+    variants = records.with_context(active_test=False).product_variant_ids
+    return variants.filtered(
+        lambda variant: variant.api_external_id and (variant.active or not variant.product_tmpl_id.active)
+    )
 
 
 class _KnownAnswers:
@@ -250,8 +264,8 @@ class _KnownAnswers:
         self.results = results
         self.settings = settings
 
-    def __call__(self, _index, templates):
-        external_ids = [template.api_external_id for template in templates]
+    def __call__(self, _index, products):
+        external_ids = [product.api_external_id for product in products]
         missing = [external_id for external_id in external_ids if external_id not in self.results]
         results = dict(self.results)
         if missing:

@@ -53,8 +53,8 @@ class StockSyncNotification(models.Model):
     _order = "received_at, id"
     _log_access = False
 
-    product_tmpl_id = fields.Many2one(
-        "product.template", string="Product", required=True, readonly=True, ondelete="cascade"
+    product_id = fields.Many2one(
+        "product.product", string="Product", required=True, readonly=True, ondelete="cascade"
     )
     received_at = fields.Datetime(
         string="Notified",
@@ -72,8 +72,8 @@ class StockSyncNotification(models.Model):
         help="The notified synchronisation that is syncing the product; empty while it waits for one.",
     )
 
-    _product_tmpl_id_unique = models.Constraint(
-        "UNIQUE(product_tmpl_id)",
+    _product_id_unique = models.Constraint(
+        "UNIQUE(product_id)",
         "A product is queued once, however many notifications came for it.",
     )
 
@@ -85,7 +85,7 @@ class StockSyncNotification(models.Model):
     def _get_notifiable_domain(self):
         """The products a notification may queue: those a synchronisation takes
         (with an external ID, active, of an active company, not excluded)."""
-        return Domain(self.env["product.template"]._get_api_sync_domain())
+        return Domain(self.env["product.product"]._get_api_sync_domain())
 
     @api.model
     def _queue(self, external_ids):
@@ -106,38 +106,38 @@ class StockSyncNotification(models.Model):
             (archived, excluded), or are no product's
         """
         external_ids = sorted(set(external_ids))
-        Template = self.env["product.template"].sudo()
-        templates = Template.search(
+        Product = self.env["product.product"].sudo()
+        products = Product.search(
             self._get_notifiable_domain() & Domain("api_external_id", "in", external_ids), order="id"
         )
         left_out = 0
-        if len(templates) < len(external_ids):
-            left_out = Template.with_context(active_test=False).search_count(
+        if len(products) < len(external_ids):
+            left_out = Product.with_context(active_test=False).search_count(
                 [("api_external_id", "in", external_ids)]
-            ) - len(templates)
-        if templates and read_setting(self.env, "fetch_mode") == "listing":
+            ) - len(products)
+        if products and read_setting(self.env, "fetch_mode") == "listing":
             # The listing says what changed since its last round, the notified
             # products with the rest: a round of changes asks it at once.
             self._trigger_sync(CHANGES_CRON_XMLID)
-        elif templates:
+        elif products:
             # Sorted IDs: two notifications lock their rows in the same order.
             # A product already waiting keeps its row as it is; one a run has
             # taken gets it back, to be synced again after that run.
             self.env.cr.execute(
                 SQL(
                     """
-                    INSERT INTO stock_sync_notification AS queued (product_tmpl_id, received_at)
+                    INSERT INTO stock_sync_notification AS queued (product_id, received_at)
                     SELECT id, %(now)s FROM unnest(%(ids)s::int[]) AS id
-                        ON CONFLICT (product_tmpl_id) DO UPDATE
+                        ON CONFLICT (product_id) DO UPDATE
                        SET received_at = EXCLUDED.received_at, run_id = NULL
                      WHERE queued.run_id IS NOT NULL OR queued.received_at > EXCLUDED.received_at
                     """,
                     now=fields.Datetime.now(),
-                    ids=templates.ids,
+                    ids=products.ids,
                 )
             )
             self._trigger_sync()
-        return len(templates), left_out, len(external_ids) - len(templates) - left_out
+        return len(products), left_out, len(external_ids) - len(products) - left_out
 
     @api.model
     def _trigger_sync(self, xmlid=CRON_XMLID, at=None):
@@ -190,8 +190,8 @@ class StockSyncNotification(models.Model):
     def _take_once(self, start_run):
         self.env.cr.execute(
             SQL(
-                "SELECT product_tmpl_id FROM stock_sync_notification"
-                " WHERE %s AND received_at <= %s ORDER BY product_tmpl_id",
+                "SELECT product_id FROM stock_sync_notification"
+                " WHERE %s AND received_at <= %s ORDER BY product_id",
                 WAITING,
                 fields.Datetime.now(),
             )
@@ -199,9 +199,9 @@ class StockSyncNotification(models.Model):
         queued_ids = [row[0] for row in self.env.cr.fetchall()]
         if not queued_ids:
             return None
-        Template = self.env["product.template"]
-        templates = Template.search(self._get_notifiable_domain() & Domain("id", "in", queued_ids), order="id")
-        left_out_ids = sorted(set(queued_ids) - set(templates.ids))
+        Product = self.env["product.product"]
+        products = Product.search(self._get_notifiable_domain() & Domain("id", "in", queued_ids), order="id")
+        left_out_ids = sorted(set(queued_ids) - set(products.ids))
         if left_out_ids:
             _logger.info(
                 "%d notified products are left out of the synchronisation (archived or excluded since)",
@@ -209,22 +209,22 @@ class StockSyncNotification(models.Model):
             )
             self.env.cr.execute(
                 SQL(
-                    "DELETE FROM stock_sync_notification WHERE %s AND product_tmpl_id = ANY(%s)",
+                    "DELETE FROM stock_sync_notification WHERE %s AND product_id = ANY(%s)",
                     WAITING,
                     left_out_ids,
                 )
             )
-        if not templates:
+        if not products:
             return None
-        run = start_run(templates)
+        run = start_run(products)
         run.sudo().skipped_count = len(left_out_ids)
         run.flush_recordset()
         self.env.cr.execute(
             SQL(
-                "UPDATE stock_sync_notification SET run_id = %s WHERE %s AND product_tmpl_id = ANY(%s)",
+                "UPDATE stock_sync_notification SET run_id = %s WHERE %s AND product_id = ANY(%s)",
                 run.id,
                 WAITING,
-                templates.ids,
+                products.ids,
             )
         )
         return run
@@ -236,7 +236,7 @@ class StockSyncNotification(models.Model):
         and once the run has ended, the rows it took that no notification
         gave back meanwhile are deleted.
 
-        :param outcomes: ``{template_id: SyncOutcome}`` of this call
+        :param outcomes: ``{product_id: SyncOutcome}`` of this call
         """
         kept = sorted(tid for tid, outcome in outcomes.items() if outcome.state in KEEP_QUEUED)
 
@@ -245,7 +245,7 @@ class StockSyncNotification(models.Model):
                 self.env.cr.execute(
                     SQL(
                         "UPDATE stock_sync_notification SET run_id = NULL, received_at = %s"
-                        " WHERE run_id = %s AND product_tmpl_id = ANY(%s)",
+                        " WHERE run_id = %s AND product_id = ANY(%s)",
                         fields.Datetime.now() + BUSY_RETRY_DELAY,
                         run.id,
                         kept,

@@ -5,7 +5,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 
-from ..engine import SyncRound, read_setting, sync_changes
+from ..engine import SyncRound, as_variants, read_setting, sync_changes
 
 _logger = logging.getLogger(__name__)
 
@@ -102,12 +102,19 @@ class StockSyncRun(models.Model):
         readonly=True,
         help="The run was applied with the brake lifted, by an inventory administrator.",
     )
+    product_ids = fields.Many2many(
+        "product.product",
+        string="Selected Variants",
+        readonly=True,
+        help="The products (variants) a manual run, a preview, a round of changes or a notified run covers. "
+        "A scheduled run covers every product with an external ID.",
+    )
     product_tmpl_ids = fields.Many2many(
         "product.template",
         string="Selected Products",
-        readonly=True,
-        help="The products a manual run, a preview or a notified run covers. A scheduled run covers every product "
-        "with an external ID.",
+        compute="_compute_product_tmpl_ids",
+        search="_search_product_tmpl_ids",
+        help="The products whose variants the run covers (see Selected Variants).",
     )
     listing_time = fields.Char(
         string="Listing Time",
@@ -131,12 +138,20 @@ class StockSyncRun(models.Model):
         for run in self:
             run.progress = 100.0 * run.done_count / run.product_count if run.product_count else 0.0
 
-    @api.depends("line_ids.move_id", "line_ids.product_tmpl_id")
+    @api.depends("product_ids")
+    def _compute_product_tmpl_ids(self):
+        for run in self:
+            run.product_tmpl_ids = run.product_ids.product_tmpl_id
+
+    def _search_product_tmpl_ids(self, operator, value):
+        return [("product_ids.product_tmpl_id", operator, value)]
+
+    @api.depends("line_ids.move_id", "line_ids.product_id")
     def _compute_move_count(self):
         groups = self.env["stock.sync.run.line"]._read_group(
             [("run_id", "in", self.ids)],
             ["run_id"],
-            ["move_id:count", "product_tmpl_id:count_distinct"],
+            ["move_id:count", "product_id:count_distinct"],
         )
         counts = {run: (moves, products) for run, moves, products in groups}
         for run in self:
@@ -154,18 +169,20 @@ class StockSyncRun(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _start(self, trigger, templates=None, left_out=None):
+    def _start(self, trigger, products=None, left_out=None):
         """A new run, recorded as the sync's own bookkeeping (whoever starts it).
 
-        :param templates: the products of a manual run, a preview or a notified run
-        :param left_out: products chosen for it that no synchronisation takes, counted
+        :param products: the variants (or templates: their variants with an
+            external ID) of a manual run, a preview or a notified run
+        :param left_out: variants chosen for it that no synchronisation takes, counted
         """
         vals = {"trigger": trigger, "user_id": self.env.user.id}
         if left_out:
             # Of the products chosen, those left out with a reason (archived, excluded, ...).
             vals["skipped_count"] = len(left_out._get_api_sync_left_out())
-        if templates is not None:
-            vals.update(product_tmpl_ids=[fields.Command.set(templates.ids)], product_count=len(templates))
+        if products is not None:
+            products = as_variants(products)
+            vals.update(product_ids=[fields.Command.set(products.ids)], product_count=len(products))
         return self.sudo().create(vals).with_env(self.env)
 
     @api.model
@@ -214,16 +231,12 @@ class StockSyncRun(models.Model):
         self.ensure_one()
         # A product this run could not lock has a line, but is not marked as
         # handled by this run (another transaction held its row).
-        listed = self.env["stock.sync.run.line"].sudo().search([("run_id", "=", self.id)]).product_tmpl_id
-        Template = self.env["product.template"]
-        return Template.search(
-            Template._get_api_sync_domain()
-            + [
-                "|",
-                ("api_last_run_id", "=", False),
-                ("api_last_run_id", "!=", self.id),
-                ("id", "not in", listed.ids),
-            ],
+        listed = self.env["stock.sync.run.line"].sudo().search([("run_id", "=", self.id)]).product_id
+        Product = self.env["product.product"]
+        return Product.search(
+            Product._get_api_sync_domain()
+            & (Domain("api_last_run_id", "=", False) | Domain("api_last_run_id", "!=", self.id))
+            & Domain("id", "not in", listed.ids),
             order="id",
         )
 
@@ -288,17 +301,17 @@ class StockSyncRun(models.Model):
         run = self.sudo().search([("trigger", "=", "notified"), ("state", "=", "running")], order="id desc", limit=1)
         if run:
             return run.with_env(self.env)
-        return self.env["stock.sync.notification"]._take(lambda templates: self._start("notified", templates))
+        return self.env["stock.sync.notification"]._take(lambda products: self._start("notified", products))
 
     def _get_notified_pending(self):
         """Products of this notified run that it has not handled yet, and that
         a synchronisation still takes."""
         self.ensure_one()
-        listed = self.env["stock.sync.run.line"].sudo().search([("run_id", "=", self.id)]).product_tmpl_id
+        listed = self.env["stock.sync.run.line"].sudo().search([("run_id", "=", self.id)]).product_id
         Queue = self.env["stock.sync.notification"]
-        return self.env["product.template"].search(
+        return self.env["product.product"].search(
             Queue._get_notifiable_domain()
-            & Domain("id", "in", self.product_tmpl_ids.ids)
+            & Domain("id", "in", self.product_ids.ids)
             & Domain("id", "not in", listed.ids)
             & (Domain("api_last_run_id", "=", False) | Domain("api_last_run_id", "!=", self.id)),
             order="id",
@@ -308,8 +321,8 @@ class StockSyncRun(models.Model):
         """Count, and mark as such, the products with an external ID that the
         scheduled round leaves out (archived, or of an archived company)."""
         self.ensure_one()
-        Template = self.env["product.template"].with_context(active_test=False)
-        left_out = Template.search(Template._get_api_sync_left_out_domain())
+        Product = self.env["product.product"].with_context(active_test=False)
+        left_out = Product.search(Product._get_api_sync_left_out_domain())
         left_out._api_sync_mark_left_out()
         self.sudo().skipped_count = len(left_out)
 
@@ -318,10 +331,10 @@ class StockSyncRun(models.Model):
         a manual run or a preview, every product with an external ID of the
         user's companies for a scheduled one."""
         self.ensure_one()
-        Template = self.env["product.template"].with_context(allowed_company_ids=self.env.user.company_ids.ids)
+        Product = self.env["product.product"].with_context(allowed_company_ids=self.env.user.company_ids.ids)
         if self.trigger == "cron":
-            return Template.search(Template._get_api_sync_domain(), order="id")
-        return Template.browse(self.product_tmpl_ids.ids).exists().filtered("api_external_id")
+            return Product.search(Product._get_api_sync_domain(), order="id")
+        return Product.browse(self.product_ids.ids).exists().filtered("api_external_id")
 
     def _applies(self):
         """Whether this run may move stock: a preview never does, unless a person applies it."""
@@ -461,7 +474,7 @@ class StockSyncRun(models.Model):
         self.ensure_one()
         if self.state not in ("held", "planned"):
             raise UserError(_("Only a held or planned synchronisation can be applied."))
-        templates = self._get_products()
+        products = self._get_products()
         self.sudo().line_ids.filtered(lambda line: line.state != "applied").unlink()
         self.sudo().write(
             {
@@ -470,7 +483,7 @@ class StockSyncRun(models.Model):
                 "brake_lifted": True,
                 "hold_reason": False,
                 "date_end": False,
-                "product_count": len(templates),
+                "product_count": len(products),
                 "done_count": 0,
                 "changed_count": 0,
                 "up_to_date_count": 0,
@@ -484,7 +497,7 @@ class StockSyncRun(models.Model):
             ),
             subtype_xmlid="mail.mt_note",
         )
-        SyncRound(self).sync(templates)
+        SyncRound(self).sync(products)
         return self.action_open()
 
     def action_discard(self):
@@ -498,6 +511,37 @@ class StockSyncRun(models.Model):
                 subtype_xmlid="mail.mt_note",
             )
         return True
+
+    def _get_notification(self, products, outcomes):
+        """What a click on "Run synchronisation" shows: the one product's
+        outcome, or how many of the products were synchronised."""
+        errors = [pid for pid, outcome in outcomes.items() if outcome.state in ("error", "busy")]
+        if self.state == "held":
+            title = _("Stock API synchronisation held")
+            message = self.hold_reason
+        elif len(products) == 1:
+            outcome = outcomes[products.id]
+            title = products.display_name
+            message = outcome.message
+        else:
+            title = _("Stock API synchronisation")
+            message = _(
+                "%(done)s of %(total)s products synchronised, %(errors)s with errors.",
+                done=len(products) - len(errors),
+                total=len(products),
+                errors=len(errors),
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": "danger" if errors or self.state == "held" else "success",
+                "sticky": bool(errors) or self.state == "held",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def action_open(self):
         self.ensure_one()

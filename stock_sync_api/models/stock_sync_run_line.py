@@ -8,8 +8,11 @@ class StockSyncRunLine(models.Model):
     _check_company_auto = True
 
     run_id = fields.Many2one("stock.sync.run", string="Synchronisation", required=True, ondelete="cascade", index=True)
+    product_id = fields.Many2one(
+        "product.product", string="Product", required=True, ondelete="cascade", index=True
+    )
     product_tmpl_id = fields.Many2one(
-        "product.template", string="Product", required=True, ondelete="cascade", index=True
+        related="product_id.product_tmpl_id", string="Product Template", store=True, index=True, precompute=True
     )
     external_id = fields.Char(string="External ID", required=True)
     company_id = fields.Many2one("res.company", string="Company", required=True, index=True)

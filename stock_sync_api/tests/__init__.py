@@ -18,3 +18,5 @@ from . import test_sync
 from . import test_tour
 from . import test_translation
 from . import test_units
+from . import test_variants
+from . import test_migration

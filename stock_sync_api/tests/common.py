@@ -144,6 +144,9 @@ class StockSyncApiMixin:
             cls.env["stock.quant"].sudo()._update_available_quantity(
                 template.product_variant_id, cls.location, on_hand
             )
+        # Written to the variant by the template's inverse: in the database
+        # before a request of another process (a notification) looks for it.
+        cls.env.flush_all()
         return template.with_env(cls.env)
 
     def _run_cron(self, xmlid="stock_sync_api.ir_cron_api_sync"):
@@ -166,9 +169,9 @@ class StockSyncApiMixin:
     @classmethod
     def _clear_external_ids(cls):
         """Only the test's own products have an external ID (demo data has others)."""
-        cls.env["product.template"].sudo().search([("api_external_id", "!=", False)]).write(
-            {"api_external_id": False}
-        )
+        cls.env["product.product"].sudo().with_context(active_test=False).search(
+            [("api_external_id", "!=", False)]
+        ).write({"api_external_id": False})
 
     def _on_hand(self, template):
         # Archived products' variants are archived too.
@@ -253,7 +256,7 @@ class StockSyncNotifyMixin(StockSyncApiMixin):
     def _queued(self):
         """``{external_id: run}`` of the products waiting in the notification queue (or being synced)."""
         rows = self.env["stock.sync.notification"].sudo().search([])
-        return {row.product_tmpl_id.api_external_id: row.run_id for row in rows}
+        return {row.product_id.api_external_id: row.run_id for row in rows}
 
     def _pending_triggers(self):
         return self.env["ir.cron.trigger"].sudo().search([("cron_id", "=", self.notify_cron.id)])

@@ -54,8 +54,8 @@ class TestBusyWarehouse(StockSyncApiMixin, TransactionCase):
             for key, value in params.items():
                 config.set_param(f"stock_sync_api.{key}", value)
             # Only these products have an external ID while the test runs.
-            others = env["product.template"].with_context(active_test=False).search([("api_external_id", "!=", False)])
-            saved_ids = {template.id: template.api_external_id for template in others}
+            others = env["product.product"].with_context(active_test=False).search([("api_external_id", "!=", False)])
+            saved_ids = {variant.id: variant.api_external_id for variant in others}
             others.write({"api_external_id": False})
             self.location = env.ref("stock.warehouse0").lot_stock_id
             self.template_ids = {}
@@ -72,8 +72,8 @@ class TestBusyWarehouse(StockSyncApiMixin, TransactionCase):
             templates = env["product.template"].browse(list(self.template_ids.values()))
             env["stock.sync.run"].search([("line_ids.product_tmpl_id", "in", templates.ids)]).unlink()
             templates.write({"api_external_id": False, "active": False})
-            for template_id, external_id in saved_ids.items():
-                env["product.template"].browse(template_id).api_external_id = external_id
+            for variant_id, external_id in saved_ids.items():
+                env["product.product"].browse(variant_id).api_external_id = external_id
             for key, value in saved.items():
                 env["ir.config_parameter"].set_param(f"stock_sync_api.{key}", value or False)
 

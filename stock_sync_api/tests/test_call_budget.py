@@ -150,8 +150,8 @@ class TestCallBudget(StockSyncNotifyMixin, StockSyncApiCase):
         stale.write({"state": "running", "date_end": False, "issue": False})
         self.env.cr.execute(
             SQL(
-                "INSERT INTO stock_sync_notification (product_tmpl_id, received_at, run_id) VALUES (%s, now(), %s)",
-                self.products["RB-01"].id,
+                "INSERT INTO stock_sync_notification (product_id, received_at, run_id) VALUES (%s, now(), %s)",
+                self.products["RB-01"].product_variant_id.id,
                 stale.id,
             )
         )

@@ -68,12 +68,12 @@ class TestCron(StockSyncApiCase):
         Run = self.env["stock.sync.run"].sudo()
         run = Run._get_scheduled_run()
         pending = run._get_scheduled_pending()
-        self.assertEqual(pending, templates)
+        self.assertEqual(pending.product_tmpl_id, templates)
         # Out of time after the first batch, as when _commit_progress returns 0.
         self._sync(pending, run, after_batch=lambda batch: False)
         self.assertEqual(templates.mapped("api_sync_state"), ["ok", "ok", "never"])
         self.assertEqual((run.state, run.done_count), ("running", 2))
-        self.assertEqual(run._get_scheduled_pending(), templates[2])
+        self.assertEqual(run._get_scheduled_pending().product_tmpl_id, templates[2])
         # The next call of the scheduled action goes on with the same run.
         self.assertEqual(Run._get_scheduled_run(), run)
         self.assertIs(self._run_cron(), True)
@@ -86,7 +86,7 @@ class TestCron(StockSyncApiCase):
         with freeze_time(fields.Datetime.now() + timedelta(hours=1)):
             next_run = Run._get_scheduled_run()
             self.assertNotEqual(next_run, run)
-            self.assertEqual(next_run._get_scheduled_pending(), templates)
+            self.assertEqual(next_run._get_scheduled_pending().product_tmpl_id, templates)
 
     def test_cron_never_raises(self):
         self._set_params(cli_path="/nonexistent/sync-cli")

@@ -155,9 +155,7 @@ class TestInterruptions(StockSyncApiCase):
         self.assertEqual(self._on_hand(second), 12)
 
     def test_worker_stopping_between_batches(self):
-        self.env["product.template"].sudo().search([("api_external_id", "!=", False)]).write(
-            {"api_external_id": False}
-        )
+        self._clear_external_ids()
         self._set_params(batch_size=2)
         templates = self.env["product.template"].concat(
             *(self._make_product(f"I-{n}", on_hand=1) for n in range(1, 6))

@@ -117,7 +117,11 @@ class TestLeftOut(StockSyncApiCase):
 
     def test_archived_variant(self):
         product = self._make_product("U-VARIANT", on_hand=2)
-        product.product_variant_ids.sudo().active = False
-        product.action_api_sync()
-        self.assertEqual(product.api_sync_state, "error")
-        self.assertIn("Its variant is archived", product.api_sync_message)
+        variant = product.product_variant_ids
+        variant.sudo().active = False
+        # The variant is what syncs now: archived, it is left out as an
+        # archived product is, and says why.
+        with self.assertRaisesRegex(UserError, "Archived: left out"):
+            product.action_api_sync()
+        self.assertIn("Archived: left out", variant.api_sync_message)
+        self.assertEqual(variant.api_sync_state, "never")
