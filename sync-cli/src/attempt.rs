@@ -10,8 +10,22 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use url::Url;
 
+use crate::reason::{Code, Reason};
 use crate::retry::is_retryable_status;
 use crate::validate::Invalid;
+
+/// What made a connection fail, for the reason code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// The TLS handshake failed.
+    Tls,
+    /// The host name could not be resolved.
+    Dns,
+    /// Nothing listens at the address.
+    Refused,
+    /// Anything else: reset, closed early, a body cut.
+    Other,
+}
 
 /// How one attempt ended. `B` is what a 2xx answer's body became: the
 /// answer itself as read ([`crate::http::Answer`]), then a quantity once
@@ -37,6 +51,7 @@ pub enum Attempt<B> {
     /// Connection failed; `status` when the headers had arrived.
     Connection {
         detail: String,
+        cause: Cause,
         status: Option<StatusCode>,
         /// The request went out on a connection that was already open, and
         /// the connection closed before any byte of an answer came back: what
@@ -89,10 +104,12 @@ impl<B> Attempt<B> {
             Attempt::Timeout { connecting, status } => Attempt::Timeout { connecting, status },
             Attempt::Connection {
                 detail,
+                cause,
                 status,
                 unanswered,
             } => Attempt::Connection {
                 detail,
+                cause,
                 status,
                 unanswered,
             },
@@ -138,6 +155,49 @@ impl<B> Attempt<B> {
             Attempt::Timeout { .. } => "timeout".into(),
             Attempt::Connection { detail, .. } => detail.clone(),
             Attempt::Body { .. } | Attempt::NotFound => "done".into(),
+        }
+    }
+
+    /// The reason code of a failed attempt, and the values it names (the
+    /// time limit, in seconds, of a timeout).
+    pub fn reason(&self, limits: Limits) -> Reason {
+        let seconds = |d: Duration| d.as_secs_f64();
+        match self {
+            Attempt::Body {
+                result: Err(invalid),
+                ..
+            } => invalid.reason(),
+            Attempt::Body { .. } => Reason::new(Code::HttpStatus),
+            Attempt::NotFound => Reason::new(Code::NotFound),
+            Attempt::Status { status, .. } => Reason::new(match status.as_u16() {
+                401 | 403 => Code::Unauthorized,
+                429 => Code::RateLimited,
+                300..=399 => Code::Redirect,
+                500..=599 => Code::ServerError,
+                _ => Code::HttpStatus,
+            }),
+            Attempt::Timeout {
+                connecting: true, ..
+            } => {
+                let limit = if limits.connect_timeout < limits.timeout {
+                    limits.connect_timeout
+                } else {
+                    limits.timeout
+                };
+                Reason::new(Code::ConnectTimeout).with("seconds", seconds(limit))
+            }
+            Attempt::Timeout {
+                status: Some(_), ..
+            } => Reason::new(Code::BodyTimeout).with("seconds", seconds(limits.timeout)),
+            Attempt::Timeout { .. } => {
+                Reason::new(Code::Timeout).with("seconds", seconds(limits.timeout))
+            }
+            Attempt::Connection { cause, .. } => Reason::new(match cause {
+                Cause::Tls => Code::Tls,
+                Cause::Dns => Code::Dns,
+                Cause::Refused => Code::ConnectionRefused,
+                Cause::Other => Code::ConnectionError,
+            }),
         }
     }
 
@@ -208,13 +268,24 @@ pub fn classify<B>(err: &reqwest::Error, reused: bool) -> Attempt<B> {
     if let Some(tls) = find::<rustls::Error>(err) {
         return Attempt::Connection {
             detail: tls_detail(tls),
+            cause: Cause::Tls,
             status: None,
             unanswered: false,
         };
     }
     if err.is_connect() {
+        let nobody_listens =
+            find::<io::Error>(err).is_some_and(|e| e.kind() == io::ErrorKind::ConnectionRefused);
+        let cause = if err.is_dns() {
+            Cause::Dns
+        } else if nobody_listens {
+            Cause::Refused
+        } else {
+            Cause::Other
+        };
         return Attempt::Connection {
             detail: format!("cannot connect: {}", root_cause(err)),
+            cause,
             status: None,
             unanswered: false,
         };
@@ -228,6 +299,7 @@ pub fn classify<B>(err: &reqwest::Error, reused: bool) -> Attempt<B> {
         });
     Attempt::Connection {
         detail: root_cause(err),
+        cause: Cause::Other,
         status: None,
         unanswered: reused && closed_early,
     }
@@ -254,6 +326,7 @@ pub fn classify_io<B>(err: &io::Error, status: StatusCode) -> Attempt<B> {
     };
     Attempt::Connection {
         detail,
+        cause: Cause::Other,
         status: Some(status),
         unanswered: false,
     }
@@ -378,6 +451,7 @@ mod tests {
             },
             Attempt::Connection {
                 detail: String::new(),
+                cause: Cause::Other,
                 status: None,
                 unanswered: false,
             },
@@ -457,6 +531,55 @@ mod tests {
     }
 
     #[test]
+    fn reasons_of_attempts() {
+        let status = |code| StatusCode::from_u16(code).unwrap();
+        let code = |attempt: Attempt<f64>| attempt.reason(LIMITS);
+        let answered = |n| Attempt::Status {
+            status: status(n),
+            retry_after: None,
+        };
+        for (n, expected) in [
+            (401, "unauthorized"),
+            (403, "unauthorized"),
+            (301, "redirect"),
+            (429, "rate_limited"),
+            (500, "server_error"),
+            (503, "server_error"),
+            (400, "http_status"),
+            (418, "http_status"),
+        ] {
+            assert_eq!(code(answered(n)).code.as_str(), expected, "{n}");
+        }
+        let connecting = code(Attempt::Timeout {
+            connecting: true,
+            status: None,
+        });
+        assert_eq!(connecting.code.as_str(), "connect_timeout");
+        assert_eq!(connecting.value("seconds"), Some(&5.0.into()));
+        let body = code(Attempt::Timeout {
+            connecting: false,
+            status: Some(StatusCode::OK),
+        });
+        assert_eq!(body.code.as_str(), "body_timeout");
+        assert_eq!(body.value("seconds"), Some(&10.0.into()));
+        for (cause, expected) in [
+            (Cause::Tls, "tls"),
+            (Cause::Dns, "dns"),
+            (Cause::Refused, "connection_refused"),
+            (Cause::Other, "connection_error"),
+        ] {
+            let attempt = Attempt::Connection {
+                detail: String::new(),
+                cause,
+                status: None,
+                unanswered: false,
+            };
+            assert_eq!(code(attempt).code.as_str(), expected);
+        }
+        assert_eq!(code(Attempt::NotFound).code.as_str(), "not_found");
+    }
+
+    #[test]
     fn a_timeout_below_the_connect_timeout_is_named_when_connecting() {
         let limits = Limits {
             timeout: Duration::from_secs(1),
@@ -521,6 +644,7 @@ mod tests {
     fn a_stale_connection_is_unanswered_only_when_reused() {
         let attempt: Attempt<f64> = Attempt::Connection {
             detail: "connection closed before message completed".into(),
+            cause: Cause::Other,
             status: None,
             unanswered: true,
         };

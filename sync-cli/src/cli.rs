@@ -272,9 +272,12 @@ Credentials:
 
 Output (jsonl), one object per ID, in input order:
   {\"external_id\":\"GS-1001\",\"status\":\"ok\",\"quantity\":50.0,\"http_status\":200,\"attempts\":1,\"elapsed_ms\":3}
-  {\"external_id\":\"GS-0000\",\"status\":\"not_found\",\"http_status\":404,\"error\":\"GET ... answered 404 Not Found: ...\",...}
+  {\"external_id\":\"GS-0000\",\"status\":\"not_found\",\"reason\":\"not_found\",\"http_status\":404,\"error\":\"GET ... answered 404 Not Found: ...\",...}
   status: ok, not_found, invalid_response, connection_error, timeout, http_error;
-  every non-ok object has an \"error\" sentence naming the URL.
+  every non-ok object has an \"error\" sentence naming the URL, and a stable
+  \"reason\" code (quantity_negative, product_id_mismatch, not_json, ...) with
+  the values it names as keys (\"value\", \"expected\", \"got\", \"limit\", ...);
+  the codes are listed in docs/sync-cli.md.
 
 External IDs:
   1 to 255 characters; spaces and any Unicode are allowed and percent-encoded
@@ -312,10 +315,10 @@ const LIST_AFTER_SHORT_HELP: &str =
 const LIST_AFTER_HELP: &str = "\
 Output (jsonl): one object per record, as fetch prints them, page by page:
   {\"external_id\":\"GS-1001\",\"status\":\"ok\",\"quantity\":50.0,\"http_status\":200,\"attempts\":1,\"elapsed_ms\":12}
-  {\"external_id\":\"GS-1002\",\"status\":\"invalid_response\",\"error\":\"page 1 (...), record 2: ...\"}
+  {\"external_id\":\"GS-1002\",\"status\":\"invalid_response\",\"reason\":\"quantity_negative\",\"value\":\"-5\",\"error\":\"page 1 (...), record 2: ...\"}
 then one last line about the listing itself:
   {\"listing\":\"complete\",\"records\":1200,\"pages\":3,\"server_time\":\"2026-12-04T10:00:00Z\"}
-  {\"listing\":\"incomplete\",\"records\":500,\"pages\":1,\"error\":\"page 2: GET ... answered 503 ...\"}
+  {\"listing\":\"incomplete\",\"reason\":\"server_error\",\"records\":500,\"pages\":1,\"error\":\"page 2: GET ... answered 503 ...\"}
   server_time is the first page's Date header (the API's clock): ask the next
   delta --since that time, minus a margin. attempts and elapsed_ms of a record
   are its page's.
@@ -323,8 +326,8 @@ then one last line about the listing itself:
 Records:
   IDs and quantities follow fetch's rules (see sync-cli fetch --help). A record
   whose ID cannot be read is invalid_response without external_id. An ID listed
-  again is invalid_response where it is listed again: take each ID's LAST line,
-  and an ID listed twice is never applied.
+  again is invalid_response (reason listed_twice) where it is listed again:
+  take each ID's LAST line, and an ID listed twice is never applied.
 
 Never followed, each ending the listing as incomplete:
   a next page (Link, or a cursor that is a URL) off the base URL's scheme, host

@@ -40,13 +40,15 @@ impl<'a> Fetcher<'a> {
         let start = Instant::now();
         if let Err(err) = check_id(id) {
             let message = format!("{err}; no request was sent");
-            return Outcome::failed(id, Status::HttpError, None, message, 0, start.elapsed());
+            return Outcome::failed(id, Status::HttpError, None, message, 0, start.elapsed())
+                .with_reason(err.reason());
         }
         let url = match self.template.url_for(id) {
             Ok(url) => url,
             Err(err) => {
                 let message = format!("{err}; no request was sent");
-                return Outcome::failed(id, Status::HttpError, None, message, 0, start.elapsed());
+                return Outcome::failed(id, Status::HttpError, None, message, 0, start.elapsed())
+                    .with_reason(err.reason());
             }
         };
         let Exchange {
@@ -88,9 +90,13 @@ impl<'a> Fetcher<'a> {
                 (Status::ConnectionError, status.map(|s| s.as_u16()))
             }
         };
-        let message = format!("{}{after}", attempt.sentence(url, id, self.http.limits()));
+        let limits = self.http.limits();
+        let message = format!("{}{after}", attempt.sentence(url, id, limits));
         let message = self.http.redact(message);
-        Outcome::failed(id, status, http_status, message, attempts, elapsed)
+        let reason = attempt
+            .reason(limits)
+            .redacted(|text| self.http.redact(text));
+        Outcome::failed(id, status, http_status, message, attempts, elapsed).with_reason(reason)
     }
 }
 

@@ -20,6 +20,8 @@
 
 use unicode_general_category::{GeneralCategory, get_general_category};
 
+use crate::reason::{Code, Reason};
+
 /// The longest external ID, in characters.
 pub const MAX_ID_CHARS: usize = 255;
 
@@ -51,6 +53,26 @@ impl BadId {
             BadId::ControlCharacter { .. } => "control",
             BadId::Spaces { .. } => "spaces",
             BadId::DotSegment { .. } => "dot",
+        }
+    }
+}
+
+impl BadId {
+    /// The reason code of a line refused for this ID, and the values it
+    /// names.
+    pub fn reason(&self) -> Reason {
+        match self {
+            BadId::Empty => Reason::new(Code::IdEmpty),
+            BadId::TooLong { chars, .. } => Reason::new(Code::IdTooLong)
+                .with("length", *chars)
+                .with("limit", MAX_ID_CHARS),
+            BadId::ControlCharacter { code, .. } => {
+                Reason::new(Code::IdControlCharacter).with("character", code.as_str())
+            }
+            BadId::Spaces { code, .. } => {
+                Reason::new(Code::IdSpaces).with("character", code.as_str())
+            }
+            BadId::DotSegment { .. } => Reason::new(Code::IdDotSegment),
         }
     }
 }

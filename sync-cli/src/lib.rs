@@ -24,6 +24,7 @@
 //! | [`page`] | `list`, one page: JSON pointers, records by the rulebook |
 //! | [`seen`] | `list`: compact sets of IDs, URLs, cursors seen |
 //! | [`outcome`] | one result line (`fetch`'s and `list`'s) |
+//! | [`reason`] | the stable codes of `reason`: why a line is not ok |
 //! | [`output`] | JSON lines, table, summary |
 //! | [`auth`] | `--auth`: the header that carries the credentials |
 //! | [`token`] | the secrets and their redaction from everything printed |
@@ -45,6 +46,7 @@ pub mod output;
 pub mod page;
 pub mod pipeline;
 pub mod rate;
+pub mod reason;
 pub mod retry;
 pub mod seen;
 pub mod target;
@@ -65,6 +67,7 @@ pub use listing::{ListSettings, ListSummary, Paging, list_all};
 pub use outcome::{Outcome, Status};
 pub use output::{Format, Summary};
 pub use pipeline::{Ids, LineIds};
+pub use reason::{Code, Reason};
 pub use target::{UrlTemplate, encode_segment};
 pub use token::{Secrets, Token};
 

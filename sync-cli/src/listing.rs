@@ -29,6 +29,7 @@ use crate::outcome::Outcome;
 use crate::output::JsonLines;
 use crate::page::{PageFormat, Record, read_page};
 use crate::pipeline::Sink;
+use crate::reason::{Code, Reason};
 use crate::seen::Seen;
 
 /// How a listing says where its next page is (`--paging`).
@@ -71,6 +72,8 @@ pub struct ListSummary {
     pub pages: u64,
     /// Why the listing is incomplete; `None` when complete.
     pub error: Option<String>,
+    /// The reason code of an incomplete listing.
+    pub reason: Option<Reason>,
     /// The first page's `Date`, in RFC 3339.
     pub server_time: Option<String>,
 }
@@ -95,6 +98,8 @@ struct Complete<'a> {
 #[derive(Serialize)]
 struct Incomplete<'a> {
     listing: &'static str,
+    #[serde(flatten)]
+    reason: Option<&'a Reason>,
     records: u64,
     pages: u64,
     error: &'a str,
@@ -119,6 +124,7 @@ pub fn list_all<W: Write>(
             not_ok: 0,
             pages: 0,
             error: None,
+            reason: None,
             server_time: None,
         },
         ids: Seen::new(),
@@ -128,8 +134,9 @@ pub fn list_all<W: Write>(
     };
     if let Err(stop) = reader.read_all(&mut out) {
         match stop {
-            Stop::Incomplete(error) => {
+            Stop::Incomplete(error, reason) => {
                 reader.summary.error = Some(http.redact(error));
+                reader.summary.reason = Some(reason.redacted(|text| http.redact(text)));
             }
             Stop::Output(err) => return Err(err),
         }
@@ -144,6 +151,7 @@ pub fn list_all<W: Write>(
         })?,
         Some(error) => out.write_line(&Incomplete {
             listing: "incomplete",
+            reason: summary.reason.as_ref(),
             records: summary.records,
             pages: summary.pages,
             error,
@@ -155,8 +163,9 @@ pub fn list_all<W: Write>(
 
 /// Why reading stopped before the end.
 enum Stop {
-    /// The listing cannot be read further: why, in one sentence.
-    Incomplete(String),
+    /// The listing cannot be read further: why, in one sentence, and its
+    /// reason code.
+    Incomplete(String, Reason),
     /// The output cannot be written.
     Output(Error),
 }
@@ -189,17 +198,24 @@ impl Reader<'_> {
         while let Some(url) = next.take() {
             let number = self.summary.pages + 1;
             if number > self.settings.max_pages {
-                return Err(Stop::Incomplete(format!(
-                    "page {number} (GET {url}) was not read: the listing has more than {} \
-                     pages (--max-pages)",
-                    self.settings.max_pages
-                )));
+                let reason = Reason::new(Code::TooManyPages).with("limit", self.settings.max_pages);
+                return Err(Stop::Incomplete(
+                    format!(
+                        "page {number} (GET {url}) was not read: the listing has more than {} \
+                         pages (--max-pages)",
+                        self.settings.max_pages
+                    ),
+                    reason,
+                ));
             }
             if !self.urls.insert(url.as_str()) {
-                return Err(Stop::Incomplete(format!(
-                    "page {number} (GET {url}) was not read: that URL was read before, for an \
-                     earlier page (a loop)"
-                )));
+                return Err(Stop::Incomplete(
+                    format!(
+                        "page {number} (GET {url}) was not read: that URL was read before, for \
+                         an earlier page (a loop)"
+                    ),
+                    Reason::new(Code::PageLoop).with("repeated", "url"),
+                ));
             }
             let (answer, exchange) = self.get(number, &url)?;
             if number == 1 {
@@ -213,15 +229,22 @@ impl Reader<'_> {
             }
             let Answer { headers, body } = answer;
             if !self.bodies.insert(body.as_slice()) {
-                return Err(Stop::Incomplete(format!(
-                    "page {number} (GET {url}) answered the same body as an earlier page (a loop)"
-                )));
+                return Err(Stop::Incomplete(
+                    format!(
+                        "page {number} (GET {url}) answered the same body as an earlier page (a \
+                         loop)"
+                    ),
+                    Reason::new(Code::PageLoop).with("repeated", "body"),
+                ));
             }
             let page = read_page(&body, &self.settings.format).map_err(|e| {
-                Stop::Incomplete(format!(
-                    "page {number} (GET {url}) answered {}, but {e}",
-                    exchange.status
-                ))
+                Stop::Incomplete(
+                    format!(
+                        "page {number} (GET {url}) answered {}, but {e}",
+                        exchange.status
+                    ),
+                    e.reason(),
+                )
             })?;
             drop(body);
             let count = page.records.len() as u64;
@@ -302,6 +325,7 @@ impl Reader<'_> {
         } else {
             String::new()
         };
+        let reason = attempt.reason(self.http.limits());
         let sentence = match attempt {
             Attempt::Body {
                 status,
@@ -323,9 +347,10 @@ impl Reader<'_> {
             }
             other => other.sentence(url, "", self.http.limits()),
         };
-        Err(Stop::Incomplete(format!(
-            "page {number}: {sentence}{after}"
-        )))
+        Err(Stop::Incomplete(
+            format!("page {number}: {sentence}{after}"),
+            reason,
+        ))
     }
 
     /// The line for one record: refused when its ID holds the token or was
@@ -340,20 +365,25 @@ impl Reader<'_> {
     ) -> Outcome {
         let Record { id, result } = record;
         let status = exchange.status.as_u16();
-        let refuse = |id: Option<&str>, why: String| {
+        let refuse = |id: Option<&str>, why: String, reason: Reason| {
             let error = self
                 .http
                 .redact(format!("page {number} (GET {url}), record {index}: {why}"));
+            let reason = reason.redacted(|text| self.http.redact(text));
             Outcome::invalid_record(id, status, error, exchange.attempts, exchange.elapsed)
+                .with_reason(reason)
         };
         let Some(id) = id else {
-            let why = result.err().map(|e| e.to_string()).unwrap_or_default();
-            return refuse(None, why);
+            return match result {
+                Err(error) => refuse(None, error.to_string(), error.reason()),
+                Ok(_) => refuse(None, String::new(), Reason::new(Code::ProductIdMissing)),
+            };
         };
         if self.http.holds_secret(&id) {
             return refuse(
                 None,
                 "its external ID holds the API token or another credential (not printed)".into(),
+                Reason::new(Code::IdHoldsSecret),
             );
         }
         if !self.ids.insert(id.as_str()) {
@@ -362,7 +392,7 @@ impl Reader<'_> {
                  quantities is to be used",
                 quote(&id)
             );
-            return refuse(Some(&id), why);
+            return refuse(Some(&id), why, Reason::new(Code::ListedTwice));
         }
         match result {
             Ok(quantity) => {
@@ -370,7 +400,7 @@ impl Reader<'_> {
                 outcome.http_status = Some(status);
                 outcome
             }
-            Err(error) => refuse(Some(&id), error.to_string()),
+            Err(error) => refuse(Some(&id), error.to_string(), error.reason()),
         }
     }
 
@@ -382,12 +412,15 @@ impl Reader<'_> {
             return self.follow(number, url, cursor);
         }
         if !self.cursors.insert(cursor) {
-            return Err(Stop::Incomplete(format!(
-                "page {} was not read: page {number} (GET {url}) gives the cursor {}, which an \
-                 earlier page gave (a loop)",
-                number + 1,
-                quote(cursor)
-            )));
+            return Err(Stop::Incomplete(
+                format!(
+                    "page {} was not read: page {number} (GET {url}) gives the cursor {}, which \
+                     an earlier page gave (a loop)",
+                    number + 1,
+                    quote(cursor)
+                ),
+                Reason::new(Code::PageLoop).with("repeated", "cursor"),
+            ));
         }
         Ok(self.url_with(&[(&self.settings.cursor_param, cursor)]))
     }
@@ -398,26 +431,35 @@ impl Reader<'_> {
     fn follow(&self, number: u64, url: &Url, target: &str) -> Result<Url, Stop> {
         let next = number + 1;
         let mut resolved = url.join(target).map_err(|e| {
-            Stop::Incomplete(format!(
-                "page {next} was not read: page {number} (GET {url}) gives as the next page {}, \
-                 which is not a URL ({e})",
-                quote(target)
-            ))
+            Stop::Incomplete(
+                format!(
+                    "page {next} was not read: page {number} (GET {url}) gives as the next page \
+                     {}, which is not a URL ({e})",
+                    quote(target)
+                ),
+                Reason::new(Code::NextPageNotUrl),
+            )
         })?;
         resolved.set_fragment(None);
         if !same_origin(&resolved, self.start) {
-            return Err(Stop::Incomplete(format!(
-                "page {next} was not read: page {number} (GET {url}) gives as the next page \
-                 {resolved}, which is not on {} (the base URL's scheme, host and port): not \
-                 followed, the token is never sent elsewhere",
-                origin(self.start)
-            )));
+            return Err(Stop::Incomplete(
+                format!(
+                    "page {next} was not read: page {number} (GET {url}) gives as the next page \
+                     {resolved}, which is not on {} (the base URL's scheme, host and port): not \
+                     followed, the token is never sent elsewhere",
+                    origin(self.start)
+                ),
+                Reason::new(Code::NextPageOtherOrigin),
+            ));
         }
         if !resolved.username().is_empty() || resolved.password().is_some() {
-            return Err(Stop::Incomplete(format!(
-                "page {next} was not read: page {number} (GET {url}) gives as the next page a \
-                 URL with credentials in it: not followed"
-            )));
+            return Err(Stop::Incomplete(
+                format!(
+                    "page {next} was not read: page {number} (GET {url}) gives as the next page \
+                     a URL with credentials in it: not followed"
+                ),
+                Reason::new(Code::NextPageCredentials),
+            ));
         }
         Ok(resolved)
     }

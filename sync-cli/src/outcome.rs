@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::reason::Reason;
+
 /// How fetching one ID ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -66,6 +68,10 @@ pub struct Outcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     pub status: Status,
+    /// Why the line is not `ok`: `"reason": "<code>"` and the values the
+    /// code names, as keys of the line itself.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
     /// Present when `status` is `ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<f64>,
@@ -89,6 +95,7 @@ impl Outcome {
         Outcome {
             external_id: Some(external_id.to_owned()),
             status: Status::Ok,
+            reason: None,
             quantity: Some(quantity),
             http_status: Some(200),
             error: None,
@@ -109,6 +116,7 @@ impl Outcome {
         Outcome {
             external_id: Some(external_id.to_owned()),
             status,
+            reason: None,
             quantity: None,
             http_status,
             error: Some(error),
@@ -129,12 +137,20 @@ impl Outcome {
         Outcome {
             external_id: external_id.map(str::to_owned),
             status: Status::InvalidResponse,
+            reason: None,
             quantity: None,
             http_status: Some(http_status),
             error: Some(error),
             attempts,
             elapsed_ms: millis(elapsed),
         }
+    }
+
+    /// The same line, saying why it is not `ok`.
+    #[must_use]
+    pub fn with_reason(mut self, reason: Reason) -> Self {
+        self.reason = Some(reason);
+        self
     }
 
     pub fn is_ok(&self) -> bool {

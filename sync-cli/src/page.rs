@@ -17,6 +17,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Number, Value};
 
 use crate::id::{BadId, check_id};
+use crate::reason::{Code, Reason, json_type};
 use crate::validate::{Invalid, parse_json, parse_quantity, read_product_id};
 
 /// A JSON pointer (RFC 6901): empty for the whole value, else `/`-separated
@@ -333,6 +334,47 @@ pub enum RecordError {
     Quantity { pointer: Pointer, invalid: Invalid },
     #[error("the record has the key of {0} more than once (--quantity-field)")]
     QuantityTwice(Pointer),
+}
+
+impl PageError {
+    /// The reason code of a listing that this page ends, and the values it
+    /// names (`field`: the pointer given as an option).
+    pub fn reason(&self) -> Reason {
+        match self {
+            PageError::Body(invalid) => invalid.reason(),
+            PageError::NoRecords(pointer) => {
+                Reason::new(Code::RecordsMissing).with("field", pointer.as_str())
+            }
+            PageError::RecordsTwice(pointer) | PageError::CursorTwice(pointer) => {
+                Reason::new(Code::DuplicateKey).with("field", pointer.as_str())
+            }
+            PageError::RecordsNotArray { pointer, found } => Reason::new(Code::RecordsNotArray)
+                .with("found", json_type(found))
+                .with("field", pointer.as_str()),
+            PageError::CursorType { pointer, found } => Reason::new(Code::CursorWrongType)
+                .with("found", json_type(found))
+                .with("field", pointer.as_str()),
+        }
+    }
+}
+
+impl RecordError {
+    /// The reason code of a record refused for this, and the values it
+    /// names (`field`: the pointer given as an option).
+    pub fn reason(&self) -> Reason {
+        match self {
+            RecordError::NotObject(kind) => {
+                Reason::new(Code::RecordNotObject).with("found", json_type(kind))
+            }
+            RecordError::Id { pointer, invalid } | RecordError::Quantity { pointer, invalid } => {
+                invalid.reason().with("field", pointer.as_str())
+            }
+            RecordError::IdTwice(pointer) | RecordError::QuantityTwice(pointer) => {
+                Reason::new(Code::DuplicateKey).with("field", pointer.as_str())
+            }
+            RecordError::BadId(bad) => bad.reason(),
+        }
+    }
 }
 
 /// `whole` for the empty pointer, else `"{at} {pointer}"`.

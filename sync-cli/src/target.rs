@@ -5,6 +5,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use url::Url;
 
 use crate::Error;
+use crate::reason::{Code, Reason};
 
 /// Bytes left as they are in an encoded ID: RFC 3986 "unreserved" characters.
 /// Everything else (`/`, `?`, `#`, `%`, spaces, non-ASCII, ...) is percent-encoded.
@@ -143,6 +144,14 @@ pub fn listing_url(base: &Url, endpoint: &str) -> Result<Url, Error> {
 pub struct UnsafeId {
     pub id: String,
     pub url: String,
+}
+
+impl UnsafeId {
+    /// The reason code of the line of such an ID (none that passes
+    /// [`crate::id::check_id`] gets it: a safeguard).
+    pub fn reason(&self) -> Reason {
+        Reason::new(Code::IdNotSendable)
+    }
 }
 
 /// The base URL and endpoint template joined, ready to take IDs.
@@ -350,5 +359,17 @@ mod tests {
         let base = parse_base_url("http://h").unwrap();
         assert!(UrlTemplate::new(&base, "/a b/{id}").unwrap_err().is_usage());
         assert!(UrlTemplate::new(&base, "/stock").unwrap_err().is_usage());
+    }
+
+    #[test]
+    fn an_id_that_a_url_would_change_is_not_sendable() {
+        // No template that `UrlTemplate::new` accepts does this to an ID
+        // that `check_id` accepts; a hand-made one shows the safeguard.
+        let t = UrlTemplate {
+            parts: vec!["http://h/a/".into(), "/../b".into()],
+        };
+        let err = t.url_for("x").unwrap_err();
+        assert_eq!(err.url, "http://h/a/b");
+        assert_eq!(err.reason().code.as_str(), "id_not_sendable");
     }
 }

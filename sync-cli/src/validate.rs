@@ -27,6 +27,7 @@ use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::id::{quote, quote_ascii};
+use crate::reason::{Code, Reason, json_type, unquoted};
 
 /// The default largest quantity accepted (`--max-quantity`).
 pub const DEFAULT_MAX_QUANTITY: f64 = 1e9;
@@ -86,6 +87,60 @@ pub enum Invalid {
     TooLong(usize),
     #[error("the body is larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
+}
+
+impl Invalid {
+    /// The reason code of a line refused for this, and the values it names
+    /// (as messages show them: escaped, and cut after 40 characters).
+    pub fn reason(&self) -> Reason {
+        let field = |field: &str, product_id: Code, quantity: Code| {
+            if field == "product_id" {
+                product_id
+            } else {
+                quantity
+            }
+        };
+        match self {
+            Invalid::Empty => Reason::new(Code::BodyEmpty),
+            Invalid::Html => Reason::new(Code::BodyHtml),
+            Invalid::NotJson(_) => Reason::new(Code::NotJson),
+            Invalid::NotObject(kind) => Reason::new(Code::NotObject).with("found", json_type(kind)),
+            Invalid::Missing(name) => {
+                Reason::new(field(name, Code::ProductIdMissing, Code::QuantityMissing))
+            }
+            Invalid::WrongType { field: name, found } => Reason::new(field(
+                name,
+                Code::ProductIdWrongType,
+                Code::QuantityWrongType,
+            ))
+            .with("found", json_type(found)),
+            Invalid::DuplicateKey(key) => Reason::new(Code::DuplicateKey).with("key", *key),
+            Invalid::Compressed(encoding) => {
+                Reason::new(Code::BodyCompressed).with("encoding", unquoted(encoding))
+            }
+            Invalid::OtherProduct {
+                expected, found, ..
+            } => Reason::new(Code::ProductIdMismatch)
+                .with("expected", unquoted(expected))
+                .with("got", unquoted(found)),
+            Invalid::NotDecimal(shown) => {
+                Reason::new(Code::QuantityNotNumber).with("value", unquoted(shown))
+            }
+            Invalid::Negative(shown) => {
+                Reason::new(Code::QuantityNegative).with("value", unquoted(shown))
+            }
+            Invalid::NotFinite(shown) => {
+                Reason::new(Code::QuantityNotFinite).with("value", unquoted(shown))
+            }
+            Invalid::AboveLimit { shown, limit } => Reason::new(Code::QuantityAboveLimit)
+                .with("value", unquoted(shown))
+                .with("limit", limit.0),
+            Invalid::TooLong(chars) => Reason::new(Code::QuantityTooLong)
+                .with("length", *chars)
+                .with("limit", MAX_QUANTITY_CHARS),
+            Invalid::TooLarge { limit } => Reason::new(Code::BodyTooLarge).with("limit", *limit),
+        }
+    }
 }
 
 /// A quantity limit, shown in full (`1000000000`, not `1e9`).
