@@ -255,7 +255,7 @@ registry.category("web_tour.tours").add("stock_sync_api_tour_run_list", {
         {
             content: "The line of the office chair: 40 on hand, 50 in the API, applied",
             trigger: [
-                `${LINES} .o_data_row:has(td[name='product_tmpl_id']:contains('Chaise de bureau'))`,
+                `${LINES} .o_data_row:has(td[name='product_id']:contains('Chaise de bureau'))`,
                 ":has(td[name='external_id']:contains('T-RAISE'))",
                 ":has(td[name='on_hand']:contains('40'))",
                 ":has(td[name='api_quantity']:contains('50'))",
