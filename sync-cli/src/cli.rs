@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use reqwest::header::HeaderName;
 
+use crate::asked::{DEFAULT_IDS_PER_REQUEST, MAX_IDS_PER_REQUEST};
 use crate::auth::{AUTH_ENV, AUTH_HEADER_ENV, AuthScheme, parse_header_name};
 use crate::listing::Paging;
 use crate::output::Format;
@@ -107,6 +108,11 @@ pub struct FetchArgs {
 /// Options of `sync-cli list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// External IDs to ask for, with --ids-param. Without any, --ids-param
+    /// reads them from stdin, one per line (blank lines are skipped).
+    #[arg(value_name = "ID", value_parser = parse_id, requires = "ids_param")]
+    pub ids: Vec<String>,
+
     /// Base URL of the stock API (http or https).
     // Checked after parsing, as for `fetch`.
     #[arg(long, value_name = "URL", env = "STOCK_API_URL")]
@@ -178,6 +184,25 @@ pub struct ListArgs {
     /// Query parameter of --since.
     #[arg(long, value_name = "NAME", default_value = "updated_since", value_parser = parse_param)]
     pub since_param: String,
+
+    /// Ask only for some external IDs (the arguments, or stdin's lines),
+    /// comma-separated in this query parameter (e.g. include,
+    /// inventory_item_ids), at most --ids-per-request a request, each
+    /// request's pages followed as usual. Records of other IDs are left
+    /// out; an ID that no record answers gets a not_found line (reason
+    /// not_listed).
+    #[arg(long, value_name = "NAME", value_parser = parse_param)]
+    pub ids_param: Option<String>,
+
+    /// Most IDs in one request of --ids-param (1 to 1000).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_IDS_PER_REQUEST,
+        value_parser = clap::value_parser!(u16).range(1..=i64::from(MAX_IDS_PER_REQUEST)),
+        requires = "ids_param"
+    )]
+    pub ids_per_request: u16,
 
     /// Most pages read; a listing with more ends incomplete.
     #[arg(long, value_name = "N", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -328,6 +353,12 @@ Records:
   whose ID cannot be read is invalid_response without external_id. An ID listed
   again is invalid_response (reason listed_twice) where it is listed again:
   take each ID's LAST line, and an ID listed twice is never applied.
+
+Some IDs only:
+  sync-cli list --ids-param include GS-1001 GS-1002 asks ?include=GS-1001,GS-1002
+  (at most --ids-per-request IDs a request; stdin's lines when no ID is given).
+  Records of other IDs are left out; an ID that no record answers gets
+  {\"external_id\":\"...\",\"status\":\"not_found\",\"reason\":\"not_listed\",...}.
 
 Never followed, each ending the listing as incomplete:
   a next page (Link, or a cursor that is a URL) off the base URL's scheme, host

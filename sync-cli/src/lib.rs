@@ -22,6 +22,7 @@
 //! | [`pipeline`] | `fetch`'s workers, bounded channels, reorder buffer |
 //! | [`listing`] | `list`: paging, what is never followed, the trailer |
 //! | [`page`] | `list`, one page: JSON pointers, records by the rulebook |
+//! | [`asked`] | `list --ids-param`: the IDs asked for, in groups |
 //! | [`seen`] | `list`: compact sets of IDs, URLs, cursors seen |
 //! | [`outcome`] | one result line (`fetch`'s and `list`'s) |
 //! | [`reason`] | the stable codes of `reason`: why a line is not ok |
@@ -32,6 +33,7 @@
 //! | [`logging`] | logs on stderr, redacted |
 //! | [`error`] | errors that stop a run (per-ID failures are outcomes) |
 
+pub mod asked;
 pub mod attempt;
 pub mod auth;
 pub mod cli;
@@ -63,7 +65,7 @@ pub use auth::{AuthScheme, Credentials};
 pub use error::Error;
 pub use fetch::Fetcher;
 pub use http::{Http, HttpSettings};
-pub use listing::{ListSettings, ListSummary, Paging, list_all};
+pub use listing::{IdsParam, ListSettings, ListSummary, Paging, list_all, list_ids};
 pub use outcome::{Outcome, Status};
 pub use output::{Format, Summary};
 pub use pipeline::{Ids, LineIds};

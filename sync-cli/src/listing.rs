@@ -13,8 +13,9 @@
 //! Memory: one page at a time, plus the fingerprints of what was seen
 //! ([`crate::seen`]).
 
+use std::collections::HashSet;
 use std::io::Write;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
@@ -22,10 +23,11 @@ use serde::Serialize;
 use url::Url;
 
 use crate::Error;
+use crate::asked::{self, Groups, refusal};
 use crate::attempt::Attempt;
 use crate::http::{Answer, Exchange, Http};
 use crate::id::quote;
-use crate::outcome::Outcome;
+use crate::outcome::{Outcome, Status};
 use crate::output::JsonLines;
 use crate::page::{PageFormat, Record, read_page};
 use crate::pipeline::Sink;
@@ -59,6 +61,17 @@ pub struct ListSettings {
     pub since: Option<(String, String)>,
     pub max_pages: u64,
     pub format: PageFormat,
+    /// `--ids-param` and `--ids-per-request`: ask only for some IDs.
+    pub ids: Option<IdsParam>,
+}
+
+/// How a listing is asked only for some IDs (`--ids-param`).
+#[derive(Clone, Debug)]
+pub struct IdsParam {
+    /// The query parameter that takes the IDs, comma-separated.
+    pub param: String,
+    /// The most IDs of one request.
+    pub per_request: u16,
 }
 
 /// How a listing ended.
@@ -115,24 +128,71 @@ pub fn list_all<W: Write>(
     out: W,
 ) -> Result<ListSummary, Error> {
     let mut out = JsonLines::new(out);
-    let mut reader = Reader {
-        http,
-        start,
-        settings,
-        summary: ListSummary {
-            records: 0,
-            not_ok: 0,
-            pages: 0,
-            error: None,
-            reason: None,
-            server_time: None,
-        },
-        ids: Seen::new(),
-        urls: Seen::new(),
-        cursors: Seen::new(),
-        bodies: Seen::new(),
+    let mut reader = Reader::new(http, start, settings);
+    let result = reader.read_all(&mut out);
+    finish(reader, result, out)
+}
+
+/// Reads the listing at `start` asked only for `ids`, with
+/// `settings.ids` (`--ids-param`): each group of at most
+/// `--ids-per-request` IDs is one request, whose pages are followed as
+/// usual. Writes one JSON line per record of an ID asked for (records of
+/// other IDs are left out), a `not_found` line (reason `not_listed`) for
+/// each ID that no record answered, a line for each ID that cannot be
+/// asked for, then the trailer, whose `records` and `pages` add up every
+/// request's. Fails only when `ids` cannot be read or `out` cannot be
+/// written.
+pub fn list_ids<W: Write>(
+    http: &Http,
+    start: &Url,
+    settings: &ListSettings,
+    ids: impl IntoIterator<Item = Result<String, Error>>,
+    out: W,
+) -> Result<ListSummary, Error> {
+    let Some(ids_param) = &settings.ids else {
+        return list_all(http, start, settings, out);
     };
-    if let Err(stop) = reader.read_all(&mut out) {
+    let mut out = JsonLines::new(out);
+    let mut reader = Reader::new(http, start, settings);
+    let mut groups = Groups::new(ids_param.per_request);
+    for id in ids {
+        let id = id?;
+        match refusal(&id, &ids_param.param) {
+            Some(refused) => {
+                let line = Outcome::failed(
+                    &refused.id,
+                    Status::HttpError,
+                    None,
+                    refused.error,
+                    0,
+                    Duration::ZERO,
+                )
+                .with_reason(refused.reason);
+                reader.summary.not_ok += 1;
+                out.write(line)?;
+            }
+            None => groups.push(id),
+        }
+    }
+    out.flush()?;
+    let mut result = Ok(());
+    for group in groups.into_groups() {
+        result = reader.read_group(group, &mut out);
+        if result.is_err() {
+            break;
+        }
+    }
+    finish(reader, result, out)
+}
+
+/// Writes the trailer of a listing read as far as `result` says.
+fn finish<W: Write>(
+    mut reader: Reader<'_>,
+    result: Result<(), Stop>,
+    mut out: JsonLines<W>,
+) -> Result<ListSummary, Error> {
+    let http = reader.http;
+    if let Err(stop) = result {
         match stop {
             Stop::Incomplete(error, reason) => {
                 reader.summary.error = Some(http.redact(error));
@@ -176,11 +236,28 @@ impl From<Error> for Stop {
     }
 }
 
+/// The request of one group of `--ids-param`.
+struct Group {
+    /// `NAME=a,b,c`, added to the URLs sync-cli makes.
+    query: String,
+    /// The IDs asked for, in order.
+    ids: Vec<String>,
+    asked: HashSet<String>,
+    answered: HashSet<String>,
+    /// Records of IDs not asked for, left out.
+    left_out: u64,
+    /// Requests sent for the group, and since when.
+    attempts: u32,
+    started: Instant,
+}
+
 struct Reader<'a> {
     http: &'a Http,
     start: &'a Url,
     settings: &'a ListSettings,
     summary: ListSummary,
+    /// The group of `--ids-param` being read.
+    group: Option<Group>,
     /// External IDs listed so far.
     ids: Seen,
     /// Page URLs asked for so far.
@@ -191,10 +268,85 @@ struct Reader<'a> {
     bodies: Seen,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    fn new(http: &'a Http, start: &'a Url, settings: &'a ListSettings) -> Reader<'a> {
+        Reader {
+            http,
+            start,
+            settings,
+            summary: ListSummary {
+                records: 0,
+                not_ok: 0,
+                pages: 0,
+                error: None,
+                reason: None,
+                server_time: None,
+            },
+            group: None,
+            ids: Seen::new(),
+            urls: Seen::new(),
+            cursors: Seen::new(),
+            bodies: Seen::new(),
+        }
+    }
+
+    /// Reads the listing asked for one group of IDs, then writes a
+    /// `not_listed` line for each ID of it that no record answered.
+    fn read_group<W: Write>(
+        &mut self,
+        ids: Vec<String>,
+        out: &mut JsonLines<W>,
+    ) -> Result<(), Stop> {
+        let Some(ids_param) = &self.settings.ids else {
+            return Ok(());
+        };
+        let param = ids_param.param.as_str();
+        self.group = Some(Group {
+            query: asked::query(param, &ids),
+            asked: ids.iter().cloned().collect(),
+            ids,
+            answered: HashSet::new(),
+            left_out: 0,
+            attempts: 0,
+            started: Instant::now(),
+        });
+        // Each request is a listing of its own: its pages may look like
+        // another request's (an empty page, the same cursors).
+        self.urls = Seen::new();
+        self.cursors = Seen::new();
+        self.bodies = Seen::new();
+        let first = self.first_url();
+        self.read_all(out)?;
+        let Some(group) = self.group.take() else {
+            return Ok(());
+        };
+        if group.left_out > 0 {
+            log::info!(
+                "GET {first}: {} records of IDs not asked for were left out",
+                group.left_out
+            );
+        }
+        let elapsed = group.started.elapsed();
+        for id in group.ids.iter().filter(|id| !group.answered.contains(*id)) {
+            let error = self.http.redact(format!(
+                "GET {first} listed no record for external ID {} (asked for with --ids-param \
+                 {param})",
+                quote(id)
+            ));
+            let line = Outcome::failed(id, Status::NotFound, None, error, group.attempts, elapsed)
+                .with_reason(Reason::new(Code::NotListed));
+            self.summary.not_ok += 1;
+            out.write(line)?;
+        }
+        out.flush()?;
+        Ok(())
+    }
+
     fn read_all<W: Write>(&mut self, out: &mut JsonLines<W>) -> Result<(), Stop> {
         let mut next = Some(self.first_url());
         let mut offset: u64 = 0;
+        // The page number of `--paging page`, from 1 in each request.
+        let mut page_number: u64 = 1;
         while let Some(url) = next.take() {
             let number = self.summary.pages + 1;
             if number > self.settings.max_pages {
@@ -250,7 +402,9 @@ impl Reader<'_> {
             let count = page.records.len() as u64;
             log::debug!("page {number} (GET {url}): {count} records");
             for (index, record) in page.records.into_iter().enumerate() {
-                let outcome = self.outcome(number, &url, index + 1, record, &exchange);
+                let Some(outcome) = self.outcome(number, &url, index + 1, record, &exchange) else {
+                    continue;
+                };
                 self.summary.records += 1;
                 if !outcome.is_ok() {
                     self.summary.not_ok += 1;
@@ -269,7 +423,8 @@ impl Reader<'_> {
                     None => None,
                 },
                 Paging::Page if count > 0 => {
-                    let page = (number + 1).to_string();
+                    page_number += 1;
+                    let page = page_number.to_string();
                     Some(self.url_with(&[(&self.settings.page_param, &page)]))
                 }
                 Paging::Offset if count > 0 => {
@@ -305,21 +460,34 @@ impl Reader<'_> {
         if let Some((name, value)) = &settings.since {
             params.push((name, value));
         }
-        params.extend_from_slice(extra);
         let mut url = self.start.clone();
         if !params.is_empty() {
             url.query_pairs_mut().extend_pairs(params);
+        }
+        if let Some(group) = &self.group {
+            // Added as it is: its commas stay commas.
+            let query = match url.query() {
+                Some(query) if !query.is_empty() => format!("{query}&{}", group.query),
+                _ => group.query.clone(),
+            };
+            url.set_query(Some(&query));
+        }
+        if !extra.is_empty() {
+            url.query_pairs_mut().extend_pairs(extra);
         }
         url
     }
 
     /// One page, after its retries: its answer, or why the listing stops.
-    fn get(&self, number: u64, url: &Url) -> Result<(Answer, PageExchange), Stop> {
+    fn get(&mut self, number: u64, url: &Url) -> Result<(Answer, PageExchange), Stop> {
         let Exchange {
             attempt,
             attempts,
             elapsed,
         } = self.http.get(url);
+        if let Some(group) = &mut self.group {
+            group.attempts += attempts;
+        }
         let after = if attempts > 1 {
             format!(" (after {attempts} attempts)")
         } else {
@@ -353,9 +521,31 @@ impl Reader<'_> {
         ))
     }
 
-    /// The line for one record: refused when its ID holds the token or was
-    /// listed before.
+    /// The line for one record, or `None` for a record of an ID that the
+    /// request of `--ids-param` did not ask for.
     fn outcome(
+        &mut self,
+        number: u64,
+        url: &Url,
+        index: usize,
+        record: Record,
+        exchange: &PageExchange,
+    ) -> Option<Outcome> {
+        if let (Some(group), Some(id)) = (&mut self.group, &record.id) {
+            if !group.asked.contains(id) {
+                // An API that matches loosely (a SKU search) or ignores the
+                // parameter: the ID may be asked for in another request.
+                group.left_out += 1;
+                return None;
+            }
+            group.answered.insert(id.clone());
+        }
+        Some(self.line(number, url, index, record, exchange))
+    }
+
+    /// The line for one record: refused when its ID holds a secret or was
+    /// listed before.
+    fn line(
         &mut self,
         number: u64,
         url: &Url,

@@ -14,7 +14,8 @@ use sync_cli::retry::RetryPolicy;
 use sync_cli::target::{listing_url, parse_base_url};
 use sync_cli::tls::{load_ca_file, plain_http_warning};
 use sync_cli::{
-    Credentials, Format, Http, HttpSettings, Ids, ListSettings, Paging, RunConfig, UrlTemplate,
+    Credentials, Format, Http, HttpSettings, Ids, IdsParam, LineIds, ListSettings, Paging,
+    RunConfig, UrlTemplate,
 };
 use url::Url;
 
@@ -150,11 +151,23 @@ fn list(args: Box<ListArgs>, credentials: &Credentials) -> anyhow::Result<ExitCo
             cursor: (args.paging == Paging::Cursor).then_some(args.cursor_field),
             max_quantity: args.http.max_quantity,
         },
+        ids: args.ids_param.map(|param| IdsParam {
+            param,
+            per_request: args.ids_per_request,
+        }),
     };
     log::debug!("listing {start}");
     let stdout = io::stdout();
-    let summary = sync_cli::list_all(&http, &start, &settings, BufWriter::new(stdout.lock()))
-        .context("the run stopped")?;
+    let out = BufWriter::new(stdout.lock());
+    let summary = if settings.ids.is_none() {
+        sync_cli::list_all(&http, &start, &settings, out)
+    } else if args.ids.is_empty() {
+        let ids = LineIds::new(BufReader::new(io::stdin()));
+        sync_cli::list_ids(&http, &start, &settings, ids, out)
+    } else {
+        sync_cli::list_ids(&http, &start, &settings, args.ids.into_iter().map(Ok), out)
+    }
+    .context("the run stopped")?;
     if let Some(error) = &summary.error {
         log::warn!("the listing is incomplete: {error}");
         return Ok(ExitCode::from(EXIT_FAILED));

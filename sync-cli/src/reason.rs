@@ -24,7 +24,8 @@ pub enum Code {
     IdSpaces,
     /// The ID is `.` or `..`.
     IdDotSegment,
-    /// The ID cannot make a URL that parsers leave as it is.
+    /// The ID cannot be sent: a comma with `list --ids-param`, or a URL
+    /// that parsers would change (a safeguard).
     IdNotSendable,
     /// A listed ID holds a piece of a secret; it is not printed.
     IdHoldsSecret,

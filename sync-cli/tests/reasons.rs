@@ -590,9 +590,9 @@ fn every_code_is_produced_with_its_values() {
     fetch_connections(&mut seen);
     list_record_reasons(&mut seen);
     list_trailer_reasons(&mut seen);
-    // Not produced here: not_listed (list --ids-param, tests/ids_param.rs);
-    // id_not_sendable, which no ID that passes the rules gets
-    // (target::tests::an_id_that_a_url_would_change_is_not_sendable).
+    // Produced in tests/ids_param.rs: not_listed and id_not_sendable
+    // (--ids-param), the latter in
+    // target::tests::an_id_that_a_url_would_change_is_not_sendable too.
     let all: BTreeSet<String> = Code::ALL
         .iter()
         .map(|code| code.as_str().to_owned())
