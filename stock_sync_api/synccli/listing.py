@@ -1,6 +1,7 @@
 """Running ``sync-cli list``: the API's listing read to its end, one JSON line
 per record, then a trailer saying whether the listing is complete."""
 
+import dataclasses
 import json
 import logging
 import math
@@ -124,7 +125,7 @@ def list_stock(cli, listing, since=None, expected=0, base_env=None):
     stderr = redact(_excerpt(completed.stderr), cli.secrets())
     if stderr:
         _logger.info("sync-cli stderr: %s", stderr)
-    result = parse_listing(completed.stdout, cli.secrets())
+    result = parse_listing(completed.stdout, cli.secrets(), partial=since is not None)
     code = completed.returncode
     if result.complete and code not in (0, 3):
         return Listing(False, error=f"sync-cli failed with exit status {code}: {stderr or 'no message'}")
@@ -139,10 +140,15 @@ def list_stock(cli, listing, since=None, expected=0, base_env=None):
     return result
 
 
-def parse_listing(stdout, token=""):
+def parse_listing(stdout, token="", partial=False):
     """Read ``sync-cli list``'s output: record lines, then the trailer.
 
     ``token``: the secrets to keep out of the errors (see :func:`.output.redact`).
+
+    Lines of a listing read per location (``list --location-field``: each
+    carries its ``location``) are added up into one result per ID, with its
+    ``locations``; ``partial``: the listing says only what changed (``--since``),
+    so an ID's locations not listed are unknown rather than empty.
 
     A line that is not a record nor a trailer makes the listing incomplete:
     nothing of an output that does not follow the contract is used.
@@ -150,6 +156,8 @@ def parse_listing(stdout, token=""):
     if isinstance(stdout, bytes):
         stdout = stdout.decode("utf-8", errors="replace")
     results = {}
+    #: IDs whose lines carry a location: their results add up.
+    per_location = set()
     records = 0
     lines = stdout.split("\n")
     for number, line in enumerate(lines[:-1], start=1):
@@ -173,8 +181,41 @@ def parse_listing(stdout, token=""):
         if not isinstance(external_id, str):
             # A record without a readable ID concerns no product.
             continue
+        if "location" in data or external_id in per_location:
+            result = _add_location_line(results.get(external_id), result, "location" in data, partial)
+            per_location.add(external_id)
         results[external_id] = redact_result(result, token)
     return Listing(False, records=records, error=_NO_TRAILER)
+
+
+def _add_location_line(previous, result, has_location, partial):
+    """An ID's result once one more line of a listing read per location is
+    added: the quantities of its ok lines add up by location; a line that is
+    not ok makes the whole ID not ok (a consumer never applies part of it).
+
+    :param previous: the ID's result so far, or None
+    :param has_location: whether the line carries a location (else it
+        concerns the whole ID, whose other lines do)
+    """
+    if previous is not None and not previous.ok:
+        # The ID's last error stays, whatever ok lines come after it.
+        return previous if result.ok else result
+    if not result.ok:
+        return result
+    external_id = result.external_id
+    if not has_location or (previous is not None and previous.locations is None):
+        error = "sync-cli listed this ID both with and without a location"
+        return FetchResult(external_id, CLI_ERROR, error=error)
+    result = dataclasses.replace(result, locations_partial=partial)
+    if previous is None:
+        return result
+    [(code, quantity)] = result.locations.items()
+    if code in previous.locations:
+        error = f"sync-cli listed this ID twice at location {code!r}"
+        return FetchResult(external_id, CLI_ERROR, error=error)
+    return dataclasses.replace(
+        previous, quantity=previous.quantity + quantity, locations={**previous.locations, code: quantity}
+    )
 
 
 def _trailer(data, results, records, token, last):

@@ -7,6 +7,8 @@ import logging
 import math
 from dataclasses import dataclass
 
+from .ids import check_external_id
+
 _logger = logging.getLogger(__name__)
 
 #: Statuses that ``sync-cli`` prints, as documented in its contract.
@@ -37,6 +39,13 @@ class FetchResult:
     quantity: float | None = None
     error: str | None = None
     http_status: int | None = None
+    #: The quantity at each of the API's locations (``{code: quantity}``),
+    #: when the answer says where the stock is; None when it does not.
+    locations: dict | None = dataclasses.field(default=None, compare=False)
+    #: Whether ``locations`` gives only some of the product's locations (the
+    #: per-location lines of a listing of changes): the others are unknown,
+    #: not empty, and the total ``quantity`` is only theirs.
+    locations_partial: bool = False
 
     @property
     def ok(self):
@@ -109,11 +118,48 @@ def parse_result(data, external_id):
             or quantity < 0
         ):
             raise ValueError(f"status ok with an invalid quantity {quantity!r}")
-        return FetchResult(external_id, status, quantity=float(quantity), http_status=http_status)
+        locations = parse_locations(data, float(quantity))
+        return FetchResult(external_id, status, quantity=float(quantity), http_status=http_status, locations=locations)
     error = data.get("error")
     if not isinstance(error, str) or not error.strip():
         error = f"sync-cli reported {status} without a message"
     return FetchResult(external_id, status, error=error.strip(), http_status=http_status)
+
+
+def parse_locations(data, quantity):
+    """The quantities per location of an ok line: its ``locations`` object
+    (``{"PARIS": 30.0}``, the total equal to their sum), or the one
+    ``location`` of a line of a listing read per location (``{"PARIS":
+    quantity}``); None for a line that says neither.
+
+    :raises ValueError: they do not follow the contract
+    """
+    if "location" in data:
+        if "locations" in data:
+            raise ValueError("status ok with both location and locations")
+        code = data["location"]
+        _check_location_code(code)
+        return {code: quantity}
+    locations = data.get("locations")
+    if locations is None:
+        return None
+    if not isinstance(locations, dict):
+        raise ValueError("status ok with locations that are not a JSON object")
+    result = {}
+    for code, value in locations.items():
+        _check_location_code(code)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"status ok with an invalid quantity {value!r} at location {code!r}")
+        result[code] = float(value)
+    if not math.isclose(sum(result.values()), quantity, rel_tol=1e-9, abs_tol=1e-9):
+        raise ValueError(f"status ok with a quantity {quantity!r} that is not the sum of its locations'")
+    return result
+
+
+def _check_location_code(code):
+    problem = check_external_id(code)
+    if problem:
+        raise ValueError(f"status ok with an invalid location {code!r}: {problem.replace('external ID', 'code')}")
 
 
 #: The shortest piece of the token that must never be shown.
