@@ -130,7 +130,8 @@ pub fn demo_products() -> Vec<Product> {
 
 /// The demo T-shirt in three sizes: each size (a variant in Odoo) is a
 /// product of its own, with its own ID.
-pub const DEMO_SIZES: [(&str, &str); 3] = [("GS-2001-S", "12"), ("GS-2001-M", "20"), ("GS-2001-L", "7")];
+pub const DEMO_SIZES: [(&str, &str); 3] =
+    [("GS-2001-S", "12"), ("GS-2001-M", "20"), ("GS-2001-L", "7")];
 
 /// The demo products stocked in two locations: their IDs and their
 /// quantity in each (their total is the sum).

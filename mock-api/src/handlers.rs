@@ -43,8 +43,8 @@ pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// `GET /api/stock?limit=500&cursor=C&updated_since=T`: one page of the
-/// listing, `{"items": [...], "next_cursor": "..." | null}`.
+/// `GET /api/stock?limit=500&cursor=C&updated_since=T&ids=A,B`: one page of
+/// the listing, `{"items": [...], "next_cursor": "..." | null}`.
 pub async fn list(
     State(state): State<AppState>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -53,7 +53,12 @@ pub async fn list(
         Ok(query) => query,
         Err(body) => return (StatusCode::BAD_REQUEST, Json(body)).into_response(),
     };
-    let page = state.page(query.after.as_deref(), query.since, query.limit);
+    let page = state.page_of(
+        query.after.as_deref(),
+        query.since,
+        query.ids.as_deref(),
+        query.limit,
+    );
     if let Some(failing) = page
         .items
         .iter()

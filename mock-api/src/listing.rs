@@ -1,5 +1,5 @@
-//! The listing's query string (`limit`, `cursor`, `updated_since`) and its
-//! cursors.
+//! The listing's query string (`limit`, `cursor`, `updated_since`, `ids`)
+//! and its cursors.
 //!
 //! A cursor is the hex of the last product_id of the page it follows; clients
 //! pass it back as it came (it is opaque to them).
@@ -22,6 +22,10 @@ pub struct ListingQuery {
     pub after: Option<String>,
     /// Only products whose `updated_at` is at or after this time.
     pub since: Option<SystemTime>,
+    /// Only these products (`ids`, comma-separated), as APIs that filter
+    /// their listing by ID do (WooCommerce's `include`, Shopify's
+    /// `inventory_item_ids`).
+    pub ids: Option<Vec<String>>,
 }
 
 /// A query parameter the listing cannot use: a 400 naming it.
@@ -46,6 +50,7 @@ impl ListingQuery {
             limit: DEFAULT_LIMIT,
             after: None,
             since: None,
+            ids: None,
         };
         let mut seen: Vec<&str> = Vec::new();
         for (name, value) in pairs {
@@ -53,6 +58,7 @@ impl ListingQuery {
                 "limit" => "limit",
                 "cursor" => "cursor",
                 "updated_since" => "updated_since",
+                "ids" => "ids",
                 _ => continue,
             };
             if seen.contains(&parameter) {
@@ -65,6 +71,7 @@ impl ListingQuery {
             match parameter {
                 "limit" => query.limit = parse_limit(value)?,
                 "cursor" => query.after = Some(decode_cursor(value)?),
+                "ids" => query.ids = Some(value.split(',').map(str::to_owned).collect()),
                 _ => query.since = Some(parse_since(value)?),
             }
         }

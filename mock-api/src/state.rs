@@ -268,6 +268,17 @@ impl AppState {
     /// `after` (from the start when `None`) and whose `updated_at` is at or
     /// after `since` (all when `None`), by product_id.
     pub fn page(&self, after: Option<&str>, since: Option<SystemTime>, limit: usize) -> Page {
+        self.page_of(after, since, None, limit)
+    }
+
+    /// [`AppState::page`] of the products whose ID is one of `ids` (all when `None`).
+    pub fn page_of(
+        &self,
+        after: Option<&str>,
+        since: Option<SystemTime>,
+        ids: Option<&[String]>,
+        limit: usize,
+    ) -> Page {
         let products = self
             .inner
             .products
@@ -277,6 +288,7 @@ impl AppState {
         let mut matching = products
             .range::<str, _>((start, Bound::Unbounded))
             .filter(|(_, entry)| since.is_none_or(|since| entry.updated_at >= since))
+            .filter(|(id, _)| ids.is_none_or(|ids| ids.iter().any(|wanted| wanted == *id)))
             .map(|(id, entry)| product(id, entry));
         let items: Vec<Product> = matching.by_ref().take(limit).collect();
         let more = matching.next().is_some();

@@ -103,6 +103,30 @@ async fn a_page_that_ends_the_listing_exactly_has_a_null_cursor() {
 }
 
 #[tokio::test]
+async fn ids_keeps_only_the_products_asked_for() {
+    let router = serve(numbered(25));
+    let page = get(&router, "/api/stock?ids=P-003,P-017,P-999")
+        .await
+        .json();
+    assert_eq!(ids(&page), ["P-003", "P-017"]);
+    assert_eq!(page["next_cursor"], Value::Null);
+    // Paged as any listing: one product a page, then the next.
+    let first = get(&router, "/api/stock?ids=P-017,P-003&limit=1")
+        .await
+        .json();
+    assert_eq!(ids(&first), ["P-003"]);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let second = get(
+        &router,
+        &format!("/api/stock?ids=P-017,P-003&limit=1&cursor={cursor}"),
+    )
+    .await
+    .json();
+    assert_eq!(ids(&second), ["P-017"]);
+    assert_eq!(second["next_cursor"], Value::Null);
+}
+
+#[tokio::test]
 async fn limit_defaults_to_500_and_is_capped_at_1000() {
     let router = serve(numbered(1500));
     for (query, expected) in [
