@@ -1,5 +1,5 @@
 //! Which external IDs may be sent: the same rules as the addon's
-//! (`check_external_id` in `stock_sync_api/synccli/runner.py`), checked in the
+//! (`check_external_id` in `stock_sync_api/synccli/ids.py`), checked in the
 //! same order, against the same table of cases
 //! (`stock_sync_api/synccli/tests/external_id_vectors.json`, run by the tests
 //! of both).

@@ -16,6 +16,7 @@
 //! | [`retry`] | backoff and `Retry-After` |
 //! | [`attempt`] | how one request ended, and the sentence saying so |
 //! | [`id`] | rulebook: which external IDs are valid |
+//! | [`json`] | the one reader of untrusted JSON, JSON pointers |
 //! | [`validate`] | rulebook: an untrusted body, a product ID, a quantity |
 //! | [`target`] | base URL, endpoint template, percent-encoding of IDs |
 //! | [`fetch`] | `fetch`, one ID: its URL, one GET, its body checked |
@@ -41,6 +42,7 @@ pub mod error;
 pub mod fetch;
 pub mod http;
 pub mod id;
+pub mod json;
 pub mod listing;
 pub mod logging;
 pub mod outcome;

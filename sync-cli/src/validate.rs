@@ -18,22 +18,20 @@
 //! Anything else makes the answer `invalid_response`: the quantity is never
 //! applied.
 
-use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::Value;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::id::{quote, quote_ascii};
+use crate::json::{Node, parse_json};
 use crate::reason::{Code, Reason, json_type, unquoted};
 
 /// The default largest quantity accepted (`--max-quantity`).
 pub const DEFAULT_MAX_QUANTITY: f64 = 1e9;
 
 /// The smallest value `--max-quantity` may take (and the addon's setting:
-/// `MAX_QUANTITY_RANGE` in `stock_sync_api/synccli/runner.py`).
+/// `MAX_QUANTITY_RANGE` in `stock_sync_api/synccli/settings.py`).
 pub const MAX_QUANTITY_FLOOR: f64 = 1.0;
 
 /// The largest value `--max-quantity` may take (and the addon's setting):
@@ -176,126 +174,54 @@ impl fmt::Display for Limit {
 /// );
 /// ```
 pub fn validate_body(body: &[u8], expected_id: &str, max_quantity: f64) -> Result<f64, Invalid> {
-    let fields = match parse_json::<Parsed>(body)? {
-        Parsed::Object(fields) => fields,
-        Parsed::Other(kind) => return Err(Invalid::NotObject(kind)),
+    let root: Node = parse_json(body)?;
+    let Node::Object(entries) = &root else {
+        return Err(Invalid::NotObject(root.kind()));
     };
-    if let Some(key) = fields.duplicate {
-        return Err(Invalid::DuplicateKey(key));
-    }
-    check_product_id(fields.product_id.as_ref(), expected_id)?;
-    parse_quantity(fields.quantity.as_ref(), max_quantity)
-}
-
-/// Reads an untrusted body as one JSON value: not empty, not an HTML page,
-/// JSON (serde_json's nesting limit of 128 included), whatever its
-/// Content-Type. A listing's pages are read by it too.
-pub fn parse_json<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, Invalid> {
-    let trimmed = body.trim_ascii();
-    if trimmed.is_empty() {
-        return Err(Invalid::Empty);
-    }
-    if trimmed.starts_with(b"<") {
-        return Err(Invalid::Html);
-    }
-    serde_json::from_slice(body).map_err(|e| Invalid::NotJson(e.to_string()))
-}
-
-/// A body as read: the two fields sync-cli uses (and the first key found
-/// twice), or the kind of JSON value it is when not an object.
-enum Parsed {
-    Object(Fields),
-    Other(&'static str),
-}
-
-#[derive(Default)]
-struct Fields {
-    product_id: Option<Value>,
-    quantity: Option<Value>,
-    duplicate: Option<&'static str>,
-}
-
-impl<'de> Deserialize<'de> for Parsed {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ParsedVisitor)
-    }
-}
-
-struct ParsedVisitor;
-
-impl<'de> Visitor<'de> for ParsedVisitor {
-    type Value = Parsed;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Parsed, E> {
-        Ok(Parsed::Other("a boolean"))
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Parsed, E> {
-        Ok(Parsed::Other("a number"))
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Parsed, E> {
-        Ok(Parsed::Other("a number"))
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Parsed, E> {
-        Ok(Parsed::Other("a number"))
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Parsed, E> {
-        Ok(Parsed::Other("a string"))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Parsed, E> {
-        Ok(Parsed::Other("null"))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Parsed, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Parsed::Other("an array"))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed, A::Error> {
-        let mut fields = Fields::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            let (slot, name) = match &*key {
-                "product_id" => (&mut fields.product_id, "product_id"),
-                "quantity" => (&mut fields.quantity, "quantity"),
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-            };
-            if slot.is_some() {
-                fields.duplicate = fields.duplicate.or(Some(name));
-                map.next_value::<IgnoredAny>()?;
-            } else {
-                *slot = Some(map.next_value()?);
+    // The first of the two keys given a second time, in the body's order.
+    let mut seen: Vec<&str> = Vec::new();
+    for (key, _) in entries {
+        if let Some(&name) = READ_KEYS.iter().find(|name| **name == key.as_str()) {
+            if seen.contains(&name) {
+                return Err(Invalid::DuplicateKey(name));
             }
+            seen.push(name);
         }
-        Ok(Parsed::Object(fields))
     }
+    let field = |name: &str| {
+        entries
+            .iter()
+            .find_map(|(key, value)| (key == name).then_some(value))
+    };
+    check_product_id(field("product_id"), expected_id)?;
+    parse_quantity(field("quantity"), max_quantity)
 }
+
+/// The keys of an answer that sync-cli reads.
+const READ_KEYS: [&str; 2] = ["product_id", "quantity"];
 
 /// Reads a product ID given as a JSON string or number (`"123"` or `123`,
 /// which are the same ID); a listing's record IDs are read by it too.
-pub fn read_product_id(value: Option<&Value>) -> Result<String, Invalid> {
+pub fn read_product_id(value: Option<&Node>) -> Result<String, Invalid> {
     match value {
         None => Err(Invalid::Missing("product_id")),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(Value::Number(n)) => Ok(n.to_string()),
+        Some(Node::String(s)) => Ok(s.clone()),
+        Some(Node::Number(n)) => Ok(n.to_string()),
         Some(other) => Err(Invalid::WrongType {
             field: "product_id",
-            found: kind(other),
+            found: other.kind(),
         }),
     }
 }
 
-fn check_product_id(value: Option<&Value>, expected: &str) -> Result<(), Invalid> {
+fn check_product_id(value: Option<&Node>, expected: &str) -> Result<(), Invalid> {
     let found = read_product_id(value)?;
     if found == expected {
         return Ok(());
     }
     let show = |text: &str, ascii: bool| match (value, ascii) {
-        (Some(Value::String(_)), false) => quote(text),
-        (Some(Value::String(_)), true) => quote_ascii(text),
+        (Some(Node::String(_)), false) => quote(text),
+        (Some(Node::String(_)), true) => quote_ascii(text),
         _ => shorten(text),
     };
     let (mut shown_expected, mut shown_found) = (quote(expected), show(&found, false));
@@ -323,10 +249,10 @@ fn check_product_id(value: Option<&Value>, expected: &str) -> Result<(), Invalid
 
 /// Reads a quantity given as a JSON string (`"50"`, `"12.5"`) or number, of at
 /// most `max_quantity`.
-pub fn parse_quantity(value: Option<&Value>, max_quantity: f64) -> Result<f64, Invalid> {
+pub fn parse_quantity(value: Option<&Node>, max_quantity: f64) -> Result<f64, Invalid> {
     let (quantity, shown) = match value {
         None => return Err(Invalid::Missing("quantity")),
-        Some(Value::String(s)) => {
+        Some(Node::String(s)) => {
             let chars = s.chars().count();
             if chars > MAX_QUANTITY_CHARS {
                 return Err(Invalid::TooLong(chars));
@@ -337,14 +263,14 @@ pub fn parse_quantity(value: Option<&Value>, max_quantity: f64) -> Result<f64, I
             let parsed: f64 = s.parse().map_err(|_| Invalid::NotDecimal(quote(s)))?;
             (parsed, quote(s))
         }
-        Some(Value::Number(n)) => {
+        Some(Node::Number(n)) => {
             let shown = shorten(&n.to_string());
             (n.as_f64().ok_or(Invalid::NotDecimal(shown.clone()))?, shown)
         }
         Some(other) => {
             return Err(Invalid::WrongType {
                 field: "quantity",
-                found: kind(other),
+                found: other.kind(),
             });
         }
     };
@@ -377,17 +303,6 @@ fn is_decimal(s: &str) -> bool {
     };
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
     digits(int) && frac.is_none_or(digits)
-}
-
-pub(crate) fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// A number for an error message: at most 40 characters.
