@@ -228,6 +228,27 @@ def test_a_capped_run_is_slow_never_stopped(sync_cli_bin, mock_api):
     assert elapsed >= 3.5
 
 
+def test_the_listing_time_limit_allows_for_the_request_rate_cap(monkeypatch):
+    """A listing reads one page after the other, each under the cap."""
+    from synccli import listing as listing_module
+
+    limits = []
+
+    def run_process(argv, stdin, env, time_limit, started):
+        limits.append(time_limit)
+        raise OSError("not run")
+
+    monkeypatch.setattr(listing_module, "_run_process", run_process)
+    capped = settings(timeout=10, retries=2, max_rps=0.5, time_margin=30)
+    list_stock(capped, ListingSettings(page_size=500), expected=100_000)
+    pages = 100_000 // 500 + 10
+    assert limits[-1] == capped.run_timeout(pages, concurrency=1)
+    assert limits[-1] >= 30 + pages * 3 / 0.5 + pages * capped.request_time_limit()
+    # At most the pages the listing may have.
+    list_stock(capped, ListingSettings(page_size=500, max_pages=5), expected=100_000)
+    assert limits[-1] == capped.run_timeout(5, concurrency=1)
+
+
 # --- the listing's limits ---------------------------------------------------------------
 
 
