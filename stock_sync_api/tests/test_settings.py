@@ -361,3 +361,45 @@ class TestCappedRun(StockSyncApiCase):
         self.assertGreaterEqual(time.monotonic() - started, 5.5)
         self.assertEqual(set(templates.mapped("api_sync_state")), {"ok"}, templates.mapped("api_sync_message"))
         self.assertEqual([self._on_hand(template) for template in templates], [10, 11, 12, 13])
+
+
+@tagged("post_install", "-at_install")
+class TestSettingsInFrench(StockSyncApiCase):
+    """The new settings and their messages, as a French administrator reads them."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["res.lang"].sudo()._activate_lang("fr_FR")
+        cls.env["ir.module.module"].sudo().search([("name", "=", "stock_sync_api")])._update_translations(
+            ["fr_FR"], overwrite=True
+        )
+
+    def test_labels_and_choices_in_french(self):
+        admin = self.env.ref("base.user_admin")
+        fields = self.env["res.config.settings"].with_user(admin).with_context(lang="fr_FR").fields_get()
+        self.assertEqual(fields["api_sync_auth"]["string"], "Authentification")
+        self.assertEqual(
+            dict(fields["api_sync_auth"]["selection"]),
+            {
+                "bearer": "Jeton Bearer",
+                "header": "Jeton dans un en-tête dédié",
+                "basic": "HTTP Basic (utilisateur et jeton)",
+            },
+        )
+        self.assertEqual(fields["api_sync_auth_header"]["string"], "En-tête du jeton")
+        self.assertEqual(fields["api_sync_auth_user"]["string"], "Utilisateur de l'API")
+        self.assertEqual(fields["api_sync_listing_max_page_bytes"]["string"], "Plus grande page (octets)")
+        self.assertEqual(fields["api_sync_listing_max_pages"]["string"], "Nombre maximal de pages")
+
+    def test_refusals_in_french(self):
+        Settings = self.env["res.config.settings"].with_user(self.env.ref("base.user_admin")).with_context(
+            lang="fr_FR"
+        )
+        with self.assertRaisesRegex(ValidationError, "L'authentification HTTP Basic demande l'utilisateur de l'API"):
+            Settings.create({"api_sync_auth": "basic"})
+        with self.assertRaisesRegex(ValidationError, "^En-tête du jeton doit être le nom d'un en-tête HTTP"):
+            Settings.create({"api_sync_auth": "header", "api_sync_auth_header": "Host"})
+        self._set_params(auth="basic")
+        with self.assertRaisesRegex(UserError, "vaut basic, mais stock_sync_api.auth_user"):
+            read_cli_settings(self.env(context=dict(self.env.context, lang="fr_FR")))
