@@ -130,3 +130,24 @@ fn fetch_with_max_rps_meets_mock_api_s_rate_limit_without_a_refusal() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(server.state.rate_limiter().unwrap().refused(), 0);
 }
+
+#[test]
+fn one_product_of_100_000_is_one_request_with_ids_param() {
+    // A click on one product in listing mode: mock-api's listing filtered
+    // by its `ids` parameter, as `list --ids-param ids` asks it.
+    let products = (0..100_000)
+        .map(|n| Product::new(format!("P-{n:06}"), "3"))
+        .collect();
+    let server = Server::with(products, Settings::default());
+    let (code, lines, trailer) =
+        run(list(&server).args(["--ids-param", "ids", "P-054321", "P-999999"]));
+    assert_eq!(code, Some(3), "{trailer}");
+    assert_eq!(output_ids(&lines), ["P-054321", "P-999999"]);
+    assert_eq!(lines[0]["status"], "ok");
+    assert_eq!(lines[0]["quantity"], 3.0);
+    assert_eq!(lines[0]["attempts"], 1);
+    assert_eq!(lines[1]["reason"], "not_listed");
+    // One page, so one request.
+    assert_eq!(trailer["pages"], 1, "{trailer}");
+    assert_eq!(trailer["listing"], "complete");
+}
