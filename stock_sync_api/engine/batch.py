@@ -180,7 +180,8 @@ class BatchSync:
                 except UserError as exc:
                     outcomes[product.id] = SyncOutcome("error", exc.args[0])
             else:
-                outcomes[product.id] = SyncOutcome("error", messages.fetch_error_message(self.env, result))
+                message = messages.fetch_error_message(self.env, result)
+                outcomes[product.id] = SyncOutcome("error", message, detail=result.error)
                 _logger.warning(
                     "Stock API sync failed for product %r (id %s, external ID %r): %s: %s",
                     product.display_name,

@@ -10,6 +10,7 @@ from odoo.fields import Domain
 
 from ..synccli import list_stock
 from .config import read_config
+from .reasons import word_listing_reason
 from .round import SyncRound
 
 _logger = logging.getLogger(__name__)
@@ -53,7 +54,12 @@ def sync_changes(env):
         _logger.warning(
             "Stock API synchronisation %s: the listing of changes is incomplete: %s", run.name, listing.error
         )
-        run._fail(_("The stock API's listing is incomplete, nothing was applied: %(error)s", error=listing.error))
+        run._fail(
+            _(
+                "The stock API's listing is incomplete, nothing was applied: %(error)s",
+                error=word_listing_reason(env, listing.reason, listing.values) or listing.error,
+            )
+        )
         return
     products = Product.search(domain & Domain("api_external_id", "in", list(listing.results)), order="id")
     _logger.info(

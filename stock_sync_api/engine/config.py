@@ -102,8 +102,15 @@ def read_cli_settings(env):
             )
         )
     endpoint = read_setting(env, "endpoint")
-    if "{id}" not in endpoint:
+    if endpoint and "{id}" not in endpoint:
         raise UserError(env._("The setting %(param)s must contain {id}.", param=SETTINGS["endpoint"].param))
+    if not endpoint and read_setting(env, "fetch_mode") != "listing":
+        raise UserError(
+            env._(
+                "The setting %(param)s is empty: one request per product needs the path of a product's stock.",
+                param=SETTINGS["endpoint"].param,
+            )
+        )
     auth = read_setting(env, "auth")
     auth_header = read_setting(env, "auth_header") if auth == "header" else ""
     auth_user = read_setting(env, "auth_user") if auth == "basic" else ""

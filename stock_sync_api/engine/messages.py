@@ -1,6 +1,8 @@
 """What the synchronisation says about a product: its change, a quantity in
 its unit, why the API's answer could not be used."""
 
+from .reasons import word_reason
+
 
 def format_quantity(product, quantity):
     """``quantity`` in ``product``'s unit, to the 'Product Unit' precision, without trailing zeros."""
@@ -64,8 +66,11 @@ def fetch_error_message(env, result):
     label = labels.get(result.status, result.status)
     if result.status == "not_listed":
         return label
+    # sync-cli's reason, worded in the user's language; its English sentence
+    # (with the URL) for a code not worded, and in the log and the line's details.
+    detail = word_reason(env, result) or result.error
     # Translatable as a whole: French puts a space before the colon.
-    return env._("%(label)s: %(detail)s", label=label, detail=result.error) if result.error else label
+    return env._("%(label)s: %(detail)s", label=label, detail=detail) if detail else label
 
 
 def busy_message(env):

@@ -57,6 +57,7 @@ class RunRecorder:
                         "api_quantity": change.quantity,
                         "state": LINE_STATES[outcome.state],
                         "message": outcome.message,
+                        "details": outcome.detail or False,
                         "move_id": outcome.move_id or False,
                     }
                 )

@@ -12,6 +12,7 @@ from ..synccli import fetch, list_stock
 from .answers import FetchAhead, ListingAnswers
 from .batch import BatchSync, group_by_company, prefetch
 from .config import read_config
+from .reasons import word_listing_reason
 from .recorder import RunRecorder
 from .types import SyncOutcome
 
@@ -20,6 +21,10 @@ _logger = logging.getLogger(__name__)
 
 #: The triggers of runs that take only what the API says changed.
 CHANGE_DRIVEN = ("changes", "notified")
+
+#: The triggers of runs that, in listing mode, ask the API for their own
+#: products only (when that takes fewer requests than the whole listing).
+ASKED_FOR_THEMSELVES = ("manual", "preview", "notified")
 
 #: How many times, in all, a scheduled round tries a product whose stock
 #: keeps moving while it is applied, each time in a new transaction.
@@ -95,13 +100,19 @@ class SyncRound:
             ]
         except Exception as exc:  # noqa: BLE001 -- the run records what stopped it
             return self._failed(exc, products)
-        if config.mode == "listing":
+        fetched = [batch for _company, batch in batches]
+        if config.mode == "listing" and self._asks_for_these_only(config, products):
+            if config.listing.ids_param:
+                answers = self._listing_answers(config, products, by_ids=True)
+            else:
+                answers = FetchAhead(config.settings, fetched, _prefetch)
+        elif config.mode == "listing":
             answers = self._listing_answers(config, products)
-            if answers is None:
-                message = self.run.failure_message
-                return {product.id: SyncOutcome("error", message) for product in products}
         else:
-            answers = FetchAhead(config.settings, [batch for _company, batch in batches], _prefetch)
+            answers = FetchAhead(config.settings, fetched, _prefetch)
+        if answers is None:
+            message = self.run.failure_message
+            return {product.id: SyncOutcome("error", message) for product in products}
         try:
             if self.after_batch is None:
                 done = self._sync_in_one_transaction(config, answers, batches, products)
@@ -113,10 +124,28 @@ class SyncRound:
             self.run._finish()
         return self.outcomes
 
-    def _listing_answers(self, config, products):
+    def _asks_for_these_only(self, config, products):
+        """In listing mode, whether a click, a preview or a notified run asks
+        the API for its products only: with the listing's IDs parameter,
+        else the per-product endpoint, when the API has one and that takes
+        no more requests than reading the whole listing."""
+        if self.listing is not None or self.run.trigger not in ASKED_FOR_THEMSELVES:
+            return False
+        listing = config.listing
+        if listing.ids_param:
+            requests = listing.requests_by_ids(len(products))
+        elif config.settings.endpoint:
+            requests = len(products)
+        else:
+            return False
+        Product = self.env["product.product"].sudo()
+        return requests <= listing.requests(Product.search_count(Product._get_api_sync_domain()))
+
+    def _listing_answers(self, config, products, by_ids=False):
         """The answers of the API's listing, read once for the whole round
         (for what is left of it, in a round resumed by a later call: never
-        the answers of an earlier call).
+        the answers of an earlier call); with ``by_ids``, the listing of
+        these products only.
 
         :return: a :class:`ListingAnswers`, or None when the listing is
             incomplete: the run then fails and nothing is applied, every
@@ -124,13 +153,19 @@ class SyncRound:
             middle is not a catalog that lost its products)
         """
         listing = self.listing
-        if listing is None:
+        if listing is None and by_ids:
+            _prefetch(products)
+            listing = list_stock(config.settings, config.listing, external_ids=products.mapped("api_external_id"))
+        elif listing is None:
             _prefetch(products)
             listing = list_stock(config.settings, config.listing, expected=self.run.done_count + len(products))
         if not listing.complete:
             _logger.warning("Stock API synchronisation %s: the listing is incomplete: %s", self.run.name, listing.error)
             self.run._fail(
-                _("The stock API's listing is incomplete, nothing was applied: %(error)s", error=listing.error)
+                _(
+                    "The stock API's listing is incomplete, nothing was applied: %(error)s",
+                    error=word_listing_reason(self.env, listing.reason, listing.values) or listing.error,
+                )
             )
             return None
         self.run._note_listing(listing)

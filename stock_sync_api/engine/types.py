@@ -30,6 +30,13 @@ class SyncOutcome(NamedTuple):
     change: StockChange | None = None
     #: The inventory move that applied the change.
     move_id: int | None = None
+    #: For a company that maps the API's locations: each location changed,
+    #: ``((location, StockChange, move_id), ...)``; ``change`` is then the
+    #: product's mapped locations together (see ``locations.LocationChanges``).
+    locations: tuple = ()
+    #: sync-cli's own account of an error, in English (for the run line's
+    #: details and the log; ``message`` is the user's language).
+    detail: str | None = None
 
     @property
     def changed(self):

@@ -14,8 +14,10 @@ PLAIN_SETTINGS = (
     "hold_change_percent",
     "hold_min_products",
     "run_retention_days",
-    # Empty is a value of its own (a listing that is an array of records).
+    # Empty is a value of its own (a listing that is an array of records;
+    # an API without a per-product endpoint).
     "listing_records_path",
+    "endpoint",
 )
 
 #: The path of the notification route (controllers/notify.py), shown with the server's address.
@@ -35,6 +37,7 @@ NUMBER_SETTINGS = (
     "listing_page_size",
     "listing_max_page_bytes",
     "listing_max_pages",
+    "listing_ids_per_request",
     "hold_zero_percent",
     "hold_change_percent",
     "hold_min_products",
@@ -53,9 +56,9 @@ class ResConfigSettings(models.TransientModel):
     )
     api_sync_endpoint = fields.Char(
         string="Endpoint",
-        config_parameter="stock_sync_api.endpoint",
         default=DEFAULTS["endpoint"],
-        help="Path of a product's stock, appended to the URL; {id} stands for the external ID.",
+        help="Path of a product's stock, appended to the URL; {id} stands for the external ID. In listing "
+        "mode, a click, a preview or a notified run asks it for their products only; empty when the API has none.",
     )
     api_sync_token = fields.Char(
         string="API Token",
@@ -286,6 +289,19 @@ class ResConfigSettings(models.TransientModel):
         default=DEFAULTS["listing_since_param"],
         help="Query parameter of the time (RFC 3339, the API's clock) a round of changes asks since.",
     )
+    api_sync_listing_ids_param = fields.Char(
+        string="IDs Parameter",
+        config_parameter="stock_sync_api.listing_ids_param",
+        help="Query parameter of the listing that takes some external IDs, comma-separated (e.g. include for "
+        "WooCommerce, inventory_item_ids for Shopify): a click, a preview or a notified run then asks the listing "
+        "for their products only. Empty: they ask the endpoint of one product, or read the whole listing.",
+    )
+    api_sync_listing_ids_per_request = fields.Integer(
+        string="IDs per Request",
+        config_parameter="stock_sync_api.listing_ids_per_request",
+        default=DEFAULTS["listing_ids_per_request"],
+        help="Most external IDs in one request of the IDs parameter.",
+    )
     api_sync_location_id = fields.Many2one(
         related="company_id.stock_sync_location_id",
         readonly=False,
@@ -378,8 +394,8 @@ class ResConfigSettings(models.TransientModel):
 
     def action_api_sync_preview_all(self):
         """Preview a synchronisation of the whole catalog: nothing is applied."""
-        templates = self.env["product.template"].search([("api_external_id", "!=", False)])
-        return templates.action_api_sync_preview()
+        products = self.env["product.product"].search([("api_external_id", "!=", False)])
+        return products.action_api_sync_preview()
 
     def action_open_api_sync_cron(self):
         return {

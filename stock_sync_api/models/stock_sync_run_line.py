@@ -31,6 +31,10 @@ class StockSyncRunLine(models.Model):
         index=True,
     )
     message = fields.Text(string="Message")
+    details = fields.Text(
+        string="Details",
+        help="What sync-cli said of the error, in English, with the URL it asked: for the integrator.",
+    )
     move_id = fields.Many2one("stock.move", string="Inventory Move", ondelete="set null")
 
     @api.depends("on_hand", "api_quantity", "state")

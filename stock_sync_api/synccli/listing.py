@@ -58,21 +58,36 @@ class ListingSettings:
     max_page_bytes: int = SETTINGS["listing_max_page_bytes"].default
     #: Most pages; a listing with more ends incomplete.
     max_pages: int = SETTINGS["listing_max_pages"].default
+    #: The query parameter that asks for some IDs only (``--ids-param``); empty: none.
+    ids_param: str = SETTINGS["listing_ids_param"].default
+    #: Most IDs in one such request.
+    ids_per_request: int = SETTINGS["listing_ids_per_request"].default
 
     def __post_init__(self):
-        for key in ("endpoint", "paging", "page_size", *_LIST_OPTIONS):
+        for key in ("endpoint", "paging", "page_size", "ids_param", "ids_per_request", *_LIST_OPTIONS):
             problem = SETTINGS[f"listing_{key}"].problem(getattr(self, key))
             if problem:
                 raise ValueError(f"the listing's {key.replace('_', ' ')} {problem}, not {getattr(self, key)!r}")
 
-    def argv(self, cli, since=None):
-        """The command line of ``sync-cli list`` (the endpoint goes in the environment)."""
+    def argv(self, cli, since=None, by_ids=False):
+        """The command line of ``sync-cli list`` (the endpoint goes in the
+        environment; with ``by_ids``, the IDs asked for go on its stdin)."""
         argv = [cli.cli_path, "list", *cli.http_argv()]
         for key, option in _LIST_OPTIONS.items():
             argv.append(f"{option}={getattr(self, key)}")
         if since:
             argv.append(f"--since={since}")
+        if by_ids:
+            argv += [f"--ids-param={self.ids_param}", f"--ids-per-request={self.ids_per_request}"]
         return argv
+
+    def requests(self, records):
+        """How many requests reading a listing of ``records`` records takes (at least one)."""
+        return max(math.ceil(records / self.page_size), 1)
+
+    def requests_by_ids(self, count):
+        """How many requests asking for ``count`` IDs with :attr:`ids_param` take."""
+        return math.ceil(count / self.ids_per_request)
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,9 @@ class Listing:
     server_time: str | None = None
     #: Why the listing is incomplete.
     error: str | None = None
+    #: The trailer's reason code (sync-cli's documented list), and the values it names.
+    reason: str | None = None
+    values: dict = field(default_factory=dict)
 
     def result(self, external_id):
         """The listing's answer for ``external_id``; a complete listing that
@@ -100,24 +118,31 @@ class Listing:
         return FetchResult(external_id, NOT_LISTED, error="the stock API's listing does not have this external ID")
 
 
-def list_stock(cli, listing, since=None, expected=0, base_env=None):
+def list_stock(cli, listing, since=None, expected=0, base_env=None, external_ids=None):
     """Read the API's listing with ``sync-cli list``; never raises for a bad run.
 
     :param cli: the ``SyncCliSettings`` (URL, token, time limits)
     :param listing: the :class:`ListingSettings`
     :param since: only what changed since this time (RFC 3339), if given
     :param expected: how many records the listing may hold, for its time limit
+    :param external_ids: ask for these IDs only (with the listing's
+        ``ids_param``): an ID no record answers is not found
     :return: a :class:`Listing`
     """
-    argv = listing.argv(cli, since)
+    argv = listing.argv(cli, since, by_ids=external_ids is not None)
     env = cli.env(base_env)
     env["STOCK_API_LISTING_ENDPOINT"] = listing.endpoint
     # One page after the other, each under the request-rate cap and the quota.
-    pages = min(math.ceil(max(expected, 1) / listing.page_size) + 10, listing.max_pages)
+    if external_ids is not None:
+        pages = listing.requests_by_ids(len(external_ids)) + 10
+        stdin = "".join(f"{external_id}\n" for external_id in external_ids).encode()
+    else:
+        pages = min(math.ceil(max(expected, 1) / listing.page_size) + 10, listing.max_pages)
+        stdin = b""
     time_limit = cli.run_timeout(pages, concurrency=1)
     _logger.debug("running %s (time limit %ss)", argv, time_limit)
     try:
-        completed = _run_process(argv, b"", env, time_limit, None)
+        completed = _run_process(argv, stdin, env, time_limit, None)
     except subprocess.TimeoutExpired:
         return Listing(False, error=f"sync-cli did not finish the listing within {time_limit:g} seconds")
     except OSError as exc:
@@ -234,4 +259,16 @@ def _trailer(data, results, records, token, last):
     error = data.get("error")
     if not isinstance(error, str) or not error.strip():
         error = "the listing is incomplete, without a reason"
-    return Listing(False, records=records, pages=pages, error=redact(error.strip(), token))
+    reason = data.get("reason") if isinstance(data.get("reason"), str) else None
+    values = {
+        key: redact(value, token) if isinstance(value, str) else value
+        for key, value in data.items()
+        if key not in TRAILER_KEYS and isinstance(value, (str, int, float)) and not isinstance(value, bool)
+    }
+    return Listing(
+        False, records=records, pages=pages, error=redact(error.strip(), token), reason=reason, values=values
+    )
+
+
+#: The keys of a trailer that are not values of its reason.
+TRAILER_KEYS = frozenset({"listing", "reason", "error", "records", "pages", "server_time"})

@@ -46,6 +46,11 @@ class FetchResult:
     #: per-location lines of a listing of changes): the others are unknown,
     #: not empty, and the total ``quantity`` is only theirs.
     locations_partial: bool = False
+    #: The stable code of a non-ok line (sync-cli's documented list), which
+    #: the addon words in the user's language.
+    reason: str | None = None
+    #: The values the reason names (``value``, ``expected``, ``limit``, ...).
+    values: dict = dataclasses.field(default_factory=dict, compare=False)
 
     @property
     def ok(self):
@@ -123,7 +128,23 @@ def parse_result(data, external_id):
     error = data.get("error")
     if not isinstance(error, str) or not error.strip():
         error = f"sync-cli reported {status} without a message"
-    return FetchResult(external_id, status, error=error.strip(), http_status=http_status)
+    reason = data.get("reason")
+    if not isinstance(reason, str) or not reason:
+        reason = None
+    values = {
+        key: value
+        for key, value in data.items()
+        if key not in LINE_KEYS and isinstance(value, (str, int, float)) and not isinstance(value, bool)
+    }
+    return FetchResult(
+        external_id, status, error=error.strip(), http_status=http_status, reason=reason, values=values
+    )
+
+
+#: The keys of a line that are not values of its reason.
+LINE_KEYS = frozenset(
+    {"external_id", "status", "reason", "error", "quantity", "attempts", "elapsed_ms", "locations", "location"}
+)
 
 
 def parse_locations(data, quantity):
@@ -204,5 +225,8 @@ def redact(text, token):
 
 
 def redact_result(result, token):
-    """``result`` with :func:`redact` applied to its error."""
-    return dataclasses.replace(result, error=redact(result.error, token)) if result.error else result
+    """``result`` with :func:`redact` applied to its error and its reason's values."""
+    if not result.error and not result.values:
+        return result
+    values = {key: redact(value, token) if isinstance(value, str) else value for key, value in result.values.items()}
+    return dataclasses.replace(result, error=redact(result.error, token), values=values)

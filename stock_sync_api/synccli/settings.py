@@ -62,6 +62,8 @@ class Setting:
                 return f"must be one of {', '.join(self.choices)}"
             return None
         if self.kind is str:
+            if value == "" and self.empty_allowed:
+                return None
             return _text_problem(self.rule, value)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             return "must be a number"
@@ -180,7 +182,8 @@ SETTINGS = {
     for setting in (
         # Where the API is and how to ask it.
         Setting("base_url", ""),
-        Setting("endpoint", "/api/stock/{id}"),
+        # Empty: the API has no per-product endpoint (listing mode only).
+        Setting("endpoint", "/api/stock/{id}", empty_allowed=True),
         Setting("token", "", admin_only=True, secret=True),
         # How the token is sent: bearer (Authorization: Bearer <token>),
         # header (the header auth_header, the token as given) or basic
@@ -216,6 +219,12 @@ SETTINGS = {
         # defaults).
         Setting("listing_max_page_bytes", 1024 * 1024, 1024, 256 * 1024 * 1024),
         Setting("listing_max_pages", 100_000, 1, 10_000_000),
+        # Asking the listing for a few products only (a click, a preview, a
+        # notified run): the query parameter that takes their IDs
+        # comma-separated (sync-cli's --ids-param; empty: the API has none),
+        # and how many IDs a request may carry.
+        Setting("listing_ids_param", "", rule="name", empty_allowed=True),
+        Setting("listing_ids_per_request", 50, 1, 1000),
         # The brake, and how long runs are kept.
         Setting("hold_zero_percent", 10.0, 0.0, 100.0),
         Setting("hold_change_percent", 50.0, 0.0, 100.0),

@@ -20,3 +20,5 @@ from . import test_translation
 from . import test_units
 from . import test_variants
 from . import test_migration
+from . import test_reasons
+from . import test_listing_few

@@ -4,10 +4,11 @@ three products of the stock API (DESIGN.md, "Variants")."""
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import UserError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from .common import StockSyncApiCase, set_api_quantity
+from .test_tour import FrenchStockManagerMixin
 
 #: What the stock API of these tests says of each size.
 SIZES = {"S": ("V-TSHIRT-S", "12"), "M": ("V-TSHIRT-M", "20"), "L": ("V-TSHIRT-L", "7")}
@@ -23,8 +24,10 @@ class TestVariants(StockSyncApiCase):
         records.append({"product_id": "V-SINGLE", "quantity": "9"})
         cls.api_url = cls._start_mock_api(records)
         cls._set_params(base_url=cls.api_url)
-        cls.size = cls.env["product.attribute"].sudo().create(
-            {"name": "Size", "value_ids": [(0, 0, {"name": name}) for name in SIZES]}
+        cls.size = (
+            cls.env["product.attribute"]
+            .sudo()
+            .create({"name": "Size", "value_ids": [(0, 0, {"name": name}) for name in SIZES]})
         )
 
     def _make_tshirt(self, on_hand=None, with_ids=True):
@@ -199,3 +202,41 @@ class TestVariants(StockSyncApiCase):
         list_arch = self.env["product.product"].get_views([(False, "list")])["views"]["list"]["arch"]
         self.assertIn('name="api_external_id"', list_arch)
         self.assertIn('name="api_sync_state"', list_arch)
+
+
+@tagged("post_install", "-at_install")
+class TestVariantsTour(FrenchStockManagerMixin, HttpCase):
+    """A French stock manager synchronises a T-shirt in three sizes from its
+    page, in a real browser, with the real sync-cli and mock-api."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_french_stock_manager()
+        cls._clear_external_ids()
+        records = [{"product_id": external_id, "quantity": quantity} for external_id, quantity in SIZES.values()]
+        cls.api_url = cls._start_mock_api(records)
+        cls._set_params(base_url=cls.api_url)
+        size = cls.env["product.attribute"].create(
+            {"name": "Taille", "value_ids": [(0, 0, {"name": name}) for name in SIZES]}
+        )
+        cls.template = cls.env["product.template"].create(
+            {
+                "name": "T-shirt",
+                "is_storable": True,
+                "attribute_line_ids": [(0, 0, {"attribute_id": size.id, "value_ids": [(6, 0, size.value_ids.ids)]})],
+            }
+        )
+        for variant in cls.template.product_variant_ids:
+            variant.api_external_id = SIZES[variant.product_template_attribute_value_ids.name][0]
+
+    def test_a_product_in_three_sizes_synchronised_from_its_page(self):
+        self._start_tour_as_manager(
+            f"/odoo/action-stock.product_template_action_product/{self.template.id}", "stock_sync_api_tour_variants"
+        )
+        for variant in self.template.product_variant_ids:
+            size = variant.product_template_attribute_value_ids.name
+            self.assertEqual(variant.api_sync_state, "ok", size)
+            quantity = variant.with_context(location=self.location.id).qty_available
+            self.assertEqual(quantity, float(SIZES[size][1]), size)
+        self.assertEqual(self.template.api_sync_state, "ok")
