@@ -9,8 +9,10 @@
     "data": [
         "security/ir.model.access.csv",
         "security/stock_sync_run_security.xml",
+        "security/stock_sync_location_security.xml",
         "views/stock_sync_run_views.xml",
         "views/stock_sync_run_line_views.xml",
+        "views/stock_sync_location_views.xml",
         "views/product_template_views.xml",
         "views/res_config_settings_views.xml",
         "data/ir_actions_server_data.xml",
@@ -19,6 +21,7 @@
     ],
     "demo": [
         "demo/product_demo.xml",
+        "demo/stock_sync_location_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

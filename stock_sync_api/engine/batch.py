@@ -103,7 +103,7 @@ class BatchSync:
             location = None
             if to_fetch:
                 try:
-                    location = self.env.company._get_stock_sync_location()
+                    location = self._target()
                 except UserError as exc:
                     outcomes.update({product.id: SyncOutcome("error", exc.args[0]) for product in to_fetch})
                     to_fetch = to_fetch.browse()
@@ -144,6 +144,15 @@ class BatchSync:
         )
         return outcomes
 
+    def _target(self):
+        """The location the batch's products are synced into: their company's
+        sync location (a company that maps the API's locations has none:
+        see :mod:`.locations`).
+
+        :raises UserError: the company has no location to sync into
+        """
+        return self.env.company._get_stock_sync_location()
+
     # ------------------------------------------------------------------
     # Refuse, convert, compare
     # ------------------------------------------------------------------
@@ -174,7 +183,10 @@ class BatchSync:
         digits = self.env["decimal.precision"].precision_get("Product Unit")
         for product in products:
             result = results[product.api_external_id]
-            if result.ok:
+            if result.ok and result.locations_partial:
+                # Added up from a listing of changes read per location.
+                outcomes[product.id] = SyncOutcome("error", partial_total_message(self.env))
+            elif result.ok:
                 try:
                     quantities[product] = self._convert(product, result.quantity, digits)
                 except UserError as exc:
@@ -328,7 +340,7 @@ class BatchSync:
             # A refused update is said below, with the product (the
             # database's own log line would be an error without one).
             with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
-                moves = self.env["stock.quant"]._api_sync_apply_inventory(changes, location)
+                moves = self._apply_inventory(changes, location)
         except Exception as exc:  # noqa: BLE001 -- isolate the faulty product below
             if len(changes) == 1:
                 [(product, change)] = changes.items()
@@ -347,12 +359,19 @@ class BatchSync:
             outcomes = self._adjust(dict(items[:half]), location)
             outcomes.update(self._adjust(dict(items[half:]), location))
             return outcomes
-        outcomes = {}
-        for product, change in changes.items():
-            move = moves.get(product)
-            message = messages.change_message(product, change)
-            outcomes[product.id] = SyncOutcome("ok", message, change, move.id if move else None)
-        return outcomes
+        return {product.id: self._applied(product, change, moves) for product, change in changes.items()}
+
+    def _apply_inventory(self, changes, location):
+        """Apply ``changes`` at ``location`` as one inventory adjustment.
+
+        :return: the moves made, as :meth:`_applied` reads them
+        """
+        return self.env["stock.quant"]._api_sync_apply_inventory(changes, location)
+
+    def _applied(self, product, change, moves):
+        """The outcome of ``product``'s change, applied by ``moves``."""
+        move = moves.get(product)
+        return SyncOutcome("ok", messages.change_message(product, change), change, move.id if move else None)
 
     def _moved(self, product, change, error):
         """The outcome of a product whose stock another transaction moved
@@ -378,6 +397,15 @@ class BatchSync:
             tries=self.tries,
         )
         return SyncOutcome("error", message, change)
+
+
+def partial_total_message(env):
+    """Why a product of a company that maps no location is not synced from a
+    listing of changes read per location."""
+    return env._(
+        "The listing of changes gives this product's quantity at some of its locations only, and its company "
+        "maps no API location: its total is not known, nothing was applied. The next full round synchronises it."
+    )
 
 
 def is_concurrency_error(error):

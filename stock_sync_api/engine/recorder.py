@@ -44,6 +44,24 @@ class RunRecorder:
             else:
                 counts["changed"] += 1
                 counts["zero"] += outcome.change.drops_to_zero
+            if outcome.locations and outcome.state in ("ok", "planned"):
+                # One line per location changed (a company that maps the API's locations).
+                lines.extend(
+                    {
+                        "run_id": run.id,
+                        "product_id": product.id,
+                        "external_id": product.api_external_id,
+                        "company_id": (product.company_id or company).id,
+                        "location_id": at.id,
+                        "on_hand": change.on_hand,
+                        "api_quantity": change.quantity,
+                        "state": LINE_STATES[outcome.state],
+                        "message": messages.change_message(product, change, applied=outcome.state == "ok"),
+                        "move_id": move_id or False,
+                    }
+                    for at, change, move_id in outcome.locations
+                )
+                continue
             if outcome.state in ("error", "busy") or outcome.change is not None:
                 change = outcome.change or StockChange(0.0, 0.0)
                 lines.append(
@@ -65,8 +83,12 @@ class RunRecorder:
             self.env["stock.sync.run.line"].sudo().create(lines)
         run.sudo()._add_counts(counts)
         self._log_changes(
-            {product: outcomes[product.id].change for product in products if outcomes[product.id].changed},
-            location,
+            [
+                (product, change, at)
+                for product in products
+                if outcomes[product.id].changed
+                for at, change in _changes_at(outcomes[product.id], location)
+            ]
         )
         if run._applies():
             # A product another sync holds is left to it.
@@ -112,18 +134,26 @@ class RunRecorder:
         }
         products._api_sync_write_status(status, self.run)
 
-    def _log_changes(self, changes, location):
+    def _log_changes(self, changes):
         """Post one chatter note on each product whose stock the sync changed,
         on its template's page (one note for the variants of a template).
 
-        :param changes: ``{product: StockChange}``, applied
+        :param changes: ``[(product, StockChange, location)]``, applied
         """
         if not changes:
             return
         notes = defaultdict(list)
-        for product, change in changes.items():
+        for product, change, location in changes:
             notes[product.product_tmpl_id.id].append(messages.change_note(product, change, location))
         bodies = {template_id: Markup("<br/>").join(lines) for template_id, lines in notes.items()}
         # As the sync's own bookkeeping: a stock manager may have no right to
         # edit products, which posting on them needs. The author stays the user.
         self.env["product.template"].browse(list(bodies)).sudo()._message_log_batch(bodies=bodies)
+
+
+def _changes_at(outcome, location):
+    """``[(location, StockChange)]`` that ``outcome`` applied: one per
+    location changed, or its change at the batch's ``location``."""
+    if outcome.locations:
+        return [(at, change) for at, change, _move_id in outcome.locations]
+    return [(location, outcome.change)]

@@ -10,8 +10,9 @@ from odoo.tools import split_every
 
 from ..synccli import fetch, list_stock
 from .answers import FetchAhead, ListingAnswers
-from .batch import BatchSync, group_by_company, prefetch
+from .batch import group_by_company, prefetch
 from .config import read_config
+from .locations import make_batch_sync
 from .reasons import word_listing_reason
 from .recorder import RunRecorder
 from .types import SyncOutcome
@@ -219,7 +220,7 @@ class SyncRound:
     def _sync_batch(self, config, answers, index, company, batch, tries=None):
         """Sync one batch; :return: ``{external_id: FetchResult}`` of its products that moved."""
         run = self.run.with_company(company)
-        batch_sync = BatchSync(run, config, answers, RunRecorder(run), tries, self._unchanged_elsewhere())
+        batch_sync = make_batch_sync(run, config, answers, RunRecorder(run), tries, self._unchanged_elsewhere())
         self.outcomes.update(batch_sync.sync(index, batch))
         return batch_sync.moved
 

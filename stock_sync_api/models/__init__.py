@@ -3,6 +3,7 @@ from . import product_template
 from . import res_company
 from . import res_config_settings
 from . import stock_quant
+from . import stock_sync_location
 from . import stock_sync_notification
 from . import stock_sync_run
 from . import stock_sync_run_line

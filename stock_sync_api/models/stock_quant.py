@@ -23,90 +23,145 @@ class StockQuant(models.Model):
         return on_hand
 
     @api.model
+    def _get_api_sync_on_hand_at(self, products, locations):
+        """On-hand quantity of each product at each of ``locations`` and
+        below, in one query. ``locations`` do not contain each other.
+
+        :return: ``{(product, location): quantity}``
+        """
+        groups = self._read_group(
+            [("product_id", "in", products.ids), ("location_id", "child_of", locations.ids)],
+            ["product_id", "location_id"],
+            ["quantity:sum"],
+        )
+        by_id = {location.id: location for location in locations}
+        on_hand = {(product, location): 0.0 for product in products for location in locations}
+        for product, quant_location, quantity in groups:
+            # The innermost of ``locations`` above the quant's (there is one).
+            ancestors = [int(part) for part in quant_location.parent_path.split("/") if part]
+            location = next(by_id[id_] for id_ in reversed(ancestors) if id_ in by_id)
+            on_hand[product, location] += quantity
+        return on_hand
+
+    @api.model
     def _api_sync_apply_inventory(self, changes, location):
         """Count each product at ``location`` and apply the counts, checking that stock moved.
-
-        The counts are those Odoo's "set the counted quantity, then apply"
-        makes, prepared for the whole batch at once (one search, one write per
-        distinct counted quantity) instead of one quant creation per product,
-        and applied by one ``action_apply_inventory``: one done inventory move
-        and move line per product, with the same quants and valuation.
-
-        Only the difference is applied, on the location's own quant: stock
-        kept in sub-locations stays where it is.
 
         :param changes: ``{product: StockChange}``
         :return: ``{product: stock.move}``, the inventory move of each product
         :raises UserError: Odoo did not apply the counts as asked
         """
-        products = self.env["product.product"].concat(*changes)
+        moves = self._api_sync_apply_inventory_at({(product, location): change for product, change in changes.items()})
+        return {product: move for (product, _location), move in moves.items()}
+
+    @api.model
+    def _api_sync_apply_inventory_at(self, changes):
+        """Count each product at each location and apply the counts, checking that stock moved.
+
+        The counts are those Odoo's "set the counted quantity, then apply"
+        makes, prepared for the whole batch at once (one search, one write per
+        distinct counted quantity) instead of one quant creation per product,
+        and applied by one ``action_apply_inventory``: one done inventory move
+        and move line per product and location, with the same quants and
+        valuation.
+
+        Only the difference is applied, on the location's own quant: stock
+        kept in sub-locations stays where it is.
+
+        :param changes: ``{(product, location): StockChange}``, the locations
+            not containing each other
+        :return: ``{(product, location): stock.move}``, the inventory move of each
+        :raises UserError: Odoo did not apply the counts as asked
+        """
+        products = self.env["product.product"].concat(*{product: None for product, _location in changes})
+        locations = self.env["stock.location"].concat(*{location: None for _product, location in changes})
         Quant = self.with_context(inventory_mode=True, inventory_name=_("Stock API synchronisation"))
-        count_quants = Quant._get_api_sync_count_quants(products, location)
+        count_quants = Quant._get_api_sync_count_quants_at(list(changes))
         counted = defaultdict(list)
-        for product, change in changes.items():
-            quant = count_quants[product]
+        for key, change in changes.items():
+            quant = count_quants[key]
             counted[quant.quantity + change.quantity - change.on_hand].append(quant.id)
         for inventory_quantity, quant_ids in counted.items():
             Quant.sudo().browse(quant_ids).write({"inventory_quantity": inventory_quantity})
-        quants = Quant.browse([count_quants[product].id for product in changes])
+        quants = Quant.browse([count_quants[key].id for key in changes])
         quants.sudo().write({"user_id": self.env.user.id, "inventory_date": fields.Date.today()})
         self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM stock_move")
         [last_move_id] = self.env.cr.fetchone()
         result = quants.action_apply_inventory()
         if isinstance(result, dict):
             raise UserError(_("Odoo reported a conflict with an inventory count in progress; nothing was applied."))
-        on_hand = self._get_api_sync_on_hand(products, location)
-        for product, change in changes.items():
-            if product.uom_id.compare(on_hand[product], change.quantity) != 0:
+        on_hand = self._get_api_sync_on_hand_at(products, locations)
+        for (product, location), change in changes.items():
+            if product.uom_id.compare(on_hand[product, location], change.quantity) != 0:
                 raise UserError(
                     _("The inventory adjustment of %(product)s did not take effect.", product=product.display_name)
                 )
         # The moves this apply made: the newest inventory moves of these
-        # products (another transaction's are not visible to this one).
+        # products (another transaction's are not visible to this one), at
+        # the location counted (from it, or into it).
         moves = (
             self.env["stock.move"]
             .sudo()
             .search_fetch(
                 [("id", ">", last_move_id), ("product_id", "in", products.ids), ("is_inventory", "=", True)],
-                ["product_id"],
+                ["product_id", "location_id", "location_dest_id"],
             )
         )
-        return {move.product_id: move for move in moves}
+        found = {}
+        for move in moves:
+            for location in (move.location_dest_id, move.location_id):
+                if (move.product_id, location) in changes:
+                    found[move.product_id, location.with_env(self.env)] = move
+        return found
 
     @api.model
     def _get_api_sync_count_quants(self, products, location):
         """The quant an inventory count of each product at ``location`` sets.
+
+        :return: ``{product: quant}``, each quant as superuser
+        """
+        quants = self._get_api_sync_count_quants_at([(product, location) for product in products])
+        return {product: quant for (product, _location), quant in quants.items()}
+
+    @api.model
+    def _get_api_sync_count_quants_at(self, keys):
+        """The quant an inventory count of each product at each location sets.
 
         The one Odoo's counting picks (``stock.quant.create`` in inventory
         mode): the product's quant at the location itself, without lot,
         package or owner, the first one in removal order should there be
         several, or a new empty one.
 
-        :return: ``{product: quant}``, each quant as superuser
+        :param keys: ``[(product, location)]``
+        :return: ``{(product, location): quant}``, each quant as superuser
         """
+        product_ids = list({product.id for product, _location in keys})
+        location_ids = list({location.id for _product, location in keys})
         found = defaultdict(list)
         for quant in self.search_fetch(
             [
-                ("product_id", "in", products.ids),
-                ("location_id", "=", location.id),
+                ("product_id", "in", product_ids),
+                ("location_id", "in", location_ids),
                 ("lot_id", "=", False),
                 ("package_id", "=", False),
                 ("owner_id", "=", False),
             ],
-            ["product_id", "quantity"],
+            ["product_id", "location_id", "quantity"],
         ):
-            found[quant.product_id].append(quant)
+            found[quant.product_id.id, quant.location_id.id].append(quant)
         result = {}
         missing = []
-        for product in products:
-            candidates = found.get(product)
+        for product, location in keys:
+            candidates = found.get((product.id, location.id))
             if not candidates:
-                missing.append(product)
+                missing.append((product, location))
             elif len(candidates) == 1:
-                result[product] = candidates[0].sudo()
+                result[product, location] = candidates[0].sudo()
             else:
-                result[product] = self._gather(product, location, strict=True)[0].sudo()
+                result[product, location] = self._gather(product, location, strict=True)[0].sudo()
         if missing:
-            created = self.sudo().create([{"product_id": p.id, "location_id": location.id} for p in missing])
+            created = self.sudo().create(
+                [{"product_id": product.id, "location_id": location.id} for product, location in missing]
+            )
             result.update(zip(missing, created, strict=True))
         return result

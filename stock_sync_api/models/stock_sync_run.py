@@ -1,6 +1,8 @@
 import logging
 from datetime import timedelta
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
@@ -121,6 +123,13 @@ class StockSyncRun(models.Model):
         readonly=True,
         help="In listing mode, when the stock API's listing that the run applied began, on the API's own clock "
         "(RFC 3339): the next round of changes asks for what changed since then, less a minute.",
+    )
+    unmapped_location_counts = fields.Json(
+        string="Unmapped API Locations",
+        readonly=True,
+        copy=False,
+        help="The stock API's location codes that no mapping of the products' company knows, each with how "
+        "many products had stock there: named on the run once it ends.",
     )
     line_ids = fields.One2many("stock.sync.run.line", "run_id", string="Lines", readonly=True)
     move_count = fields.Integer(string="Inventory Moves", compute="_compute_move_count")
@@ -345,6 +354,43 @@ class StockSyncRun(models.Model):
         self.ensure_one()
         self.write({f"{key}_count": self[f"{key}_count"] + count for key, count in counts.items() if count})
 
+    def _add_unmapped_locations(self, counts):
+        """Add a batch's ``{code: products with stock there}`` of the API's
+        locations that no mapping knows (said once, when the run ends)."""
+        self.ensure_one()
+        total = dict(self.unmapped_location_counts or {})
+        for code, count in counts.items():
+            total[code] = total.get(code, 0) + count
+        self.sudo().unmapped_location_counts = total
+
+    def _note_unmapped_locations(self):
+        """Name, on the run and in the log, the API's locations that no
+        mapping knows: their stock is not in Odoo, and is seen."""
+        self.ensure_one()
+        counts = self.unmapped_location_counts
+        if not counts:
+            return
+        codes = sorted(counts)
+        _logger.warning(
+            "Stock API synchronisation %s: locations of the stock API mapped to no Odoo location, "
+            "not synchronised: %s",
+            self.name,
+            ", ".join(f"{code} ({counts[code]} products with stock)" for code in codes),
+        )
+        items = Markup().join(
+            Markup("<li>%s</li>")
+            % self.env._("%(code)s: %(count)s products with stock there", code=code, count=counts[code])
+            for code in codes
+        )
+        body = Markup("%s<ul>%s</ul>") % (
+            _(
+                "The stock API gave quantities at locations that no mapping of the products' company knows "
+                "(Inventory > Configuration > API Locations): their stock was not synchronised."
+            ),
+            items,
+        )
+        self.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
+
     def _hold(self, reason):
         """Hold the run: it applies nothing more, and says why."""
         self.ensure_one()
@@ -362,6 +408,7 @@ class StockSyncRun(models.Model):
             else:
                 state = "done"
             issue = "held" if state == "held" else ("errors" if run.error_count else False)
+            run._note_unmapped_locations()
             run.sudo().write({"state": state, "issue": issue, "date_end": fields.Datetime.now()})
             _logger.info(
                 "Stock API synchronisation %s %s: %d products, %d changed, %d up to date, %d errors",
@@ -489,6 +536,7 @@ class StockSyncRun(models.Model):
                 "up_to_date_count": 0,
                 "error_count": 0,
                 "zero_count": 0,
+                "unmapped_location_counts": False,
             }
         )
         self.sudo().message_post(

@@ -9,6 +9,7 @@ from . import test_cron_schedule
 from . import test_external_id
 from . import test_faults
 from . import test_listing
+from . import test_locations
 from . import test_notify
 from . import test_rpc
 from . import test_run
