@@ -249,6 +249,13 @@ class ResConfigSettings(models.TransientModel):
         default=DEFAULTS["listing_quantity_field"],
         help="JSON pointer to the quantity in a record, e.g. /quantity or /stock_quantity.",
     )
+    api_sync_listing_location_field = fields.Char(
+        string="Location At",
+        config_parameter="stock_sync_api.listing_location_field",
+        help="For an API that lists one record per product and location (Shopify's inventory levels): JSON "
+        "pointer to the location's code in a record, e.g. /location_id. A product's records add up by location, "
+        "mapped in Inventory > Configuration > API Locations. Empty: a record is a product's whole stock.",
+    )
     api_sync_listing_cursor_param = fields.Char(
         string="Cursor Parameter",
         config_parameter="stock_sync_api.listing_cursor_param",

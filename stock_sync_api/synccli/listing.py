@@ -49,6 +49,9 @@ class ListingSettings:
     records_path: str = SETTINGS["listing_records_path"].default
     id_field: str = SETTINGS["listing_id_field"].default
     quantity_field: str = SETTINGS["listing_quantity_field"].default
+    #: The location's code in a record of an API that lists one record per
+    #: item and location (``--location-field``); empty: none.
+    location_field: str = SETTINGS["listing_location_field"].default
     cursor_param: str = SETTINGS["listing_cursor_param"].default
     cursor_field: str = SETTINGS["listing_cursor_field"].default
     page_param: str = SETTINGS["listing_page_param"].default
@@ -64,7 +67,8 @@ class ListingSettings:
     ids_per_request: int = SETTINGS["listing_ids_per_request"].default
 
     def __post_init__(self):
-        for key in ("endpoint", "paging", "page_size", "ids_param", "ids_per_request", *_LIST_OPTIONS):
+        checked = ("endpoint", "paging", "page_size", "ids_param", "ids_per_request", "location_field")
+        for key in (*checked, *_LIST_OPTIONS):
             problem = SETTINGS[f"listing_{key}"].problem(getattr(self, key))
             if problem:
                 raise ValueError(f"the listing's {key.replace('_', ' ')} {problem}, not {getattr(self, key)!r}")
@@ -75,6 +79,8 @@ class ListingSettings:
         argv = [cli.cli_path, "list", *cli.http_argv()]
         for key, option in _LIST_OPTIONS.items():
             argv.append(f"{option}={getattr(self, key)}")
+        if self.location_field:
+            argv.append(f"--location-field={self.location_field}")
         if since:
             argv.append(f"--since={since}")
         if by_ids:

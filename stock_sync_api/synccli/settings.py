@@ -209,6 +209,10 @@ SETTINGS = {
         Setting("listing_records_path", "/items", rule="pointer", empty_allowed=True),
         Setting("listing_id_field", "/product_id", rule="pointer"),
         Setting("listing_quantity_field", "/quantity", rule="pointer"),
+        # An API that lists one record per item and location: the JSON
+        # pointer to the location's code in a record (sync-cli's
+        # --location-field). Empty: a record is an item's whole stock.
+        Setting("listing_location_field", "", rule="pointer", empty_allowed=True),
         Setting("listing_cursor_param", "cursor", rule="name"),
         Setting("listing_cursor_field", "/next_cursor", rule="pointer"),
         Setting("listing_page_param", "page", rule="name"),

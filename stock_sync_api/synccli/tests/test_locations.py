@@ -190,3 +190,14 @@ def test_real_sync_cli_prints_locations(sync_cli_bin, mock_api):
     read = list_stock(cli, ListingSettings())
     assert read.complete, read.error
     assert read.results["L-1"].locations == {"PARIS": 30.0, "LYON": 20.0}
+
+
+def test_location_field_reaches_sync_cli_only_when_set():
+    from synccli import ListingSettings, SyncCliSettings
+
+    cli = SyncCliSettings(base_url="http://127.0.0.1:1", cli_path="sync-cli")
+    assert not any(arg.startswith("--location-field") for arg in ListingSettings().argv(cli))
+    argv = ListingSettings(location_field="/location_id").argv(cli)
+    assert "--location-field=/location_id" in argv
+    with pytest.raises(ValueError, match="location field"):
+        ListingSettings(location_field="location_id")
