@@ -78,6 +78,9 @@ def main():
     parser.add_argument("--batch-sizes", default="", help="batch sizes to sync the largest catalog with afterwards")
     parser.add_argument("--concurrencies", default="", help="concurrencies to sync the largest catalog with afterwards")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database afterwards")
+    parser.add_argument(
+        "--variants", type=int, default=1, help="variants per template of the per-product catalogs (default: 1)"
+    )
     parser.add_argument("--no-listing", action="store_true", help="leave the listing mode out")
     parser.add_argument("--listing-only", action="store_true", help="only the listing mode (no --sizes)")
     parser.add_argument(
@@ -122,6 +125,7 @@ def main():
                 BENCH_CONCURRENCY=str(args.concurrency or ""),
                 BENCH_BATCH_SIZES=args.batch_sizes,
                 BENCH_CONCURRENCIES=args.concurrencies,
+                BENCH_VARIANTS=str(args.variants),
             )
             if args.profile:
                 env["BENCH_PROFILE"] = str(benchlib.OUT_DIR / "odoo_sync")
@@ -138,6 +142,7 @@ def main():
         result = json.loads(result_file.read_text())
     result["machine"] = benchlib.machine()
     result["latency_ms"] = args.latency_ms
+    result["variants_per_template"] = args.variants
     if listing:
         result["listing"]["latency_ms"] = args.listing_latency_ms
     if args.profile:

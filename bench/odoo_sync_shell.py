@@ -70,8 +70,17 @@ class PhaseTimes(logging.Handler):
 
 
 def create_catalog(size, chunk=10_000):
-    """``size`` storable products with external IDs and on-hand stock,
-    committed (by chunks of ``chunk``, so that 100,000 fit in memory)."""
+    """``size`` storable products (variants) with external IDs and on-hand
+    stock, committed (by chunks of ``chunk``, so that 100,000 fit in memory).
+
+    With ``BENCH_VARIANTS`` N above 1, as templates of N variants each (the
+    last template may have fewer), every variant with its own external ID.
+
+    :return: ``(variants, location)``, the variants in the order of ``n``
+    """
+    per_template = int(os.environ.get("BENCH_VARIANTS") or 1)
+    if per_template > 1:
+        return create_variant_catalog(size, per_template, chunk)
     Template = env["product.template"].with_context(
         tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
     )
@@ -101,10 +110,77 @@ def create_catalog(size, chunk=10_000):
             ]
         )
         env.cr.commit()
-        ids += templates.ids
+        ids += templates.product_variant_id.ids
         env.invalidate_all()
     say(f"    {size} products created in {time.perf_counter() - start:.1f} s")
-    return Template.browse(ids), location
+    return env["product.product"].browse(ids), location
+
+
+def create_variant_catalog(size, per_template, chunk):
+    """:func:`create_catalog` as templates of ``per_template`` variants each."""
+    Template = env["product.template"].with_context(
+        tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True, create_product_product=True
+    )
+    env.cr.execute("UPDATE product_product SET api_external_id = NULL WHERE api_external_id IS NOT NULL")
+    env.cr.execute("UPDATE product_template SET api_external_id = NULL WHERE api_external_id IS NOT NULL")
+    env.invalidate_all()
+    start = time.perf_counter()
+    location = env.ref("stock.warehouse0").lot_stock_id
+    attribute = env["product.attribute"].create(
+        {
+            "name": f"Bench size {size}x{per_template}",
+            "value_ids": [(0, 0, {"name": f"S{k}", "sequence": k}) for k in range(per_template)],
+        }
+    )
+    ids = []
+    for first in range(0, size, chunk - chunk % per_template):
+        numbers = range(first, min(first + chunk - chunk % per_template, size))
+        groups = [numbers[i : i + per_template] for i in range(0, len(numbers), per_template)]
+        templates = Template.create(
+            [
+                {
+                    "name": f"Bench product {external_id(size, group[0])}",
+                    "is_storable": True,
+                    "attribute_line_ids": [
+                        (
+                            0,
+                            0,
+                            {
+                                "attribute_id": attribute.id,
+                                "value_ids": [(6, 0, attribute.value_ids[: len(group)].ids)],
+                            },
+                        )
+                    ],
+                }
+                for group in groups
+            ]
+        )
+        variants = env["product.product"]
+        for template in templates:
+            variants |= template.product_variant_ids.sorted(lambda v: v.product_template_attribute_value_ids.name)
+        rows = [(variant.id, external_id(size, n)) for variant, n in zip(variants, numbers, strict=True)]
+        env.cr.execute(
+            "UPDATE product_product AS p SET api_external_id = v.eid FROM (VALUES "
+            + ",".join(["(%s, %s)"] * len(rows))
+            + ") AS v(id, eid) WHERE p.id = v.id",
+            [value for row in rows for value in row],
+        )
+        env["stock.quant"].sudo().create(
+            [
+                {"product_id": variant.id, "location_id": location.id, "quantity": on_hand(n)}
+                for n, variant in zip(numbers, variants, strict=True)
+            ]
+        )
+        env.cr.commit()
+        ids += variants.ids
+        env.invalidate_all()
+    seconds = time.perf_counter() - start
+    say(f"    {size} products created as {ceil_div(size, per_template)} templates in {seconds:.1f} s")
+    return env["product.product"].browse(ids), location
+
+
+def ceil_div(a, b):
+    return -(-a // b)
 
 
 def change_api(size, templates, expected, round_, api_url=None):
@@ -154,11 +230,11 @@ def check(templates, location, expected, expect_moves, moves_before):
     if states != {"ok"}:
         raise RuntimeError(f"sync states {states}, expected only ok")
     groups = env["stock.quant"]._read_group(
-        [("product_id", "in", templates.product_variant_id.ids), ("location_id", "=", location.id)],
+        [("product_id", "in", templates.ids), ("location_id", "=", location.id)],
         ["product_id"],
         ["quantity:sum"],
     )
-    quantity = {product.product_tmpl_id.id: qty for product, qty in groups}
+    quantity = {product.id: qty for product, qty in groups}
     wrong = [n for n, t in enumerate(templates) if quantity.get(t.id, 0.0) != expected[n]]
     if wrong:
         raise RuntimeError(f"{len(wrong)} products do not have the API's quantity, e.g. #{wrong[0]}")

@@ -64,7 +64,11 @@ class TestFaultMatrix(StockSyncApiCase):
             with self.subTest(fault=fault):
                 self.assertEqual(product.api_sync_state, "error")
                 self.assertTrue(product.api_sync_message.startswith(message), product.api_sync_message)
-                self.assertIn(f"/api/stock/F-{fault}", product.api_sync_message)
+                # The URL is the integrator's: in the run line's details (and
+                # the log), the product's message words the reason.
+                line = product.api_last_run_id.line_ids.filtered(lambda line, f=fault: line.external_id == f"F-{f}")
+                self.assertIn(f"/api/stock/F-{fault}", line.details)
+                self.assertNotIn("/api/stock/", product.api_sync_message)
                 self.assertEqual(self._on_hand(product), 3)
                 self.assertFalse(self._inventory_moves(product))
                 # The failure is logged with the product and its external ID.

@@ -99,7 +99,8 @@ class TestSync(StockSyncApiCase):
         product = self._make_product("T-UNKNOWN", on_hand=4)
         action = product.action_api_sync()
         self.assertFailedAndKept(product, 4, "Not found in the stock API: ")
-        self.assertIn("/api/stock/T-UNKNOWN", product.api_sync_message)
+        # The URL asked is in the run line's details, for the integrator.
+        self.assertIn("/api/stock/T-UNKNOWN", product.api_last_run_id.line_ids.details)
         self.assertEqual(action["params"]["type"], "danger")
         self.assertTrue(action["params"]["message"].startswith("Not found in the stock API"))
 
@@ -124,7 +125,7 @@ class TestSync(StockSyncApiCase):
         product = self._make_product("T-RAISE", on_hand=40)
         product.action_api_sync()
         self.assertFailedAndKept(product, 40, "Could not reach the stock API: ")
-        self.assertIn(url, product.api_sync_message)
+        self.assertIn(url, product.api_last_run_id.line_ids.details)
 
     def test_timeout(self):
         product = self._make_product("T-SLOW", on_hand=4)
