@@ -175,6 +175,13 @@ pub struct ListArgs {
     #[arg(long, value_name = "POINTER", default_value = "/quantity", value_parser = Pointer::parse)]
     pub quantity_field: Pointer,
 
+    /// JSON pointer to the location in a record, for a listing of one record
+    /// per item and location (a string or a number, a code by the rules of
+    /// an external ID): each line then names its location. Without it, a
+    /// record's "locations" array is read.
+    #[arg(long, value_name = "POINTER", value_parser = Pointer::parse)]
+    pub location_field: Option<Pointer>,
+
     /// Only what changed since TIME (as the API reads it, e.g. RFC 3339
     /// 2026-12-04T10:00:00Z), sent as --since-param. Not added to URLs that
     /// a page gives.

@@ -11,9 +11,10 @@ use url::Url;
 use crate::attempt::Attempt;
 use crate::http::{Exchange, Http};
 use crate::id::check_id;
+use crate::locations::Locations;
 use crate::outcome::{Outcome, Status};
 use crate::target::UrlTemplate;
-use crate::validate::validate_body;
+use crate::validate::{Answered, Invalid, validate_answer};
 
 /// Fetches IDs through one shared [`Http`] client. `Sync`: worker threads
 /// share one `Fetcher`.
@@ -56,8 +57,15 @@ impl<'a> Fetcher<'a> {
             attempts,
             elapsed,
         } = self.http.get(&url);
-        let attempt =
-            attempt.and_then_body(|answer| validate_body(&answer.body, id, self.max_quantity));
+        let attempt = attempt.and_then_body(|answer| {
+            let answered = validate_answer(&answer.body, id, self.max_quantity)?;
+            // A code is printed as it is: one that echoes a secret is refused.
+            let codes = answered.locations.iter().flat_map(Locations::codes);
+            if codes.into_iter().any(|code| self.http.holds_secret(code)) {
+                return Err(Invalid::LocationHoldsSecret);
+            }
+            Ok(answered)
+        });
         self.outcome(id, &url, &attempt, attempts, elapsed)
     }
 
@@ -65,7 +73,7 @@ impl<'a> Fetcher<'a> {
         &self,
         id: &str,
         url: &Url,
-        attempt: &Attempt<f64>,
+        attempt: &Attempt<Answered>,
         attempts: u32,
         elapsed: Duration,
     ) -> Outcome {
@@ -76,8 +84,9 @@ impl<'a> Fetcher<'a> {
         };
         let (status, http_status) = match attempt {
             Attempt::Body { status, result } => match result {
-                Ok(quantity) => {
-                    let mut outcome = Outcome::ok(id, *quantity, attempts, elapsed);
+                Ok(answered) => {
+                    let mut outcome = Outcome::ok(id, answered.quantity, attempts, elapsed)
+                        .with_locations(answered.locations.clone());
                     outcome.http_status = Some(status.as_u16());
                     return outcome;
                 }

@@ -75,6 +75,25 @@ impl BadId {
             BadId::DotSegment { .. } => Reason::new(Code::IdDotSegment),
         }
     }
+
+    /// The reason code of a line refused for this location code:
+    /// `location_code_invalid`, naming the code (`location`), the rule it
+    /// breaks (`rule`, as [`BadId::rule`] names it) and the values that
+    /// rule's code for an ID names.
+    pub fn location_reason(&self) -> Reason {
+        let shown = match self {
+            BadId::Empty => String::new(),
+            BadId::TooLong { shown, .. }
+            | BadId::ControlCharacter { shown, .. }
+            | BadId::Spaces { shown, .. }
+            | BadId::DotSegment { shown } => crate::reason::unquoted(shown),
+        };
+        let mut reason = Reason::new(Code::LocationCodeInvalid)
+            .with("location", shown)
+            .with("rule", self.rule());
+        reason.values.extend(self.reason().values);
+        reason
+    }
 }
 
 /// Whether a line (or an ID) is blank: empty, or nothing but ASCII spaces

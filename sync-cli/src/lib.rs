@@ -44,6 +44,7 @@ pub mod http;
 pub mod id;
 pub mod json;
 pub mod listing;
+pub mod locations;
 pub mod logging;
 pub mod outcome;
 pub mod output;

@@ -27,6 +27,7 @@ use crate::asked::{self, Groups, refusal};
 use crate::attempt::Attempt;
 use crate::http::{Answer, Exchange, Http};
 use crate::id::quote;
+use crate::locations::Locations;
 use crate::outcome::{Outcome, Status};
 use crate::output::JsonLines;
 use crate::page::{PageFormat, Record, read_page};
@@ -553,44 +554,100 @@ impl<'a> Reader<'a> {
         record: Record,
         exchange: &PageExchange,
     ) -> Outcome {
-        let Record { id, result } = record;
+        let Record {
+            id,
+            location,
+            result,
+            locations,
+        } = record;
         let status = exchange.status.as_u16();
-        let refuse = |id: Option<&str>, why: String, reason: Reason| {
+        let refuse = |id: Option<&str>, location: Option<&str>, why: String, reason: Reason| {
             let error = self
                 .http
                 .redact(format!("page {number} (GET {url}), record {index}: {why}"));
             let reason = reason.redacted(|text| self.http.redact(text));
             Outcome::invalid_record(id, status, error, exchange.attempts, exchange.elapsed)
+                .at_location(location.map(str::to_owned))
                 .with_reason(reason)
         };
         let Some(id) = id else {
             return match result {
-                Err(error) => refuse(None, error.to_string(), error.reason()),
-                Ok(_) => refuse(None, String::new(), Reason::new(Code::ProductIdMissing)),
+                Err(error) => refuse(None, None, error.to_string(), error.reason()),
+                Ok(_) => refuse(
+                    None,
+                    None,
+                    String::new(),
+                    Reason::new(Code::ProductIdMissing),
+                ),
             };
         };
         if self.http.holds_secret(&id) {
             return refuse(
                 None,
+                None,
                 "its external ID holds the API token or another credential (not printed)".into(),
                 Reason::new(Code::IdHoldsSecret),
             );
         }
-        if !self.ids.insert(id.as_str()) {
-            let why = format!(
-                "external ID {} is listed twice (it was listed before): none of its \
-                 quantities is to be used",
-                quote(&id)
+        // Codes are printed as they are: one that echoes a secret is refused.
+        let echoes = {
+            let mut codes = location
+                .iter()
+                .map(String::as_str)
+                .chain(locations.iter().flat_map(Locations::codes));
+            codes.any(|code| self.http.holds_secret(code))
+        };
+        if echoes {
+            return refuse(
+                Some(&id),
+                None,
+                "a location code holds the API token or another credential (not printed)".into(),
+                Reason::new(Code::LocationHoldsSecret),
             );
-            return refuse(Some(&id), why, Reason::new(Code::ListedTwice));
+        }
+        // Listed before: the ID, or with --location-field the ID at its
+        // location (a record whose location cannot be read is refused for
+        // that, and is no pair).
+        let new = match (&self.settings.format.location, &location) {
+            (None, _) => self.ids.insert(id.as_str()),
+            (Some(_), Some(location)) => self.ids.insert(&(id.as_str(), location.as_str())),
+            (Some(_), None) => true,
+        };
+        if !new {
+            let why = match &location {
+                None => format!(
+                    "external ID {} is listed twice (it was listed before): none of its \
+                     quantities is to be used",
+                    quote(&id)
+                ),
+                Some(location) => format!(
+                    "external ID {} is listed twice at location {} (it was listed there \
+                     before): none of its quantities is to be used",
+                    quote(&id),
+                    quote(location)
+                ),
+            };
+            return refuse(
+                Some(&id),
+                location.as_deref(),
+                why,
+                Reason::new(Code::ListedTwice),
+            );
         }
         match result {
             Ok(quantity) => {
-                let mut outcome = Outcome::ok(&id, quantity, exchange.attempts, exchange.elapsed);
+                let mut outcome = Outcome::ok(&id, quantity, exchange.attempts, exchange.elapsed)
+                    .at_location(location)
+                    .with_locations(locations);
                 outcome.http_status = Some(status);
                 outcome
             }
-            Err(error) => refuse(Some(&id), error.to_string(), error.reason()),
+            Err(error) => refuse(
+                Some(&id),
+                location.as_deref(),
+                error.to_string(),
+                error.reason(),
+            ),
         }
     }
 

@@ -148,6 +148,7 @@ fn list(args: Box<ListArgs>, credentials: &Credentials) -> anyhow::Result<ExitCo
             records: args.records_path,
             id: args.id_field,
             quantity: args.quantity_field,
+            location: args.location_field,
             cursor: (args.paging == Paging::Cursor).then_some(args.cursor_field),
             max_quantity: args.http.max_quantity,
         },

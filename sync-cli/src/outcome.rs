@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::locations::Locations;
 use crate::reason::Reason;
 
 /// How fetching one ID ended.
@@ -67,6 +68,10 @@ pub struct Outcome {
     /// not be read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
+    /// `list --location-field`: the record's location, when it could be
+    /// read and passes the rules of a code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
     pub status: Status,
     /// Why the line is not `ok`: `"reason": "<code>"` and the values the
     /// code names, as keys of the line itself.
@@ -75,6 +80,10 @@ pub struct Outcome {
     /// Present when `status` is `ok`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quantity: Option<f64>,
+    /// The quantity at each location, when `ok` and the answer gives them
+    /// (`"locations": {"PARIS": 30.0, "LYON": 20.0}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub locations: Option<Locations>,
     /// The last HTTP status received, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
@@ -94,9 +103,11 @@ impl Outcome {
     pub fn ok(external_id: &str, quantity: f64, attempts: u32, elapsed: Duration) -> Self {
         Outcome {
             external_id: Some(external_id.to_owned()),
+            location: None,
             status: Status::Ok,
             reason: None,
             quantity: Some(quantity),
+            locations: None,
             http_status: Some(200),
             error: None,
             attempts,
@@ -115,9 +126,11 @@ impl Outcome {
     ) -> Self {
         Outcome {
             external_id: Some(external_id.to_owned()),
+            location: None,
             status,
             reason: None,
             quantity: None,
+            locations: None,
             http_status,
             error: Some(error),
             attempts,
@@ -136,9 +149,11 @@ impl Outcome {
     ) -> Self {
         Outcome {
             external_id: external_id.map(str::to_owned),
+            location: None,
             status: Status::InvalidResponse,
             reason: None,
             quantity: None,
+            locations: None,
             http_status: Some(http_status),
             error: Some(error),
             attempts,
@@ -150,6 +165,21 @@ impl Outcome {
     #[must_use]
     pub fn with_reason(mut self, reason: Reason) -> Self {
         self.reason = Some(reason);
+        self
+    }
+
+    /// The same line, with the quantity at each location.
+    #[must_use]
+    pub fn with_locations(mut self, locations: Option<Locations>) -> Self {
+        self.locations = locations;
+        self
+    }
+
+    /// The same line, about one location of its ID (`list
+    /// --location-field`).
+    #[must_use]
+    pub fn at_location(mut self, location: Option<String>) -> Self {
+        self.location = location;
         self
     }
 
@@ -184,6 +214,22 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&failed).unwrap(),
             r#"{"external_id":"999","status":"not_found","http_status":404,"error":"GET http://h/api/stock/999 answered 404 Not Found","attempts":1,"elapsed_ms":2}"#
+        );
+    }
+
+    #[test]
+    fn locations_and_location_take_their_places() {
+        let ok = Outcome::ok("GS-1013", 45.0, 1, Duration::from_millis(3)).with_locations(Some(
+            Locations(vec![("PARIS".into(), 30.0), ("LYON".into(), 15.0)]),
+        ));
+        assert_eq!(
+            serde_json::to_string(&ok).unwrap(),
+            r#"{"external_id":"GS-1013","status":"ok","quantity":45.0,"locations":{"PARIS":30.0,"LYON":15.0},"http_status":200,"attempts":1,"elapsed_ms":3}"#
+        );
+        let ok = Outcome::ok("A", 30.0, 1, Duration::ZERO).at_location(Some("PARIS".into()));
+        assert_eq!(
+            serde_json::to_string(&ok).unwrap(),
+            r#"{"external_id":"A","location":"PARIS","status":"ok","quantity":30.0,"http_status":200,"attempts":1,"elapsed_ms":0}"#
         );
     }
 

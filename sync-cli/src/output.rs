@@ -73,10 +73,13 @@ impl<W: Write> Table<W> {
     }
 
     fn cells(outcome: Outcome) -> [String; 4] {
-        let quantity = outcome.quantity.map(|q| q.to_string()).unwrap_or_default();
+        let mut quantity = outcome.quantity.map(|q| q.to_string()).unwrap_or_default();
+        if let Some(locations) = &outcome.locations {
+            quantity = format!("{quantity} ({locations})");
+        }
+        // IDs may hold control characters; show them escaped so they
+        // cannot break the table or the terminal.
         [
-            // IDs may hold control characters; show them escaped so they
-            // cannot break the table or the terminal.
             crate::id::printable(outcome.external_id.as_deref().unwrap_or_default()),
             outcome.status.as_str().to_owned(),
             quantity,
@@ -278,6 +281,29 @@ ID       STATUS      QUANTITY  ERROR
 GS-1001  ok                50
 GS-10    ok              12.5
 GS-9001  http_error            GET http://h/api/stock/GS-9001 answered 500 Internal Server Error
+"
+        );
+    }
+
+    #[test]
+    fn table_shows_locations() {
+        use crate::locations::Locations;
+        let mut out = Vec::new();
+        let mut table = Table::new(&mut out);
+        let located = Locations(vec![("PARIS".into(), 30.0), ("LYON".into(), 15.5)]);
+        table
+            .write(Outcome::ok("GS-1013", 45.5, 1, Duration::ZERO).with_locations(Some(located)))
+            .unwrap();
+        table
+            .write(Outcome::ok("A", 3.0, 1, Duration::ZERO))
+            .unwrap();
+        table.finish().unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "\
+ID       STATUS                     QUANTITY  ERROR
+GS-1013  ok      45.5 (PARIS 30 + LYON 15.5)
+A        ok                                3
 "
         );
     }

@@ -14,6 +14,7 @@ pub use crate::json::Pointer;
 
 use crate::id::{BadId, check_id};
 use crate::json::{Found, Node, child_mut, find, find_path, parse_json};
+use crate::locations::{Locations, read_locations};
 use crate::reason::{Code, Reason, json_type};
 use crate::validate::{Invalid, parse_quantity, read_product_id};
 
@@ -26,6 +27,10 @@ pub struct PageFormat {
     pub id: Pointer,
     /// Where a record keeps its quantity (`--quantity-field`).
     pub quantity: Pointer,
+    /// Where a record keeps its location (`--location-field`), for a
+    /// listing of one record per item and location. Without it, a record's
+    /// `locations` array is read ([`crate::locations`]).
+    pub location: Option<Pointer>,
     /// Where the next page's cursor is (`--cursor-field`), for cursor paging.
     pub cursor: Option<Pointer>,
     /// Largest quantity accepted (`--max-quantity`).
@@ -45,8 +50,14 @@ pub struct Page {
 pub struct Record {
     /// The external ID, when it could be read (even if refused).
     pub id: Option<String>,
+    /// The location (`--location-field`), when it could be read and passes
+    /// the rules of a code (even if the record is refused).
+    pub location: Option<String>,
     /// The quantity, or why the record cannot be used.
     pub result: Result<f64, RecordError>,
+    /// The quantity at each location, when the record is accepted and
+    /// gives them.
+    pub locations: Option<Locations>,
 }
 
 /// Why a page ends the listing (it is not a page of records).
@@ -87,6 +98,21 @@ pub enum RecordError {
     Quantity { pointer: Pointer, invalid: Invalid },
     #[error("the record has the key of {0} more than once (--quantity-field)")]
     QuantityTwice(Pointer),
+    #[error("location is missing (--location-field {0})")]
+    LocationMissing(Pointer),
+    #[error("location is {found}, not a string or a number (--location-field {pointer})")]
+    LocationWrongType {
+        pointer: Pointer,
+        found: &'static str,
+    },
+    #[error("the record has the key of {0} more than once (--location-field)")]
+    LocationTwice(Pointer),
+    #[error("{} (--location-field {pointer})", bad.to_string().replacen("external ID", "location code", 1))]
+    BadLocation { pointer: Pointer, bad: BadId },
+    #[error("{0}")]
+    Locations(Invalid),
+    #[error("the record has the key \"locations\" more than once")]
+    LocationsTwice,
 }
 
 impl PageError {
@@ -122,10 +148,25 @@ impl RecordError {
             RecordError::Id { pointer, invalid } | RecordError::Quantity { pointer, invalid } => {
                 invalid.reason().with("field", pointer.as_str())
             }
-            RecordError::IdTwice(pointer) | RecordError::QuantityTwice(pointer) => {
+            RecordError::IdTwice(pointer)
+            | RecordError::QuantityTwice(pointer)
+            | RecordError::LocationTwice(pointer) => {
                 Reason::new(Code::DuplicateKey).with("field", pointer.as_str())
             }
             RecordError::BadId(bad) => bad.reason(),
+            RecordError::LocationMissing(pointer) => {
+                Reason::new(Code::LocationMissing).with("field", pointer.as_str())
+            }
+            RecordError::LocationWrongType { pointer, found } => {
+                Reason::new(Code::LocationWrongType)
+                    .with("found", json_type(found))
+                    .with("field", pointer.as_str())
+            }
+            RecordError::BadLocation { pointer, bad } => {
+                bad.location_reason().with("field", pointer.as_str())
+            }
+            RecordError::Locations(invalid) => invalid.reason(),
+            RecordError::LocationsTwice => Reason::new(Code::DuplicateKey).with("key", "locations"),
         }
     }
 }
@@ -148,6 +189,7 @@ fn place(pointer: &Pointer, whole: &str, at: &str) -> String {
 ///     records: Pointer::parse("/items").unwrap(),
 ///     id: Pointer::parse("/product_id").unwrap(),
 ///     quantity: Pointer::parse("/quantity").unwrap(),
+///     location: None,
 ///     cursor: Some(Pointer::parse("/next_cursor").unwrap()),
 ///     max_quantity: 1e9,
 /// };
@@ -201,17 +243,19 @@ fn read_cursor(root: &Node, pointer: &Pointer) -> Result<Option<String>, PageErr
 
 /// One record, by the rules of `fetch`.
 fn read_record(record: &Node, format: &PageFormat) -> Record {
-    let refused = |id: Option<String>, error: RecordError| Record {
+    let refused = |id: Option<String>, location: Option<String>, error: RecordError| Record {
         id,
+        location,
         result: Err(error),
+        locations: None,
     };
     let id = match find(record, &format.id) {
         Found::Here(value) => read_product_id(Some(value)),
         Found::Missing if !matches!(record, Node::Object(_)) => {
-            return refused(None, RecordError::NotObject(record.kind()));
+            return refused(None, None, RecordError::NotObject(record.kind()));
         }
         Found::Missing => read_product_id(None),
-        Found::Twice => return refused(None, RecordError::IdTwice(format.id.clone())),
+        Found::Twice => return refused(None, None, RecordError::IdTwice(format.id.clone())),
     };
     let id = match id {
         Ok(id) => id,
@@ -220,29 +264,82 @@ fn read_record(record: &Node, format: &PageFormat) -> Record {
                 pointer: format.id.clone(),
                 invalid,
             };
-            return refused(None, error);
+            return refused(None, None, error);
         }
     };
     if let Err(bad) = check_id(&id) {
-        return refused(Some(id), RecordError::BadId(bad));
+        return refused(Some(id), None, RecordError::BadId(bad));
     }
-    let result = match find(record, &format.quantity) {
-        Found::Here(value) => parse_quantity(Some(value), format.max_quantity),
-        Found::Missing => parse_quantity(None, format.max_quantity),
+    let location = match &format.location {
+        Some(pointer) => match read_location(record, pointer) {
+            Ok(location) => Some(location),
+            Err(error) => return refused(Some(id), None, error),
+        },
+        None => None,
+    };
+    let total = match find(record, &format.quantity) {
+        Found::Here(value) => Some(value),
+        Found::Missing => None,
         Found::Twice => {
-            return refused(
-                Some(id),
-                RecordError::QuantityTwice(format.quantity.clone()),
-            );
+            let error = RecordError::QuantityTwice(format.quantity.clone());
+            return refused(Some(id), location, error);
         }
     };
+    let quantity = match parse_quantity(total, format.max_quantity) {
+        Ok(quantity) => quantity,
+        Err(invalid) => {
+            let error = RecordError::Quantity {
+                pointer: format.quantity.clone(),
+                invalid,
+            };
+            return refused(Some(id), location, error);
+        }
+    };
+    let mut locations = None;
+    if let (None, Some(total)) = (&format.location, total) {
+        // A record that is its own ID and quantity has no locations.
+        let entries: &[(String, Node)] = match record {
+            Node::Object(entries) => entries,
+            _ => &[],
+        };
+        let mut arrays = entries.iter().filter(|(key, _)| key == "locations");
+        let array = match (arrays.next(), arrays.next()) {
+            (Some(_), Some(_)) => return refused(Some(id), None, RecordError::LocationsTwice),
+            (first, _) => first.map(|(_, value)| value),
+        };
+        match read_locations(array, total, format.max_quantity) {
+            Ok(read) => locations = read,
+            Err(invalid) => return refused(Some(id), None, RecordError::Locations(invalid)),
+        }
+    }
     Record {
         id: Some(id),
-        result: result.map_err(|invalid| RecordError::Quantity {
-            pointer: format.quantity.clone(),
-            invalid,
-        }),
+        location,
+        result: Ok(quantity),
+        locations,
     }
+}
+
+/// The location of a record of a listing read per location: a string, or a
+/// number as its decimal text, that passes the rules of an external ID.
+fn read_location(record: &Node, pointer: &Pointer) -> Result<String, RecordError> {
+    let code = match find(record, pointer) {
+        Found::Here(Node::String(s)) => s.clone(),
+        Found::Here(Node::Number(n)) => n.to_string(),
+        Found::Here(other) => {
+            return Err(RecordError::LocationWrongType {
+                pointer: pointer.clone(),
+                found: other.kind(),
+            });
+        }
+        Found::Missing => return Err(RecordError::LocationMissing(pointer.clone())),
+        Found::Twice => return Err(RecordError::LocationTwice(pointer.clone())),
+    };
+    check_id(&code).map_err(|bad| RecordError::BadLocation {
+        pointer: pointer.clone(),
+        bad,
+    })?;
+    Ok(code)
 }
 
 #[cfg(test)]
@@ -258,6 +355,7 @@ mod tests {
             records: pointer("/items"),
             id: pointer("/product_id"),
             quantity: pointer("/quantity"),
+            location: None,
             cursor: Some(pointer("/next_cursor")),
             max_quantity: 1e9,
         }
@@ -289,11 +387,15 @@ mod tests {
             [
                 Record {
                     id: Some("GS-1001".into()),
-                    result: Ok(50.0)
+                    location: None,
+                    result: Ok(50.0),
+                    locations: None,
                 },
                 Record {
                     id: Some("42".into()),
-                    result: Ok(12.5)
+                    location: None,
+                    result: Ok(12.5),
+                    locations: None,
                 },
             ]
         );
@@ -365,6 +467,7 @@ mod tests {
             records: pointer(""),
             id: pointer("/sku"),
             quantity: pointer("/stock_quantity"),
+            location: None,
             cursor: None,
             max_quantity: 1e9,
         };
@@ -451,6 +554,7 @@ mod tests {
             records: pointer("/ids"),
             id: pointer(""),
             quantity: pointer("/q"),
+            location: None,
             cursor: None,
             max_quantity: 1e9,
         };

@@ -103,6 +103,47 @@ pub enum Code {
     /// `limit`; list: `field`).
     QuantityTooLong,
 
+    // Quantities per location (an answer's or a record's `locations`, and
+    // `list --location-field`).
+    /// `locations` is neither an array nor null (`found`).
+    LocationsNotArray,
+    /// An entry of `locations` is not an object (`entry`, from 1; `found`).
+    LocationNotObject,
+    /// An entry of `locations` has no `location` (`entry`); list
+    /// `--location-field`: the record has none (`field`).
+    LocationMissing,
+    /// The location's code is neither a string nor a number (`found`;
+    /// `entry` or `field`).
+    LocationWrongType,
+    /// The location's code breaks a rule of an external ID (`location`,
+    /// `rule`, and the values of that rule's `id_*` code; `entry` or
+    /// `field`).
+    LocationCodeInvalid,
+    /// A location's code holds a piece of a secret; it is not printed.
+    LocationHoldsSecret,
+    /// A location's quantity is missing (`location`).
+    LocationQuantityMissing,
+    /// A location's quantity is neither a string nor a number (`location`,
+    /// `found`).
+    LocationQuantityWrongType,
+    /// A location's quantity is not a decimal number (`location`, `value`).
+    LocationQuantityNotNumber,
+    /// A location's quantity is negative (`location`, `value`).
+    LocationQuantityNegative,
+    /// A location's quantity is not a finite number (`location`, `value`).
+    LocationQuantityNotFinite,
+    /// A location's quantity is above `--max-quantity` (`location`,
+    /// `value`, `limit`).
+    LocationQuantityAboveLimit,
+    /// A location's quantity is a string longer than `limit` characters
+    /// (`location`, `length`, `limit`).
+    LocationQuantityTooLong,
+    /// A code is given twice in `locations` (`location`).
+    LocationTwice,
+    /// The product's quantity is not the exact sum of its locations'
+    /// (`total`, `sum`).
+    LocationsSumMismatch,
+
     // A listing's records.
     /// A record is another JSON value than an object (`found`).
     RecordNotObject,
@@ -134,7 +175,7 @@ pub enum Code {
 
 impl Code {
     /// Every code, in the order of the documentation.
-    pub const ALL: [Code; 48] = [
+    pub const ALL: [Code; 63] = [
         Code::IdEmpty,
         Code::IdTooLong,
         Code::IdControlCharacter,
@@ -172,6 +213,21 @@ impl Code {
         Code::QuantityNotFinite,
         Code::QuantityAboveLimit,
         Code::QuantityTooLong,
+        Code::LocationsNotArray,
+        Code::LocationNotObject,
+        Code::LocationMissing,
+        Code::LocationWrongType,
+        Code::LocationCodeInvalid,
+        Code::LocationHoldsSecret,
+        Code::LocationQuantityMissing,
+        Code::LocationQuantityWrongType,
+        Code::LocationQuantityNotNumber,
+        Code::LocationQuantityNegative,
+        Code::LocationQuantityNotFinite,
+        Code::LocationQuantityAboveLimit,
+        Code::LocationQuantityTooLong,
+        Code::LocationTwice,
+        Code::LocationsSumMismatch,
         Code::RecordNotObject,
         Code::ListedTwice,
         Code::NotListed,
@@ -225,6 +281,21 @@ impl Code {
             Code::QuantityNotFinite => "quantity_not_finite",
             Code::QuantityAboveLimit => "quantity_above_limit",
             Code::QuantityTooLong => "quantity_too_long",
+            Code::LocationsNotArray => "locations_not_array",
+            Code::LocationNotObject => "location_not_object",
+            Code::LocationMissing => "location_missing",
+            Code::LocationWrongType => "location_wrong_type",
+            Code::LocationCodeInvalid => "location_code_invalid",
+            Code::LocationHoldsSecret => "location_holds_secret",
+            Code::LocationQuantityMissing => "location_quantity_missing",
+            Code::LocationQuantityWrongType => "location_quantity_wrong_type",
+            Code::LocationQuantityNotNumber => "location_quantity_not_number",
+            Code::LocationQuantityNegative => "location_quantity_negative",
+            Code::LocationQuantityNotFinite => "location_quantity_not_finite",
+            Code::LocationQuantityAboveLimit => "location_quantity_above_limit",
+            Code::LocationQuantityTooLong => "location_quantity_too_long",
+            Code::LocationTwice => "location_twice",
+            Code::LocationsSumMismatch => "locations_sum_mismatch",
             Code::RecordNotObject => "record_not_object",
             Code::ListedTwice => "listed_twice",
             Code::NotListed => "not_listed",

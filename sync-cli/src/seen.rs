@@ -144,6 +144,19 @@ mod tests {
     }
 
     #[test]
+    fn pairs_of_an_id_and_a_location_are_told_apart() {
+        let mut seen = Seen::new();
+        assert!(seen.insert(&("A", "PARIS")));
+        assert!(seen.insert(&("A", "LYON")));
+        assert!(seen.insert(&("B", "PARIS")));
+        // Where one ends and the other starts counts.
+        assert!(seen.insert(&("ab", "c")));
+        assert!(seen.insert(&("a", "bc")));
+        assert!(!seen.insert(&("A", "PARIS")));
+        assert_eq!(seen.len(), 5);
+    }
+
+    #[test]
     fn about_eight_bytes_an_entry() {
         let mut seen = Seen::new();
         for n in 0..200_000u32 {

@@ -23,8 +23,9 @@ use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::id::{quote, quote_ascii};
+use crate::id::{BadId, quote, quote_ascii};
 use crate::json::{Node, parse_json};
+use crate::locations::{Locations, read_locations};
 use crate::reason::{Code, Reason, json_type, unquoted};
 
 /// The default largest quantity accepted (`--max-quantity`).
@@ -85,6 +86,40 @@ pub enum Invalid {
     TooLong(usize),
     #[error("the body is larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
+    #[error("locations is {0}, not an array")]
+    LocationsNotArray(&'static str),
+    #[error("locations entry {entry} is {found}, not an object")]
+    LocationNotObject { entry: usize, found: &'static str },
+    #[error("locations entry {entry} has no location")]
+    LocationMissing { entry: usize },
+    #[error("locations entry {entry}: location is {found}, not a string or a number")]
+    LocationWrongType { entry: usize, found: &'static str },
+    #[error("locations entry {entry}: {}", location_code(.bad))]
+    LocationCode { entry: usize, bad: BadId },
+    #[error("locations entry {entry} has the key \"{key}\" more than once")]
+    LocationKeyTwice { entry: usize, key: &'static str },
+    #[error("location {location}: {invalid}")]
+    LocationQuantity {
+        /// The code, as messages show it.
+        location: String,
+        invalid: Box<Invalid>,
+    },
+    #[error("location {0} appears more than once in locations")]
+    LocationTwice(String),
+    #[error("quantity {total} is not the sum of the locations' quantities ({sum})")]
+    SumMismatch {
+        /// The product's quantity, as messages show it.
+        total: String,
+        /// The exact sum of the locations' quantities.
+        sum: String,
+    },
+    #[error("a location code holds the API token or another credential (not printed)")]
+    LocationHoldsSecret,
+}
+
+/// A refused location code's sentence: an external ID's, about a code.
+fn location_code(bad: &BadId) -> String {
+    bad.to_string().replacen("external ID", "location code", 1)
 }
 
 impl Invalid {
@@ -137,6 +172,44 @@ impl Invalid {
                 .with("length", *chars)
                 .with("limit", MAX_QUANTITY_CHARS),
             Invalid::TooLarge { limit } => Reason::new(Code::BodyTooLarge).with("limit", *limit),
+            Invalid::LocationsNotArray(found) => {
+                Reason::new(Code::LocationsNotArray).with("found", json_type(found))
+            }
+            Invalid::LocationNotObject { entry, found } => Reason::new(Code::LocationNotObject)
+                .with("entry", *entry)
+                .with("found", json_type(found)),
+            Invalid::LocationMissing { entry } => {
+                Reason::new(Code::LocationMissing).with("entry", *entry)
+            }
+            Invalid::LocationWrongType { entry, found } => Reason::new(Code::LocationWrongType)
+                .with("entry", *entry)
+                .with("found", json_type(found)),
+            Invalid::LocationCode { entry, bad } => bad.location_reason().with("entry", *entry),
+            Invalid::LocationKeyTwice { entry, key } => Reason::new(Code::DuplicateKey)
+                .with("key", *key)
+                .with("entry", *entry),
+            Invalid::LocationQuantity { location, invalid } => {
+                let inner = invalid.reason();
+                let code = match inner.code {
+                    Code::QuantityMissing => Code::LocationQuantityMissing,
+                    Code::QuantityWrongType => Code::LocationQuantityWrongType,
+                    Code::QuantityNegative => Code::LocationQuantityNegative,
+                    Code::QuantityNotFinite => Code::LocationQuantityNotFinite,
+                    Code::QuantityAboveLimit => Code::LocationQuantityAboveLimit,
+                    Code::QuantityTooLong => Code::LocationQuantityTooLong,
+                    _ => Code::LocationQuantityNotNumber,
+                };
+                let mut reason = Reason::new(code).with("location", unquoted(location));
+                reason.values.extend(inner.values);
+                reason
+            }
+            Invalid::LocationTwice(location) => {
+                Reason::new(Code::LocationTwice).with("location", unquoted(location))
+            }
+            Invalid::SumMismatch { total, sum } => Reason::new(Code::LocationsSumMismatch)
+                .with("total", unquoted(total))
+                .with("sum", sum.as_str()),
+            Invalid::LocationHoldsSecret => Reason::new(Code::LocationHoldsSecret),
         }
     }
 }
@@ -174,11 +247,38 @@ impl fmt::Display for Limit {
 /// );
 /// ```
 pub fn validate_body(body: &[u8], expected_id: &str, max_quantity: f64) -> Result<f64, Invalid> {
+    validate_answer(body, expected_id, max_quantity).map(|answer| answer.quantity)
+}
+
+/// What an accepted answer says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answered {
+    pub quantity: f64,
+    /// The quantity at each location, when the answer gives `locations`
+    /// (see [`crate::locations`]); their sum is `quantity`.
+    pub locations: Option<Locations>,
+}
+
+/// Checks a body as [`validate_body`] does, and its optional `locations`
+/// array ([`crate::locations::read_locations`]).
+///
+/// ```
+/// use sync_cli::validate::validate_answer;
+/// let body = br#"{"product_id": "1", "quantity": "5", "locations": [{"location": "P", "quantity": "5"}]}"#;
+/// let answer = validate_answer(body, "1", 1e9).unwrap();
+/// assert_eq!(answer.quantity, 5.0);
+/// assert_eq!(answer.locations.unwrap().0, [("P".to_owned(), 5.0)]);
+/// ```
+pub fn validate_answer(
+    body: &[u8],
+    expected_id: &str,
+    max_quantity: f64,
+) -> Result<Answered, Invalid> {
     let root: Node = parse_json(body)?;
     let Node::Object(entries) = &root else {
         return Err(Invalid::NotObject(root.kind()));
     };
-    // The first of the two keys given a second time, in the body's order.
+    // The first of the keys given a second time, in the body's order.
     let mut seen: Vec<&str> = Vec::new();
     for (key, _) in entries {
         if let Some(&name) = READ_KEYS.iter().find(|name| **name == key.as_str()) {
@@ -194,11 +294,19 @@ pub fn validate_body(body: &[u8], expected_id: &str, max_quantity: f64) -> Resul
             .find_map(|(key, value)| (key == name).then_some(value))
     };
     check_product_id(field("product_id"), expected_id)?;
-    parse_quantity(field("quantity"), max_quantity)
+    let quantity = parse_quantity(field("quantity"), max_quantity)?;
+    let locations = match field("quantity") {
+        Some(total) => read_locations(field("locations"), total, max_quantity)?,
+        None => None,
+    };
+    Ok(Answered {
+        quantity,
+        locations,
+    })
 }
 
 /// The keys of an answer that sync-cli reads.
-const READ_KEYS: [&str; 2] = ["product_id", "quantity"];
+const READ_KEYS: [&str; 3] = ["product_id", "quantity", "locations"];
 
 /// Reads a product ID given as a JSON string or number (`"123"` or `123`,
 /// which are the same ID); a listing's record IDs are read by it too.

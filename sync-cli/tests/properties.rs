@@ -5,7 +5,9 @@
 //!   path segment;
 //! - any bytes as a listing's page: never a panic, never a quantity out of
 //!   range, and each record judged exactly as `fetch` judges the same object
-//!   as a body (one rulebook).
+//!   as a body (one rulebook), its quantities per location included;
+//! - quantities per location are accepted iff their exact sum is the
+//!   product's quantity.
 
 #![allow(clippy::unwrap_used)] // helpers outside #[test] functions
 
@@ -16,7 +18,9 @@ use regex::Regex;
 use sync_cli::UrlTemplate;
 use sync_cli::id::{MAX_ID_CHARS, check_id, is_forbidden};
 use sync_cli::target::parse_base_url;
-use sync_cli::validate::{DEFAULT_MAX_QUANTITY, MAX_QUANTITY_CHARS, validate_body};
+use sync_cli::validate::{
+    DEFAULT_MAX_QUANTITY, MAX_QUANTITY_CHARS, validate_answer, validate_body,
+};
 
 /// Cases per property: enough to mean something, few enough to keep the
 /// test suite fast. `PROPTEST_CASES` overrides it for a longer run.
@@ -261,6 +265,7 @@ fn page_format(max: f64) -> PageFormat {
         records: Pointer::parse("/items").unwrap(),
         id: Pointer::parse("/product_id").unwrap(),
         quantity: Pointer::parse("/quantity").unwrap(),
+        location: None,
         cursor: Some(Pointer::parse("/next_cursor").unwrap()),
         max_quantity: max,
     }
@@ -277,6 +282,68 @@ fn field_values() -> impl Strategy<Value = String> {
     ]
 }
 
+/// A location's entry as JSON text: its keys in any order, some missing or
+/// twice, values of any kind.
+fn location_entries() -> impl Strategy<Value = String> {
+    let key = prop::sample::select(vec!["location", "quantity", "location", "quantity", "x"]);
+    let value = prop_oneof![
+        prop::sample::select(vec![r#""PARIS""#, r#""LYON""#, "7", r#"" P""#, r#""..""#])
+            .prop_map(str::to_owned),
+        field_values(),
+    ];
+    prop_oneof![
+        9 => prop::collection::vec((key, value), 0..4).prop_map(|fields| {
+            let fields: Vec<String> = fields
+                .iter()
+                .map(|(key, value)| format!("{}: {value}", serde_json::Value::from(*key)))
+                .collect();
+            format!("{{{}}}", fields.join(", "))
+        }),
+        1 => field_values(),
+    ]
+}
+
+/// A `locations` value as JSON text: arrays of entries, or anything.
+fn locations_values() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => prop::collection::vec(location_entries(), 0..4)
+            .prop_map(|entries| format!("[{}]", entries.join(", "))),
+        1 => field_values(),
+    ]
+}
+
+/// A record whose locations add up: thousandths at each code, the total
+/// their sum, both as strings or numbers.
+fn consistent_records() -> impl Strategy<Value = String> {
+    let codes = prop::sample::subsequence(vec!["PARIS", "LYON", "NICE", "LILLE"], 0..4);
+    (
+        codes,
+        prop::collection::vec(0u64..10_000_000, 4),
+        any::<bool>(),
+    )
+        .prop_map(|(codes, thousandths, as_numbers)| {
+            let text = |n: u64| {
+                let text = format!("{}.{:03}", n / 1000, n % 1000);
+                if as_numbers {
+                    text
+                } else {
+                    format!("\"{text}\"")
+                }
+            };
+            let entries: Vec<String> = codes
+                .iter()
+                .zip(&thousandths)
+                .map(|(code, n)| format!(r#"{{"location": "{code}", "quantity": {}}}"#, text(*n)))
+                .collect();
+            let total: u64 = thousandths.iter().take(codes.len()).sum();
+            format!(
+                r#"{{"product_id": "GS-1", "quantity": {}, "locations": [{}]}}"#,
+                text(total),
+                entries.join(", ")
+            )
+        })
+}
+
 /// A record as JSON text: keys in any order, some given twice, some other.
 fn records() -> impl Strategy<Value = String> {
     let key = prop::sample::select(vec![
@@ -285,9 +352,19 @@ fn records() -> impl Strategy<Value = String> {
         "updated_at",
         "product_id",
         "quantity",
+        "locations",
     ]);
+    let value = |key: &str| -> BoxedStrategy<String> {
+        if key == "locations" {
+            locations_values().boxed()
+        } else {
+            field_values().boxed()
+        }
+    };
+    let field = key.prop_flat_map(move |key| (Just(key), value(key)));
     prop_oneof![
-        9 => prop::collection::vec((key, field_values()), 0..5).prop_map(|fields| {
+        2 => consistent_records(),
+        9 => prop::collection::vec(field, 0..5).prop_map(|fields| {
             let fields: Vec<String> = fields
                 .iter()
                 .map(|(key, value)| format!("{}: {value}", serde_json::Value::from(*key)))
@@ -353,9 +430,66 @@ proptest! {
             // same verdict from fetch's validation.
             let text = texts.as_ref().map(|texts| &texts[n]);
             if let (Some(text), Some(id)) = (text, record.id.as_deref().filter(|id| check_id(id).is_ok())) {
-                let as_body = validate_body(text.as_bytes(), id, max);
-                prop_assert_eq!(as_body.ok(), record.result.as_ref().ok().copied(), "{}", text);
+                let as_body = validate_answer(text.as_bytes(), id, max)
+                    .ok()
+                    .map(|answer| (answer.quantity, answer.locations));
+                let as_record = record
+                    .result
+                    .as_ref()
+                    .ok()
+                    .map(|quantity| (*quantity, record.locations.clone()));
+                prop_assert_eq!(as_body, as_record, "{}", text);
             }
+        }
+    }
+}
+
+// --- quantities per location --------------------------------------------------
+
+/// Quantities in thousandths, as exact decimal text.
+fn thousandths(n: u64) -> String {
+    format!("{}.{:03}", n / 1000, n % 1000)
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn locations_are_accepted_iff_their_exact_sum_is_the_quantity(
+        quantities in prop::collection::vec(0u64..1_000_000_000, 0..6),
+        off_by in prop_oneof![3 => Just(0i64), 1 => Just(1i64), 1 => Just(-1i64), 1 => -1000i64..1000],
+        as_numbers in prop::collection::vec(any::<bool>(), 7),
+    ) {
+        let sum: u64 = quantities.iter().sum();
+        let Some(total) = sum.checked_add_signed(off_by) else {
+            return Ok(());
+        };
+        // A JSON number goes through a double: only a few digits stay exact.
+        let text = |n: u64, number: bool| {
+            if number { thousandths(n) } else { format!("\"{}\"", thousandths(n)) }
+        };
+        let entries: Vec<String> = quantities
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!(r#"{{"location": "L{i}", "quantity": {}}}"#, text(*n, as_numbers[i])))
+            .collect();
+        let body = format!(
+            r#"{{"product_id": "GS-1", "quantity": {}, "locations": [{}]}}"#,
+            text(total, as_numbers[6]),
+            entries.join(", ")
+        );
+        let got = validate_answer(body.as_bytes(), "GS-1", 1e9);
+        if off_by == 0 {
+            let answer = got.unwrap();
+            let expected: Vec<(String, f64)> = quantities
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (format!("L{i}"), thousandths(*n).parse().unwrap()))
+                .collect();
+            prop_assert_eq!(answer.locations.unwrap().0, expected);
+        } else {
+            let refused = got.unwrap_err();
+            prop_assert!(refused.to_string().contains("is not the sum"), "{}", refused);
         }
     }
 }

@@ -38,7 +38,40 @@ fn run(cmd: &mut assert_cmd::Command) -> Vec<Value> {
 fn answer(id: &str) -> Reply {
     let ok = |body: Value| Reply::status("200 OK", &[], &body.to_string());
     let quantity = |q: Value| ok(json!({"product_id": id, "quantity": q}));
+    let located =
+        |locations: Value| ok(json!({"product_id": id, "quantity": "1", "locations": locations}));
+    let at_p = |q: Value| located(json!([{"location": "P", "quantity": q}]));
     match id {
+        "locnotarray" => located(json!({"P": "1"})),
+        "locnotobj" => located(json!([1])),
+        "locmissing" => located(json!([{"quantity": "1"}])),
+        "loctype" => located(json!([{"location": true, "quantity": "1"}])),
+        "loccode" => located(json!([{"location": " P", "quantity": "1"}])),
+        "locsecret" => located(json!([{"location": TOKEN, "quantity": "1"}])),
+        "lqmissing" => located(json!([{"location": "P"}])),
+        "lqtype" => at_p(Value::Null),
+        "lqlots" => at_p(json!("lots")),
+        "lqneg" => at_p(json!("-1")),
+        "lqinf" => at_p(json!("9".repeat(400))),
+        "lqabove" => at_p(json!(2_000_000_000)),
+        "lqlong" => at_p(json!("0".repeat(1001))),
+        "loctwice" => located(json!([
+            {"location": "P", "quantity": "1"},
+            {"location": "P", "quantity": "0"}
+        ])),
+        "locsum" => ok(json!({"product_id": id, "quantity": "11", "locations": [
+            {"location": "P", "quantity": "6"},
+            {"location": "L", "quantity": "4"}
+        ]})),
+        "locdup" => Reply::status(
+            "200 OK",
+            &[],
+            r#"{"product_id": "locdup", "quantity": "1", "locations": [{"location": "P", "quantity": "1", "quantity": "1"}]}"#,
+        ),
+        "located" => ok(json!({"product_id": id, "quantity": "0.3", "locations": [
+            {"location": "P", "quantity": "0.1"},
+            {"location": 7, "quantity": 0.2}
+        ]})),
         "empty" => Reply::status("200 OK", &[], ""),
         "html" => Reply::status("200 OK", &[], "<html><body>busy</body></html>"),
         "notjson" => Reply::status("200 OK", &[], "nope"),
@@ -88,9 +121,50 @@ fn fetch_server() -> RawServer {
 fn fetch_reasons() -> BTreeMap<String, Value> {
     let server = fetch_server();
     let ids = [
-        "empty", "html", "notjson", "array", "dup", "gz", "big", "noid", "idtype", "other",
-        "noqty", "qtytype", "lots", "neg", "inf", "above", "long", "echo", "missing", "auth",
-        "moved", "busy", "down", "teapot", "slow", "dropped", "fine",
+        "empty",
+        "html",
+        "notjson",
+        "array",
+        "dup",
+        "gz",
+        "big",
+        "noid",
+        "idtype",
+        "other",
+        "noqty",
+        "qtytype",
+        "lots",
+        "neg",
+        "inf",
+        "above",
+        "long",
+        "echo",
+        "missing",
+        "auth",
+        "moved",
+        "busy",
+        "down",
+        "teapot",
+        "slow",
+        "dropped",
+        "fine",
+        "locnotarray",
+        "locnotobj",
+        "locmissing",
+        "loctype",
+        "loccode",
+        "locsecret",
+        "lqmissing",
+        "lqtype",
+        "lqlots",
+        "lqneg",
+        "lqinf",
+        "lqabove",
+        "lqlong",
+        "loctwice",
+        "locsum",
+        "locdup",
+        "located",
     ];
     let long_id = "x".repeat(256);
     let lines = run(cmd()
@@ -417,6 +491,96 @@ fn fetch_cases() -> Vec<Case> {
             vec![("status", json!("http_error"))],
         ),
     ]
+    .into_iter()
+    .chain(location_cases())
+    .collect()
+}
+
+/// What each ID of the fetch server whose answer has `locations` gets.
+fn location_cases() -> Vec<Case> {
+    vec![
+        (
+            "locnotarray",
+            "locations_not_array",
+            vec![("found", json!("object"))],
+        ),
+        (
+            "locnotobj",
+            "location_not_object",
+            vec![("entry", json!(1)), ("found", json!("number"))],
+        ),
+        ("locmissing", "location_missing", vec![("entry", json!(1))]),
+        (
+            "loctype",
+            "location_wrong_type",
+            vec![("entry", json!(1)), ("found", json!("boolean"))],
+        ),
+        (
+            "loccode",
+            "location_code_invalid",
+            vec![
+                ("location", json!(" P")),
+                ("rule", json!("spaces")),
+                ("character", json!("U+0020")),
+                ("entry", json!(1)),
+            ],
+        ),
+        ("locsecret", "location_holds_secret", vec![]),
+        (
+            "lqmissing",
+            "location_quantity_missing",
+            vec![("location", json!("P"))],
+        ),
+        (
+            "lqtype",
+            "location_quantity_wrong_type",
+            vec![("location", json!("P")), ("found", json!("null"))],
+        ),
+        (
+            "lqlots",
+            "location_quantity_not_number",
+            vec![("location", json!("P")), ("value", json!("lots"))],
+        ),
+        (
+            "lqneg",
+            "location_quantity_negative",
+            vec![("location", json!("P")), ("value", json!("-1"))],
+        ),
+        (
+            "lqinf",
+            "location_quantity_not_finite",
+            vec![("location", json!("P"))],
+        ),
+        (
+            "lqabove",
+            "location_quantity_above_limit",
+            vec![
+                ("location", json!("P")),
+                ("value", json!("2000000000")),
+                ("limit", json!(1e9)),
+            ],
+        ),
+        (
+            "lqlong",
+            "location_quantity_too_long",
+            vec![
+                ("location", json!("P")),
+                ("length", json!(1001)),
+                ("limit", json!(1000)),
+            ],
+        ),
+        ("loctwice", "location_twice", vec![("location", json!("P"))]),
+        (
+            "locsum",
+            "locations_sum_mismatch",
+            vec![("total", json!("11")), ("sum", json!("10"))],
+        ),
+        (
+            "locdup",
+            "duplicate_key",
+            vec![("key", json!("quantity")), ("entry", json!(1))],
+        ),
+    ]
 }
 
 /// fetch: every answer a product's URL may give.
@@ -429,6 +593,9 @@ fn fetch_answers(seen: &mut BTreeSet<String>) {
     };
     assert_eq!(by_id("fine")["status"], "ok");
     assert!(by_id("fine").get("reason").is_none());
+    assert!(by_id("fine").get("locations").is_none());
+    assert_eq!(by_id("located")["status"], "ok");
+    assert_eq!(by_id("located")["locations"], json!({"P": 0.1, "7": 0.2}));
     let cases = fetch_cases();
     for (id, code, values) in cases {
         check(seen, by_id(id), code, &values);
@@ -439,7 +606,7 @@ fn fetch_answers(seen: &mut BTreeSet<String>) {
         "id_too_long",
         &[("length", json!(256)), ("limit", json!(255))],
     );
-    assert_eq!(fetched.len(), 31);
+    assert_eq!(fetched.len(), 48);
 }
 
 /// fetch: connections that fail.
@@ -518,6 +685,77 @@ fn list_record_reasons(seen: &mut BTreeSet<String>) {
     assert!(records[8].get("reason").is_none(), "{}", records[8]);
 }
 
+/// list --location-field: the location of each record.
+fn list_location_reasons(seen: &mut BTreeSet<String>) {
+    let server = RawServer::start(|_, _| {
+        let items = json!([
+            {"product_id": "A", "loc": "PARIS", "quantity": "1"},
+            {"product_id": "A", "loc": "LYON", "quantity": "2"},
+            {"product_id": "A", "loc": "PARIS", "quantity": "3"},
+            {"product_id": "B", "quantity": "1"},
+            {"product_id": "C", "loc": [1], "quantity": "1"},
+            {"product_id": "D", "loc": "..", "quantity": "1"},
+            {"product_id": "E", "loc": TOKEN, "quantity": "1"},
+            {"product_id": "F", "loc": 12, "quantity": "-1"},
+        ]);
+        page(&json!({"items": items}), &[])
+    });
+    let records = run(cmd().env("STOCK_API_TOKEN", TOKEN).args([
+        "list",
+        "--base-url",
+        &server.url,
+        "--retries",
+        "0",
+        "--location-field",
+        "/loc",
+    ]));
+    assert_eq!(records.len(), 9, "{records:?}");
+    assert_eq!(records[0]["location"], "PARIS", "{}", records[0]);
+    assert_eq!(records[1]["location"], "LYON", "{}", records[1]);
+    assert_eq!(records[1]["status"], "ok", "{}", records[1]);
+    check(
+        seen,
+        &records[2],
+        "listed_twice",
+        &[("external_id", json!("A")), ("location", json!("PARIS"))],
+    );
+    check(
+        seen,
+        &records[3],
+        "location_missing",
+        &[("external_id", json!("B")), field("/loc")],
+    );
+    check(
+        seen,
+        &records[4],
+        "location_wrong_type",
+        &[("found", json!("array")), field("/loc")],
+    );
+    check(
+        seen,
+        &records[5],
+        "location_code_invalid",
+        &[
+            ("location", json!("..")),
+            ("rule", json!("dot")),
+            field("/loc"),
+        ],
+    );
+    check(
+        seen,
+        &records[6],
+        "location_holds_secret",
+        &[("external_id", json!("E"))],
+    );
+    assert!(records[6].get("location").is_none(), "{}", records[6]);
+    check(
+        seen,
+        &records[7],
+        "quantity_negative",
+        &[("location", json!("12")), field("/quantity")],
+    );
+}
+
 /// list: listings that end incomplete.
 fn list_trailer_reasons(seen: &mut BTreeSet<String>) {
     let trailers = trailers();
@@ -589,6 +827,7 @@ fn every_code_is_produced_with_its_values() {
     fetch_answers(&mut seen);
     fetch_connections(&mut seen);
     list_record_reasons(&mut seen);
+    list_location_reasons(&mut seen);
     list_trailer_reasons(&mut seen);
     // Produced in tests/ids_param.rs: not_listed and id_not_sendable
     // (--ids-param), the latter in
