@@ -88,9 +88,7 @@ class ProductTemplate(models.Model):
         help="Left out of every synchronisation with the stock API (scheduled rounds, buttons, previews and "
         "notifications), with all its variants: their stock is kept as it is.",
     )
-    api_variant_count = fields.Integer(
-        string="Variants with an External ID", compute="_compute_api_variant_count"
-    )
+    api_variant_count = fields.Integer(string="Variants with an External ID", compute="_compute_api_variant_count")
 
     def init(self):
         # The status is required on the variants; a product that code unaware
@@ -110,7 +108,13 @@ class ProductTemplate(models.Model):
 
     @api.depends(*(f"product_variant_ids.{name}" for name in STATUS_FIELDS), "product_variant_ids.api_external_id")
     def _compute_api_sync_status(self):
-        for template, values in self._get_api_sync_status_values().items():
+        for template in self:
+            variants = template.with_context(active_test=template.active).product_variant_ids
+            rows = [{name: variant[name] for name in (*STATUS_FIELDS, "api_external_id")} for variant in variants]
+            for row, variant in zip(rows, variants, strict=True):
+                row["api_last_run_id"] = variant.api_last_run_id.id
+            values = template._summarise_api_sync_status(rows)
+            values["api_last_run_id"] = self.env["stock.sync.run"].browse(values["api_last_run_id"])
             template.update(values)
 
     @api.depends("product_variant_ids.api_external_id")
@@ -118,44 +122,63 @@ class ProductTemplate(models.Model):
         for template in self:
             template.api_variant_count = len(template.product_variant_ids.filtered("api_external_id"))
 
-    def _get_api_sync_status_values(self):
-        """The status of each template, from its variants': a single
-        variant's own; of several, a summary of those with an external ID.
+    def _summarise_api_sync_status(self, variants):
+        """A template's status from its variants' (``[{field: value}]``, the
+        active ones; all of an archived template): a single variant's own; of
+        several, a summary of those with an external ID.
 
-        :return: ``{template: {field: value}}``
+        :return: ``{field: value}``, the last run as an ID
         """
-        result = {}
-        for template in self:
-            variants = template.with_context(active_test=not template._origin or template.active).product_variant_ids
-            synced = variants.filtered("api_external_id") if len(variants) > 1 else variants
-            if len(synced) == 1:
-                result[template] = {name: synced[name] for name in STATUS_FIELDS}
-                continue
-            states = set(synced.mapped("api_sync_state"))
-            errors = synced.filtered(lambda variant: variant.api_sync_state == "error")
-            last_syncs = synced.mapped("api_last_sync_date")
-            attempts = synced.filtered("api_last_attempt_date").sorted("api_last_attempt_date")
-            result[template] = {
-                "api_sync_state": "error" if errors else ("never" if "never" in states or not synced else "ok"),
-                "api_sync_message": _(
-                    "%(errors)s of %(count)s variants in error: see the variants below.",
-                    errors=len(errors),
-                    count=len(synced),
-                )
-                if errors
-                else False,
-                "api_last_sync_date": min(last_syncs) if synced and all(last_syncs) else False,
-                "api_last_attempt_date": attempts[-1:].api_last_attempt_date or False,
-                "api_last_run_id": attempts[-1:].api_last_run_id,
+        synced = [row for row in variants if row["api_external_id"]] if len(variants) > 1 else variants
+        if len(synced) == 1:
+            return {name: synced[0][name] or False for name in STATUS_FIELDS} | {
+                "api_sync_state": synced[0]["api_sync_state"] or "never"
             }
-        return result
+        states = {row["api_sync_state"] for row in synced}
+        errors = sum(row["api_sync_state"] == "error" for row in synced)
+        last_syncs = [row["api_last_sync_date"] for row in synced]
+        attempts = sorted(
+            (row for row in synced if row["api_last_attempt_date"]), key=lambda r: r["api_last_attempt_date"]
+        )
+        return {
+            "api_sync_state": "error" if errors else ("never" if "never" in states or not synced else "ok"),
+            "api_sync_message": self.env._(
+                "%(errors)s of %(count)s variants in error: see the variants below.", errors=errors, count=len(synced)
+            )
+            if errors
+            else False,
+            "api_last_sync_date": min(last_syncs) if synced and all(last_syncs) else False,
+            "api_last_attempt_date": attempts[-1]["api_last_attempt_date"] if attempts else False,
+            "api_last_run_id": attempts[-1]["api_last_run_id"] if attempts else False,
+        }
 
     def _api_sync_summarise_status(self):
-        """Write each template's status from its variants', in one UPDATE (see
-        ``product.product._api_sync_write_status``: never the template's write date)."""
-        values = self._get_api_sync_status_values()
-        if not values:
+        """Write each template's status from its variants', in one query to
+        read them and one UPDATE (see ``product.product._api_sync_write_status``:
+        never the template's write date)."""
+        if not self:
             return
+        self.env["product.product"].flush_model([*STATUS_FIELDS, "api_external_id", "active", "product_tmpl_id"])
+        self.flush_recordset(["active"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT variant.product_tmpl_id, variant.api_external_id, variant.api_sync_state,
+                       variant.api_sync_message, variant.api_last_sync_date, variant.api_last_attempt_date,
+                       variant.api_last_run_id
+                  FROM product_product AS variant
+                  JOIN product_template AS template ON template.id = variant.product_tmpl_id
+                 WHERE variant.product_tmpl_id = ANY(%s) AND (variant.active OR NOT template.active)
+                 ORDER BY variant.id
+                """,
+                self.ids,
+            )
+        )
+        variants = {template_id: [] for template_id in self.ids}
+        columns = ("api_external_id", *STATUS_FIELDS)
+        for template_id, *row in self.env.cr.fetchall():
+            variants[template_id].append(dict(zip(columns, row, strict=True)))
+        values = {template_id: self._summarise_api_sync_status(rows) for template_id, rows in variants.items()}
         self.flush_recordset(STATUS_FIELDS)
         self.env.cr.execute(
             SQL(
@@ -170,14 +193,14 @@ class ProductTemplate(models.Model):
                 SQL(", ").join(
                     SQL(
                         "(%s, %s::varchar, %s::text, %s::timestamp, %s::timestamp, %s::int)",
-                        template.id,
+                        template_id,
                         vals["api_sync_state"],
                         vals["api_sync_message"] or None,
                         vals["api_last_sync_date"] or None,
                         vals["api_last_attempt_date"] or None,
-                        vals["api_last_run_id"].id or None,
+                        vals["api_last_run_id"] or None,
                     )
-                    for template, vals in values.items()
+                    for template_id, vals in values.items()
                 ),
             )
         )
