@@ -372,8 +372,7 @@ class StockSyncRun(models.Model):
             return
         codes = sorted(counts)
         _logger.warning(
-            "Stock API synchronisation %s: locations of the stock API mapped to no Odoo location, "
-            "not synchronised: %s",
+            "Stock API synchronisation %s: locations of the stock API mapped to no Odoo location, not synchronised: %s",
             self.name,
             ", ".join(f"{code} ({counts[code]} products with stock)" for code in codes),
         )
@@ -466,10 +465,7 @@ class StockSyncRun(models.Model):
         previous = self.sudo().search(domain, order="id desc", limit=1)
         if previous.issue == self.issue:
             self.sudo().message_post(
-                body=_(
-                    "Same issue as the previous scheduled synchronisation %(previous)s: no new alert.",
-                    previous=previous.name,
-                ),
+                body=self._get_same_issue_note(previous),
                 subtype_xmlid="mail.mt_note",
             )
             return
@@ -487,7 +483,41 @@ class StockSyncRun(models.Model):
             message_type="comment",
         )
 
+    def _get_same_issue_note(self, previous):
+        if self.trigger == "notified":
+            return _(
+                "Same issue as the previous notified synchronisation %(previous)s: no new alert.",
+                previous=previous.name,
+            )
+        if self.trigger == "changes":
+            return _("Same issue as the previous round of changes %(previous)s: no new alert.", previous=previous.name)
+        return _(
+            "Same issue as the previous scheduled synchronisation %(previous)s: no new alert.", previous=previous.name
+        )
+
     def _get_alert_body(self):
+        """The alert, worded for the run's trigger (a notified run and a round
+        of changes are alerted when they fail or are held)."""
+        if self.trigger == "notified" and self.issue == "failed":
+            return _(
+                "The notified synchronisation %(name)s failed: %(reason)s", name=self.name, reason=self.failure_message
+            )
+        if self.trigger == "notified" and self.issue == "held":
+            return _(
+                "The notified synchronisation %(name)s was held and applied nothing more: %(reason)s "
+                "Open it to see what it would change, then apply or discard it.",
+                name=self.name,
+                reason=self.hold_reason,
+            )
+        if self.trigger == "changes" and self.issue == "failed":
+            return _("The round of changes %(name)s failed: %(reason)s", name=self.name, reason=self.failure_message)
+        if self.trigger == "changes" and self.issue == "held":
+            return _(
+                "The round of changes %(name)s was held and applied nothing more: %(reason)s "
+                "Open it to see what it would change, then apply or discard it.",
+                name=self.name,
+                reason=self.hold_reason,
+            )
         if self.issue == "failed":
             return _(
                 "The scheduled synchronisation %(name)s failed: %(reason)s", name=self.name, reason=self.failure_message

@@ -153,6 +153,19 @@ class TestRunAlerts(StockSyncApiCase):
         self.assertIs(self._run_cron(), True)
         return self.env["stock.sync.run"].search([("trigger", "=", "cron")], order="id desc", limit=1)
 
+    def test_alerts_are_worded_for_the_run_trigger(self):
+        """A notified run or a round of changes that fails is not called scheduled."""
+        Run = self.env["stock.sync.run"]
+        for trigger, wording in (
+            ("notified", "The notified synchronisation"),
+            ("changes", "The round of changes"),
+            ("cron", "The scheduled synchronisation"),
+        ):
+            run = Run._start(trigger)
+            run._fail("the stock API is down")
+            [alert] = self._alerts(run)
+            self.assertIn(f"{wording} {run.name} failed: the stock API is down", alert.body)
+
     def test_one_alert_per_streak_of_failing_runs(self):
         good = self._make_product("T-SAME", on_hand=7)
         broken = self._make_product("T-500", on_hand=1)
