@@ -3,6 +3,8 @@
 # (stock_sync_api/static/description/) in a real Odoo 19, in French:
 #
 #   docs/screenshots/product_form.png      product form, "API Synchronisation" page after a sync
+#   docs/screenshots/product_variants.png  a T-shirt in three sizes: its variants on its page, synced
+#   docs/screenshots/variant_list.png      the Product Variants list with its sync columns
 #   docs/screenshots/product_list.png      product list: sync filters and optional sync columns
 #   docs/screenshots/settings.png          Inventory settings, "API Synchronisation" block
 #                                          (with the brake and the stock API location)
@@ -150,6 +152,7 @@ Template.search([("api_external_id", "in", ["GS-1007", "GS-1008", "GS-1009", "GS
 env.cr.commit()
 ids = {
     "office_chair": env.ref("stock_sync_api.product_gs_1001").product_tmpl_id.id,
+    "tshirt": env.ref("stock_sync_api.product_tshirt").id,
     "cron": env.ref("stock_sync_api.ir_cron_api_sync").id,
     "done_run": done_run.id,
     "held_run": held_run.id,

@@ -2,7 +2,7 @@
 // which prepares the database and passes, in the environment:
 //   ODOO_URL, ODOO_DB, ODOO_LOGIN, ODOO_PASSWORD  where and as whom to log in
 //   CHROMIUM   the browser executable
-//   IDS_FILE   JSON with the ids of "office_chair" (product.template), "cron"
+//   IDS_FILE   JSON with the ids of "office_chair" and "tshirt" (product.template), "cron"
 //              (ir.cron), "done_run" and "held_run" (stock.sync.run)
 //   OUT_DIR    where the PNG files go
 import { readFileSync } from "node:fs";
@@ -68,6 +68,23 @@ try {
     await notification.hover(); // keeps it on screen
     await page.locator(".o_field_widget[name=api_sync_state]", { hasText: "Synchronisé" }).waitFor();
     await shoot("product_form");
+
+    // 1b. A product with variants: its "API Synchronisation" page lists each
+    // size with its own external ID, after "Lancer la synchronisation".
+    await page.goto(`${url}${PRODUCTS}/${ids.tshirt}`);
+    await page.locator(".o_notebook .nav-link[name=api_sync]").click();
+    await page.locator(".o_form_view button[name=action_api_sync]:visible").click();
+    await page.locator(".o_notification").first().waitFor();
+    await page.locator("div[name=api_sync_variants] .o_data_row", { hasText: "Synchronisé" }).first().waitFor();
+    await shoot("product_variants");
+
+    // 1c. The Product Variants list with its sync columns.
+    await page.goto(`${url}/odoo/action-product.product_variant_action?view_type=list`);
+    await page.waitForSelector(".o_list_view .o_data_row");
+    await page.locator(".o_searchview_dropdown_toggler").click();
+    await page.locator(".o_filter_menu [role=menuitemcheckbox]", { hasText: "A un ID externe" }).click();
+    await page.keyboard.press("Escape");
+    await shoot("variant_list");
 
     // 2. Product list: the optional sync columns shown, products with an
     // external ID grouped by sync status.
