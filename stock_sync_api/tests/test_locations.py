@@ -4,12 +4,13 @@ from psycopg2 import IntegrityError
 
 from odoo.exceptions import AccessError, ValidationError
 from odoo.modules import module
-from odoo.tests import Form, new_test_user, tagged
+from odoo.tests import Form, HttpCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..engine import SyncRound
 from ..synccli import parse_listing
 from .common import StockSyncApiCase
+from .test_tour import FrenchStockManagerMixin
 
 
 def located(external_id, **quantities):
@@ -322,3 +323,24 @@ class TestLocations(StockSyncApiCase):
         self.assertEqual(own.company_id, other)
         # Creating a company gave its creator access to it: a user of the main company only.
         self.assertNotIn(own, self.env["stock.sync.location"].with_user(self.stock_user).search([]))
+
+
+@tagged("post_install", "-at_install")
+class TestLocationsTour(FrenchStockManagerMixin, HttpCase):
+    """A French stock manager maps the stock API's locations in a real browser."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_french_stock_manager()
+        Mapping = cls.env["stock.sync.location"].sudo().with_context(active_test=False)
+        Mapping.search([]).unlink()
+        cls.lyon = cls.env["stock.warehouse"].sudo().create({"name": "Lyon", "code": "LYN"}).lot_stock_id
+        Mapping.create({"code": "PARIS", "location_id": cls.location.id})
+
+    def test_map_a_location(self):
+        self._start_tour_as_manager(
+            "/odoo/action-stock_sync_api.action_stock_sync_location", "stock_sync_api_tour_locations"
+        )
+        mapping = self.env["stock.sync.location"].search([("code", "=", "MARSEILLE")])
+        self.assertEqual((mapping.location_id, mapping.company_id), (self.lyon, self.env.company))
