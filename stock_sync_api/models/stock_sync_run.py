@@ -237,17 +237,7 @@ class StockSyncRun(models.Model):
 
     def _get_scheduled_pending(self):
         """Products of this scheduled round that it has not handled yet."""
-        self.ensure_one()
-        # A product this run could not lock has a line, but is not marked as
-        # handled by this run (another transaction held its row).
-        listed = self.env["stock.sync.run.line"].sudo().search([("run_id", "=", self.id)]).product_id
-        Product = self.env["product.product"]
-        return Product.search(
-            Product._get_api_sync_domain()
-            & (Domain("api_last_run_id", "=", False) | Domain("api_last_run_id", "!=", self.id))
-            & Domain("id", "not in", listed.ids),
-            order="id",
-        )
+        return self._get_pending()
 
     @api.model
     def _cron_sync_changes(self):
@@ -315,16 +305,27 @@ class StockSyncRun(models.Model):
     def _get_notified_pending(self):
         """Products of this notified run that it has not handled yet, and that
         a synchronisation still takes."""
+        return self._get_pending()
+
+    def _get_pending(self):
+        """Products of this run that it has not handled yet, and that a
+        synchronisation still takes: of the whole catalog for a scheduled
+        round, of the products chosen for any other run.
+
+        A product this run could not lock has a line, but is not marked as
+        handled by this run (another transaction held its row).
+        """
         self.ensure_one()
         listed = self.env["stock.sync.run.line"].sudo().search([("run_id", "=", self.id)]).product_id
-        Queue = self.env["stock.sync.notification"]
-        return self.env["product.product"].search(
-            Queue._get_notifiable_domain()
-            & Domain("id", "in", self.product_ids.ids)
+        Product = self.env["product.product"]
+        domain = (
+            Product._get_api_sync_domain()
+            & (Domain("api_last_run_id", "=", False) | Domain("api_last_run_id", "!=", self.id))
             & Domain("id", "not in", listed.ids)
-            & (Domain("api_last_run_id", "=", False) | Domain("api_last_run_id", "!=", self.id)),
-            order="id",
         )
+        if self.trigger != "cron":
+            domain &= Domain("id", "in", self.product_ids.ids)
+        return Product.search(domain, order="id")
 
     def _count_left_out(self):
         """Count, and mark as such, the products with an external ID that the
