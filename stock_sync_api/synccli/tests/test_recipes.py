@@ -70,23 +70,24 @@ class StandIn(BaseHTTPRequestHandler):
         if path != "/admin/api/2024-10/inventory_levels.json":
             return self._send(404, {"errors": "Not Found"})
         levels = [
-            {"inventory_item_id": 808950810 + n, "location_id": 905684977, "available": n, "updated_at": "2026-12-01"}
+            {"inventory_item_id": 808950810 + n, "location_id": location, "available": n + 10 * k}
             for n in range(5)
+            for k, location in enumerate((905684977, 905684978))
         ]
+        # As Shopify's, a next page's page_info carries the filters of the first request.
+        start, _, location_ids = query.get("page_info", "0:" + query.get("location_ids", "")).partition(":")
+        if location_ids:
+            levels = [level for level in levels if str(level["location_id"]) in location_ids.split(",")]
         if "inventory_item_ids" in query:
             wanted = query["inventory_item_ids"].split(",")
             levels = [level for level in levels if str(level["inventory_item_id"]) in wanted]
-        start = int(query.get("page_info", "0"))
+        start = int(start)
         size = int(query.get("limit", 50))
         headers = []
         if start + size < len(levels):
             host = self.headers.get("Host")
-            headers.append(
-                (
-                    "Link",
-                    f'<http://{host}{path}?limit={size}&page_info={start + size}>; rel="next"',
-                )
-            )
+            page_info = f"{start + size}:{location_ids}"
+            headers.append(("Link", f'<http://{host}{path}?limit={size}&page_info={page_info}>; rel="next"'))
         return self._send(200, {"inventory_levels": levels[start : start + size]}, headers)
 
     # Frappe / ERPNext: Authorization: token key:secret; GET /api/resource/Bin
@@ -192,6 +193,24 @@ def test_shopify_inventory_levels_with_its_token_header(sync_cli_bin, stand_in):
     assert len(server.requests) == 3
     few = list_stock(cli, ListingSettings(**SHOPIFY), external_ids=["808950812"])
     assert {key: result.quantity for key, result in few.results.items()} == {"808950812": 2.0}
+
+
+def test_shopify_inventory_levels_of_several_locations(sync_cli_bin, stand_in):
+    """One record per item and location: added up by location, each with the
+    Shopify location's ID as its code (mapped to Odoo's locations)."""
+    _server, url = stand_in("shopify")
+    cli = settings(sync_cli_bin, url, auth="header", auth_header="X-Shopify-Access-Token", token=SHOPIFY_TOKEN)
+    several = dict(
+        SHOPIFY,
+        endpoint="/admin/api/2024-10/inventory_levels.json?location_ids=905684977,905684978",
+        location_field="/location_id",
+        page_size=3,
+    )
+    listing = list_stock(cli, ListingSettings(**several), expected=10)
+    assert listing.complete, listing.error
+    item = listing.results["808950812"]
+    assert item.quantity == 2.0 + 12.0
+    assert item.locations == {"905684977": 2.0, "905684978": 12.0}
 
 
 FRAPPE = {
