@@ -8,7 +8,9 @@ never is called back by them.
 
 - :mod:`.config`: the settings, read once per run, typed and checked;
 - :mod:`.round`: a run's products in batches, and the commit policy;
-- :mod:`.changes`: a round of what the API's listing says changed;
+- :mod:`.entry`: the one way in: each entry point calls one function of it,
+  which chooses the products, builds the round and runs it;
+- :mod:`.changes`: what the API's listing says changed (a round of changes);
 - :mod:`.answers`: the API's answers: the next batch's fetched ahead, or
   the listing read once;
 - :mod:`.batch`: one batch: refuse, fetch, lock, convert, compare, brake,
@@ -25,5 +27,5 @@ arguments and closures. What another addon would extend stays on the models
 """
 
 from .config import read_brake, read_cli_settings, read_config, read_listing_settings, read_setting
-from .changes import sync_changes
+from .entry import changes_round, notified_round, scheduled_round, sync_again, sync_now
 from .round import SyncRound, as_variants

@@ -3,6 +3,7 @@ says changed since the last complete listing, and only them."""
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 from odoo import _
 from odoo.exceptions import UserError
@@ -11,7 +12,6 @@ from odoo.fields import Domain
 from ..synccli import list_stock
 from .config import read_config
 from .reasons import word_listing_reason
-from .round import SyncRound
 
 _logger = logging.getLogger(__name__)
 
@@ -21,13 +21,26 @@ _logger = logging.getLogger(__name__)
 SINCE_MARGIN = timedelta(seconds=60)
 
 
-def sync_changes(env):
-    """Sync what changed since the last complete listing, as one run of
-    trigger ``changes``, committing after each batch.
+class Changes(NamedTuple):
+    """What a round of changes takes."""
+
+    #: No complete listing yet: the whole catalog is synced (the scheduled round).
+    full_round: bool
+    #: The variants the listing says changed.
+    products: Any = None
+    #: The listing of changes, read once for the round.
+    listing: Any = None
+
+
+def read_changes(env):
+    """What changed since the last complete listing, less a margin.
 
     Times are the API's own (the ``Date`` of a listing's first page), never
-    Odoo's. With no complete listing yet, the whole catalog is synced (the
-    scheduled round). A listing of no product leaves no run: it is logged.
+    Odoo's. A listing of no product, a listing mode that is off, settings that
+    are wrong or a listing of changes that is incomplete take nothing (the
+    last one ends a run of trigger ``changes`` as failed): all are logged.
+
+    :return: a :class:`Changes`, or None when there is nothing to sync
     """
     Run = env["stock.sync.run"]
     try:
@@ -35,17 +48,16 @@ def sync_changes(env):
     except UserError as exc:
         # The hourly round fails, and alerts, for the same reason.
         _logger.warning("Stock API changes not asked: %s", exc.args[0])
-        return
+        return None
     if config.mode != "listing":
         _logger.info("Stock API changes not asked: the synchronisation asks one request per product")
-        return
+        return None
     _give_up_unfinished(Run)
     last = Run._get_last_listing_time()
     since = _since(last)
     if since is None:
         _logger.info("Stock API: no complete listing applied yet (%r), the whole catalog is synchronised", last)
-        Run._cron_sync()
-        return
+        return Changes(full_round=True)
     Product = env["product.product"]
     domain = Product._get_api_sync_domain()
     listing = list_stock(config.settings, config.listing, since=since, expected=Product.search_count(domain))
@@ -60,7 +72,7 @@ def sync_changes(env):
                 error=word_listing_reason(env, listing.reason, listing.values) or listing.error,
             )
         )
-        return
+        return None
     products = Product.search(domain & Domain("api_external_id", "in", list(listing.results)), order="id")
     _logger.info(
         "Stock API: %d products listed as changed since %s, %d of them synchronised in Odoo",
@@ -69,10 +81,8 @@ def sync_changes(env):
         len(products),
     )
     if not products:
-        return
-    run = Run._start("changes", products)
-    cron = env["ir.cron"]
-    SyncRound(run, after_batch=lambda batch: cron._commit_progress(len(batch)), listing=listing).sync(products)
+        return None
+    return Changes(full_round=False, products=products, listing=listing)
 
 
 def _give_up_unfinished(Run):

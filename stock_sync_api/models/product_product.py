@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from ..engine import SyncRound
+from ..engine import sync_now
 from ..synccli import check_external_id
 
 #: The columns where each synchronisation records a variant's status (and,
@@ -124,8 +124,7 @@ class ProductProduct(models.Model):
         if not self.env.user.has_group("stock.group_stock_manager"):
             raise AccessError(_("Only inventory administrators can run the stock API synchronisation."))
         products = self._get_api_sync_products()
-        run = self.env["stock.sync.run"]._start("manual", products, left_out=self - products)
-        outcomes = SyncRound(run).sync(products)
+        run, outcomes = sync_now(products, "manual", left_out=self - products)
         return run._get_notification(products, outcomes)
 
     def action_api_sync_preview(self):
@@ -133,8 +132,7 @@ class ProductProduct(models.Model):
         if not self.env.user.has_group("stock.group_stock_user"):
             raise AccessError(_("Only inventory users can preview the stock API synchronisation."))
         products = self._get_api_sync_products()
-        run = self.env["stock.sync.run"]._start("preview", products, left_out=self - products)
-        SyncRound(run).sync(products)
+        run, _outcomes = sync_now(products, "preview", left_out=self - products)
         return run.action_open()
 
     # ------------------------------------------------------------------

@@ -7,7 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 
-from ..engine import SyncRound, as_variants, read_setting, sync_changes
+from ..engine import as_variants, changes_round, notified_round, read_setting, scheduled_round, sync_again
 
 _logger = logging.getLogger(__name__)
 
@@ -198,12 +198,7 @@ class StockSyncRun(models.Model):
     def _cron_sync(self):
         """Scheduled action: sync every product with an external ID, in batches,
         as one run however many calls the round takes."""
-        run, pending = self._get_scheduled_round()
-        run.sudo().product_count = run.done_count + len(pending)
-        cron = self.env["ir.cron"]
-        if not cron._commit_progress(remaining=len(pending)):
-            return
-        SyncRound(run, after_batch=lambda batch: cron._commit_progress(len(batch))).sync(pending)
+        scheduled_round(self.env)
 
     @api.model
     def _get_scheduled_round(self):
@@ -243,7 +238,7 @@ class StockSyncRun(models.Model):
     def _cron_sync_changes(self):
         """Scheduled action, every 5 minutes in listing mode: sync the products
         the stock API lists as changed since the last complete listing."""
-        sync_changes(self.env)
+        changes_round(self.env)
 
     def _note_listing(self, listing):
         """Keep the API's time of the first listing a scheduled round or a
@@ -266,31 +261,8 @@ class StockSyncRun(models.Model):
     @api.model
     def _cron_sync_notified(self):
         """Scheduled action: sync the products the stock API notified, as one
-        run however many notifications came in, then leave queued only those
-        notified again meanwhile (synced again after) or held by another sync."""
-        Queue = self.env["stock.sync.notification"]
-        cron = self.env["ir.cron"]
-        run = self._get_notified_run()
-        if run and not run._get_notified_pending():
-            # Left running with every product handled (its worker stopped
-            # before the run's end): it ends now, and the products notified
-            # since are synced in this same call.
-            _logger.warning(
-                "Stock API synchronisation %s was left running with every product handled: it ends now", run.name
-            )
-            run._finish()
-            cron._commit_progress()  # the run's end, before its products leave the queue
-            Queue._release(run, {})
-            cron._commit_progress()
-            run = self._get_notified_run()
-        if run:
-            pending = run._get_notified_pending()
-            if not cron._commit_progress(remaining=len(pending)):
-                return
-            outcomes = SyncRound(run, after_batch=lambda batch: cron._commit_progress(len(batch))).sync(pending)
-            cron._commit_progress()  # the run's end, before its products leave the queue
-            Queue._release(run, outcomes)
-        Queue._trigger_when_queued()
+        run however many notifications came in."""
+        notified_round(self.env)
 
     @api.model
     def _get_notified_run(self):
@@ -576,7 +548,7 @@ class StockSyncRun(models.Model):
             ),
             subtype_xmlid="mail.mt_note",
         )
-        SyncRound(self).sync(products)
+        sync_again(self, products)
         return self.action_open()
 
     def action_discard(self):
