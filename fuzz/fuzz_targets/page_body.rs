@@ -32,14 +32,16 @@ fuzz_target!(|body: &[u8]| {
     } else {
         DEFAULT_MAX_QUANTITY
     };
+    // An odd length reads one record per item and location
+    // (--location-field), an even one each record's `locations` array.
+    let per_location = body.len() % 2 == 1;
     let format = if first % 3 == 0 {
-        // WooCommerce-like: the page is the array itself; now and then
-        // Shopify-like, one record per item and location.
+        // WooCommerce-like: the page is the array itself.
         PageFormat {
             records: pointer(""),
             id: pointer("/sku"),
             quantity: pointer("/stock_quantity"),
-            location: (first % 2 == 0).then(|| pointer("/location_id")),
+            location: per_location.then(|| pointer("/location_id")),
             cursor: None,
             max_quantity: max,
         }
@@ -49,7 +51,7 @@ fuzz_target!(|body: &[u8]| {
             records: pointer(if first % 3 == 1 { "/items" } else { "/data/0/items" }),
             id: pointer("/product_id"),
             quantity: pointer("/quantity"),
-            location: None,
+            location: per_location.then(|| pointer("/location")),
             cursor: Some(pointer("/next_cursor")),
             max_quantity: max,
         }
