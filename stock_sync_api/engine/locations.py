@@ -17,6 +17,7 @@ from collections import defaultdict
 from typing import NamedTuple
 
 from odoo.exceptions import UserError
+from odoo.tools import float_round
 
 from . import messages
 from .batch import BatchSync
@@ -146,15 +147,21 @@ class LocationBatchSync(BatchSync):
             whose codes only a partial answer gives
         """
         located = {}
+        given = result.locations
+        # Converted only when the API counts in another unit: else checked as is.
+        api_uom = product.api_uom_id
+        converts = bool(api_uom) and api_uom != product.uom_id
         for location, codes in self.mapping.codes.items():
-            given = [code for code in codes if code in result.locations]
             if result.locations_partial:
-                if not given:
+                listed = [code for code in codes if code in given]
+                if not listed:
                     continue  # not listed as changed: left as it is
-                if len(given) < len(codes):
+                if len(listed) < len(codes):
                     raise UserError(partial_codes_message(self.env, location, codes))
-            quantity = sum(result.locations.get(code, 0.0) for code in codes)
-            located[location] = self._convert(product, quantity, digits)
+            quantity = sum(given.get(code, 0.0) for code in codes)
+            if converts or float_round(quantity, precision_digits=digits) != quantity:
+                quantity = self._convert(product, quantity, digits)
+            located[location] = quantity
         return located
 
     def _compare(self, quantities, location, outcomes):
@@ -171,11 +178,12 @@ class LocationBatchSync(BatchSync):
         up_to_date = SyncOutcome("ok", self.env._("Up to date: on hand matches the stock API."))
         changes = {}
         for product, located in quantities.items():
+            compare = product.uom_id.compare
             compared = {}
             differs = False
             for loc, quantity in located.items():
-                before = on_hand[product, loc]
-                same = product.uom_id.compare(before, quantity) == 0
+                before = on_hand[product.id, loc.id]
+                same = compare(before, quantity) == 0
                 # Equal to the unit's precision: the same, for the apply.
                 compared[loc] = StockChange(quantity if same else before, quantity)
                 differs = differs or not same

@@ -27,20 +27,23 @@ class StockQuant(models.Model):
         """On-hand quantity of each product at each of ``locations`` and
         below, in one query. ``locations`` do not contain each other.
 
-        :return: ``{(product, location): quantity}``
+        :return: ``{(product_id, location_id): quantity}``, by IDs: a batch
+            reads thousands of them
         """
         groups = self._read_group(
             [("product_id", "in", products.ids), ("location_id", "child_of", locations.ids)],
             ["product_id", "location_id"],
             ["quantity:sum"],
         )
-        by_id = {location.id: location for location in locations}
-        on_hand = {(product, location): 0.0 for product in products for location in locations}
+        mapped = set(locations.ids)
+        on_hand = dict.fromkeys(((p, loc) for p in products.ids for loc in locations.ids), 0.0)
+        innermost = {}
         for product, quant_location, quantity in groups:
             # The innermost of ``locations`` above the quant's (there is one).
-            ancestors = [int(part) for part in quant_location.parent_path.split("/") if part]
-            location = next(by_id[id_] for id_ in reversed(ancestors) if id_ in by_id)
-            on_hand[product, location] += quantity
+            if quant_location.id not in innermost:
+                ancestors = [int(part) for part in quant_location.parent_path.split("/") if part]
+                innermost[quant_location.id] = next(id_ for id_ in reversed(ancestors) if id_ in mapped)
+            on_hand[product.id, innermost[quant_location.id]] += quantity
         return on_hand
 
     @api.model
@@ -92,7 +95,7 @@ class StockQuant(models.Model):
             raise UserError(_("Odoo reported a conflict with an inventory count in progress; nothing was applied."))
         on_hand = self._get_api_sync_on_hand_at(products, locations)
         for (product, location), change in changes.items():
-            if product.uom_id.compare(on_hand[product, location], change.quantity) != 0:
+            if product.uom_id.compare(on_hand[product.id, location.id], change.quantity) != 0:
                 raise UserError(
                     _("The inventory adjustment of %(product)s did not take effect.", product=product.display_name)
                 )
