@@ -98,6 +98,56 @@ def _wordings(env, values):
         "next_page_not_url": lambda: _("the listing's next page is not a URL"),
         "next_page_other_origin": lambda: _("the listing's next page leads to another server, which is never asked"),
         "next_page_credentials": lambda: _("the listing's next page holds credentials in its URL"),
+        "locations_not_array": lambda: _(
+            "the quantities per location are a JSON %(found)s, not a list", found=value["found"]
+        ),
+        "location_not_object": lambda: _(
+            "a quantity per location is a JSON %(found)s, not an object", found=value["found"]
+        ),
+        "location_missing": lambda: _("a quantity per location has no location"),
+        "location_wrong_type": lambda: _(
+            "a location is a JSON %(found)s, neither a string nor a number", found=value["found"]
+        ),
+        "location_code_invalid": lambda: _(
+            "the location %(location)s cannot be used: it breaks the rules of an external ID",
+            location=value["location"],
+        ),
+        "location_holds_secret": lambda: _("a location holds a piece of a secret and was left out"),
+        "location_quantity_missing": lambda: _("the location %(location)s has no quantity", location=value["location"]),
+        "location_quantity_wrong_type": lambda: _(
+            "the quantity at %(location)s is a JSON %(found)s, neither a string nor a number",
+            location=value["location"],
+            found=value["found"],
+        ),
+        "location_quantity_not_number": lambda: _(
+            "the quantity %(value)s at %(location)s is not a number", value=value["value"], location=value["location"]
+        ),
+        "location_quantity_negative": lambda: _(
+            "the quantity %(value)s at %(location)s is negative", value=value["value"], location=value["location"]
+        ),
+        "location_quantity_not_finite": lambda: _(
+            "the quantity %(value)s at %(location)s is too large", value=value["value"], location=value["location"]
+        ),
+        "location_quantity_above_limit": lambda: _(
+            "the quantity %(value)s at %(location)s is above the limit of %(limit)s",
+            value=value["value"],
+            location=value["location"],
+            limit=value["limit"],
+        ),
+        "location_quantity_too_long": lambda: _(
+            "the quantity at %(location)s is %(length)s characters long, more than %(limit)s",
+            location=value["location"],
+            length=value["length"],
+            limit=value["limit"],
+        ),
+        "location_twice": lambda: _(
+            "the location %(location)s is given twice: none of its quantities is used", location=value["location"]
+        ),
+        "locations_sum_mismatch": lambda: _(
+            "the quantity %(total)s is not the sum of the quantities per location (%(sum)s)",
+            total=value["total"],
+            sum=value["sum"],
+        ),
     }
 
 

@@ -143,7 +143,7 @@ def parse_result(data, external_id):
 
 #: The keys of a line that are not values of its reason.
 LINE_KEYS = frozenset(
-    {"external_id", "status", "reason", "error", "quantity", "attempts", "elapsed_ms", "locations", "location"}
+    {"external_id", "status", "reason", "error", "quantity", "attempts", "elapsed_ms", "locations"}
 )
 
 

@@ -69,6 +69,30 @@ class TestReasons(StockSyncApiCase):
             self.assertIn(f"{self.api_url}/api/stock/{external_id}", line.details, external_id)
             self.assertNotEqual(line.details, line.message)
 
+    def test_the_quantities_per_location_worded_in_french(self):
+        located = [{"location": "PARIS", "quantity": "6"}, {"location": "LYON", "quantity": "4"}]
+        self._set_params(
+            base_url=self._start_mock_api(
+                [
+                    {"product_id": "T-SUM", "locations": located, "fault": "locations_sum_mismatch"},
+                    {"product_id": "T-TWICE", "locations": located, "fault": "location_twice"},
+                ]
+            )
+        )
+        wrong_sum = self._make_product("T-SUM", on_hand=3)
+        twice = self._make_product("T-TWICE", on_hand=3)
+        (wrong_sum | twice).with_context(lang="fr_FR").action_api_sync()
+        self.assertEqual(
+            wrong_sum.api_sync_message,
+            "Réponse invalide de l'API de stock : la quantité 11 n'est pas la somme des quantités par emplacement (10)",
+        )
+        self.assertEqual(
+            twice.api_sync_message,
+            "Réponse invalide de l'API de stock : l'emplacement PARIS est donné deux fois : aucune de ses quantités "
+            "n'est utilisée",
+        )
+        self.assertEqual((self._on_hand(wrong_sum), self._on_hand(twice)), (3, 3))
+
     def test_an_unknown_reason_falls_back_to_the_english_sentence(self):
         result = FetchResult("X", "invalid_response", error="GET ... said something new", reason="a_new_code")
         self.assertEqual(
