@@ -1,0 +1,154 @@
+"""The Odoo side of bench/locations.py, run by ``odoo shell`` (``env`` is given).
+
+Not meant to be run by hand: bench/locations.py starts mock-api with the
+matching data and passes everything through the environment
+(``BENCH_PRODUCTS``, ``BENCH_CHANGED``, ``BENCH_API_URL``, ``BENCH_SYNC_CLI``,
+``BENCH_DIR``, ``BENCH_RESULT``).
+"""
+
+# ruff: noqa: F821 -- `env` is given by `odoo shell`
+
+import json
+import logging
+import os
+import sys
+import time
+
+sys.path.insert(0, os.environ["BENCH_DIR"])
+from benchlib import run_scheduled_action  # noqa: E402
+from locations import CODES, changed, external_id  # noqa: E402
+
+PRODUCTS = int(os.environ["BENCH_PRODUCTS"])
+CHANGED = int(os.environ["BENCH_CHANGED"])
+#: The same catalog in one location, without mappings: the sync as before.
+NO_MAPPINGS = bool(os.environ.get("BENCH_NO_MAPPINGS"))
+CHUNK = 1000
+
+SYNC_LOGGER = "odoo.addons.stock_sync_api.engine.batch"
+PHASES = ("fetch", "compare", "apply", "bookkeeping")
+
+
+class PhaseTimes(logging.Handler):
+    """Adds up the phase timings the sync logs for each batch at DEBUG level."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.seconds = dict.fromkeys(PHASES, 0.0)
+
+    def emit(self, record):
+        for phase, seconds in (getattr(record, "api_sync_timings", None) or {}).items():
+            self.seconds[phase] += seconds
+
+
+def say(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def setup():
+    """The three mapped locations, the catalog and its twins, 10 units each in each location."""
+    params = env["ir.config_parameter"].sudo()
+    params.set_param("stock_sync_api.base_url", os.environ["BENCH_API_URL"])
+    params.set_param("stock_sync_api.cli_path", os.environ["BENCH_SYNC_CLI"])
+    Warehouse = env["stock.warehouse"]
+    locations = [
+        env.ref("stock.warehouse0").lot_stock_id,
+        Warehouse.create({"name": "Bench Lyon", "code": "BLY"}).lot_stock_id,
+        Warehouse.create({"name": "Bench Nice", "code": "BNI"}).lot_stock_id,
+    ]
+    env["stock.sync.location"].with_context(active_test=False).search([]).unlink()
+    if NO_MAPPINGS:
+        # The changes go where the API's total goes: the company's sync location.
+        locations = [locations[0]]
+    else:
+        env["stock.sync.location"].create(
+            [{"code": c, "location_id": loc.id} for c, loc in zip(CODES, locations, strict=True)]
+        )
+    Template = env["product.template"].with_context(
+        tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
+    )
+    Quant = env["stock.quant"].sudo()
+    products, twins = [], []
+    start = time.perf_counter()
+    for first in range(0, PRODUCTS, CHUNK):
+        numbers = range(first, min(first + CHUNK, PRODUCTS))
+        synced = Template.create(
+            [
+                {"name": f"Bench {external_id(n)}", "is_storable": True, "api_external_id": external_id(n)}
+                for n in numbers
+            ]
+        ).product_variant_id
+        twin = Template.create(
+            [{"name": f"Twin {external_id(n)}", "is_storable": True} for n in numbers]
+        ).product_variant_id
+        Quant.create(
+            [{"product_id": p.id, "location_id": loc.id, "quantity": 10.0} for p in synced + twin for loc in locations]
+        )
+        products += synced.ids
+        twins += twin.ids
+        env.cr.commit()
+        env.invalidate_all()
+    say(f"catalog of {PRODUCTS} products and their twins in {time.perf_counter() - start:.0f} s")
+    return env["product.product"].browse(products), env["product.product"].browse(twins), locations
+
+
+def odoo_apply(twins, nice):
+    """Odoo's own apply of the same changes: counts created in inventory mode, one apply."""
+    Count = env["stock.quant"].with_context(inventory_mode=True, inventory_name="Floor")
+    start = time.perf_counter()
+    counts = Count.create(
+        [
+            {"product_id": twin.id, "location_id": nice.id, "inventory_quantity": 12.0}
+            for n, twin in enumerate(twins)
+            if changed(n, PRODUCTS, CHANGED)
+        ]
+    )
+    counts.action_apply_inventory()
+    env.flush_all()
+    seconds = time.perf_counter() - start
+    env.cr.commit()
+    return seconds, len(counts)
+
+
+def check(products, locations):
+    """Every product holds the API's quantity in each location."""
+    Quant = env["stock.quant"]
+    wrong = 0
+    # Without mappings, the one location gets what NICE gets with them.
+    for loc, code in zip(locations, ("NICE",) if NO_MAPPINGS else CODES, strict=True):
+        on_hand = dict(
+            Quant._read_group(
+                [("product_id", "in", products.ids), ("location_id", "=", loc.id)], ["product_id"], ["quantity:sum"]
+            )
+        )
+        for n, product in enumerate(products):
+            expected = 12.0 if code == "NICE" and changed(n, PRODUCTS, CHANGED) else 10.0
+            wrong += on_hand.get(product, 0.0) != expected
+    return wrong
+
+
+products, twins, locations = setup()
+phases = PhaseTimes()
+logger = logging.getLogger(SYNC_LOGGER)
+logger.addHandler(phases)
+logger.setLevel(logging.DEBUG)
+seconds, job_runs = run_scheduled_action(env)
+logger.setLevel(logging.NOTSET)
+say("phases: " + ", ".join(f"{phase} {value:.1f} s" for phase, value in phases.seconds.items()))
+run = env["stock.sync.run"].search([("trigger", "=", "cron")], order="id desc", limit=1)
+say(f"round: {seconds:.1f} s, {run.state}, {run.changed_count} changed, {run.error_count} errors")
+floor, counted = odoo_apply(twins, locations[-1])
+say(f"Odoo's own apply of {counted} counts: {floor:.1f} s")
+figures = {
+    "round_s": seconds,
+    "job_runs": job_runs,
+    "phases_s": phases.seconds,
+    "state": run.state,
+    "changed": run.changed_count,
+    "errors": run.error_count,
+    "lines": len(run.line_ids),
+    "odoo_apply_s": floor,
+    "odoo_apply_counts": counted,
+    "wrong": check(products, locations),
+}
+with open(os.environ["BENCH_RESULT"], "w", encoding="utf-8") as out:
+    json.dump(figures, out)
