@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 
 class StockQuant(models.Model):
@@ -30,20 +31,30 @@ class StockQuant(models.Model):
         :return: ``{(product_id, location_id): quantity}``, by IDs: a batch
             reads thousands of them
         """
-        groups = self._read_group(
-            [("product_id", "in", products.ids), ("location_id", "child_of", locations.ids)],
-            ["product_id", "location_id"],
-            ["quantity:sum"],
+        # The domain and its record rules as _read_group has them, without
+        # a record per group: a batch has thousands of them.
+        query = self._search([("product_id", "in", products.ids), ("location_id", "child_of", locations.ids)])
+        query.groupby = SQL("1, 2")
+        self.flush_model(["product_id", "location_id", "quantity"])
+        self.env.cr.execute(
+            query.select(
+                SQL.identifier(query.table, "product_id"),
+                SQL.identifier(query.table, "location_id"),
+                SQL("SUM(%s)", SQL.identifier(query.table, "quantity")),
+            )
         )
+        groups = self.env.cr.fetchall()
         mapped = set(locations.ids)
         on_hand = dict.fromkeys(((p, loc) for p in products.ids for loc in locations.ids), 0.0)
         innermost = {}
-        for product, quant_location, quantity in groups:
+        quant_locations = self.env["stock.location"].browse({location_id for _p, location_id, _q in groups})
+        quant_locations.fetch(["parent_path"])
+        for quant_location in quant_locations:
             # The innermost of ``locations`` above the quant's (there is one).
-            if quant_location.id not in innermost:
-                ancestors = [int(part) for part in quant_location.parent_path.split("/") if part]
-                innermost[quant_location.id] = next(id_ for id_ in reversed(ancestors) if id_ in mapped)
-            on_hand[product.id, innermost[quant_location.id]] += quantity
+            ancestors = [int(part) for part in quant_location.parent_path.split("/") if part]
+            innermost[quant_location.id] = next(id_ for id_ in reversed(ancestors) if id_ in mapped)
+        for product_id, location_id, quantity in groups:
+            on_hand[product_id, innermost[location_id]] += quantity or 0.0
         return on_hand
 
     @api.model
