@@ -94,7 +94,7 @@ mock_url() {
 
 # External IDs of the products of the held synchronisation: the demo data's,
 # the product with an error below, and a dozen more made by the Odoo shell.
-extra_ids="$(seq -s ' ' -f 'GS-%g' 1013 1024)"
+extra_ids="$(seq -s ' ' -f 'GS-%g' 1101 1112)"
 all_ids="$(seq -s ' ' -f 'GS-%g' 1001 1012) GS-9004 $extra_ids"
 
 step "mock-api: the demo data, and one that answers 0 for every product"
