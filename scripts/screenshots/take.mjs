@@ -79,7 +79,7 @@ try {
     await shoot("product_variants");
 
     // 1c. The Product Variants list with its sync columns.
-    await page.goto(`${url}/odoo/action-product.product_variant_action?view_type=list`);
+    await page.goto(`${url}/odoo/action-stock.stock_product_normal_action?view_type=list`);
     await page.waitForSelector(".o_list_view .o_data_row");
     await page.locator(".o_searchview_dropdown_toggler").click();
     await page.locator(".o_filter_menu [role=menuitemcheckbox]", { hasText: "A un ID externe" }).click();
