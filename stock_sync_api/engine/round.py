@@ -106,11 +106,11 @@ class SyncRound:
             if config.listing.ids_param:
                 answers = self._listing_answers(config, products, by_ids=True)
             else:
-                answers = FetchAhead(config.settings, fetched, _prefetch)
+                answers = FetchAhead(config.settings, fetched, prefetch)
         elif config.mode == "listing":
             answers = self._listing_answers(config, products)
         else:
-            answers = FetchAhead(config.settings, fetched, _prefetch)
+            answers = FetchAhead(config.settings, fetched, prefetch)
         if answers is None:
             message = self.run.failure_message
             return {product.id: SyncOutcome("error", message) for product in products}
@@ -154,11 +154,11 @@ class SyncRound:
             middle is not a catalog that lost its products)
         """
         listing = self.listing
+        if listing is None:
+            prefetch(products)
         if listing is None and by_ids:
-            _prefetch(products)
             listing = list_stock(config.settings, config.listing, external_ids=products.mapped("api_external_id"))
         elif listing is None:
-            _prefetch(products)
             listing = list_stock(config.settings, config.listing, expected=self.run.done_count + len(products))
         if not listing.complete:
             _logger.warning("Stock API synchronisation %s: the listing is incomplete: %s", self.run.name, listing.error)
@@ -274,10 +274,6 @@ class SyncRound:
 def _done(products, moved):
     """Those of ``products`` that are done: all but those that moved (``{external_id: ...}``)."""
     return products.filtered(lambda product: product.api_external_id not in moved) if moved else products
-
-
-def _prefetch(products):
-    prefetch(products)
 
 
 def as_variants(records):
