@@ -27,7 +27,7 @@
 //! | [`seen`] | `list`: compact sets of IDs, URLs, cursors seen |
 //! | [`outcome`] | one result line (`fetch`'s and `list`'s) |
 //! | [`reason`] | the stable codes of `reason`: why a line is not ok |
-//! | [`output`] | JSON lines, table, summary |
+//! | [`output`] | where results go ([`output::Sink`]): JSON lines, table, summary |
 //! | [`auth`] | `--auth`: the header that carries the credentials |
 //! | [`token`] | the secrets and their redaction from everything printed |
 //! | [`tls`] | extra CA certificates, the plain-http warning |
@@ -167,7 +167,7 @@ struct Counting<'a, S> {
     suspend: bool,
 }
 
-impl<S: pipeline::Sink> pipeline::Sink for Counting<'_, S> {
+impl<S: output::Sink> output::Sink for Counting<'_, S> {
     fn write(&mut self, outcome: Outcome) -> Result<(), Error> {
         self.summary.add(outcome.status);
         match self.progress {

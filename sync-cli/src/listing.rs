@@ -29,9 +29,8 @@ use crate::http::{Answer, Exchange, Http};
 use crate::id::quote;
 use crate::locations::Locations;
 use crate::outcome::{Outcome, Status};
-use crate::output::JsonLines;
+use crate::output::{JsonLines, Sink};
 use crate::page::{PageFormat, Record, read_page};
-use crate::pipeline::Sink;
 use crate::reason::{Code, Reason};
 use crate::seen::Seen;
 

@@ -6,9 +6,8 @@ use std::fmt;
 use std::io::Write;
 use std::time::Duration;
 
-use crate::Error;
+use crate::error::Error;
 use crate::outcome::{Outcome, Status};
-use crate::pipeline::Sink;
 
 /// Output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -17,6 +16,14 @@ pub enum Format {
     Jsonl,
     /// Aligned columns, for people.
     Table,
+}
+
+/// Receives results in input order.
+pub trait Sink {
+    /// Takes the next result.
+    fn write(&mut self, outcome: Outcome) -> Result<(), Error>;
+    /// Called when no further result is ready yet.
+    fn flush(&mut self) -> Result<(), Error>;
 }
 
 /// One JSON object per line.

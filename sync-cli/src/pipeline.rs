@@ -15,8 +15,9 @@ use std::io::{self, BufRead};
 
 use crossbeam_channel::{Receiver, Sender, bounded};
 
-use crate::Error;
+use crate::error::Error;
 use crate::outcome::Outcome;
+use crate::output::Sink;
 
 /// Where IDs come from.
 #[derive(Debug)]
@@ -102,14 +103,6 @@ impl<R: BufRead> Iterator for LineIds<R> {
         }
         None
     }
-}
-
-/// Receives results in input order.
-pub trait Sink {
-    /// Takes the next result.
-    fn write(&mut self, outcome: Outcome) -> Result<(), Error>;
-    /// Called when no further result is ready yet.
-    fn flush(&mut self) -> Result<(), Error>;
 }
 
 /// Fetches every ID with `concurrency` worker threads and hands the results to
