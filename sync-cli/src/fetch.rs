@@ -112,9 +112,8 @@ impl<'a> Fetcher<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::USER_AGENT;
     use crate::auth::{AuthScheme, Credentials};
-    use crate::http::HttpSettings;
+    use crate::http::{HttpSettings, USER_AGENT};
     use crate::retry::RetryPolicy;
     use crate::target::parse_base_url;
     use mockito::{Matcher, Server};
