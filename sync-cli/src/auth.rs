@@ -19,7 +19,7 @@ use std::fmt;
 use base64::Engine as _;
 use reqwest::header::{self, HeaderName, HeaderValue};
 
-use crate::Error;
+use crate::error::Error;
 use crate::token::Secrets;
 
 /// Environment variable holding the API token.

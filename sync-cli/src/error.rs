@@ -1,4 +1,5 @@
-//! Errors that stop a whole run (per-ID failures are [`crate::Outcome`]s, not errors).
+//! Errors that stop a whole run (per-ID failures are
+//! [`Outcome`](crate::outcome::Outcome)s, not errors).
 
 use std::io;
 

@@ -22,9 +22,9 @@ use reqwest::header::{self, HeaderMap};
 use serde::Serialize;
 use url::Url;
 
-use crate::Error;
 use crate::asked::{self, Groups, refusal};
 use crate::attempt::Attempt;
+use crate::error::Error;
 use crate::http::{Answer, Exchange, Http};
 use crate::id::quote;
 use crate::locations::Locations;

@@ -4,7 +4,7 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use url::Url;
 
-use crate::Error;
+use crate::error::Error;
 use crate::reason::{Code, Reason};
 
 /// Bytes left as they are in an encoded ID: RFC 3986 "unreserved" characters.

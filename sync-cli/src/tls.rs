@@ -13,7 +13,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use url::{Host, Url};
 
-use crate::Error;
+use crate::error::Error;
 
 /// Environment variable naming a PEM file of extra CA certificates.
 pub const CA_FILE_ENV: &str = "STOCK_API_CA_FILE";

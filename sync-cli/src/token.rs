@@ -16,7 +16,7 @@ use std::ops::Range;
 
 use reqwest::header::HeaderValue;
 
-use crate::Error;
+use crate::error::Error;
 
 /// The shortest piece of a secret that must never be printed (the whole
 /// secret when it is shorter).
