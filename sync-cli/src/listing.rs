@@ -20,6 +20,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use reqwest::StatusCode;
 use reqwest::header::{self, HeaderMap};
 use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use time::macros::datetime;
 use url::Url;
 
 use crate::asked::{self, Groups, refusal};
@@ -799,29 +802,17 @@ fn server_time(headers: &HeaderMap) -> Option<String> {
     Some(rfc3339(time))
 }
 
-/// A time in RFC 3339, UTC, to the second.
+/// A time in RFC 3339, UTC, to the second (`2026-12-04T10:00:00Z`). A time
+/// before 1970 is 1970's first second, one after 9999 the last second of
+/// 9999 (a `Date` header is neither).
 pub fn rfc3339(time: SystemTime) -> String {
-    let secs = time
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-        .cast_signed();
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let utc = i64::try_from(secs)
+        .ok()
+        .and_then(|secs| OffsetDateTime::from_unix_timestamp(secs).ok())
+        .unwrap_or(datetime!(9999-12-31 23:59:59 UTC));
+    utc.format(&Rfc3339)
+        .expect("a UTC time of years 1970 to 9999, to the second, has an RFC 3339 form")
 }
 
 #[cfg(test)]
