@@ -19,7 +19,9 @@ in inventory mode, then one ``action_apply_inventory``.
 Prints both times and their ratio (the goal: at most 1.3), and checks that
 every product holds the API's quantity in each location. Needs what
 bench/odoo_sync.py needs (``odoo`` on PATH and its database server, cargo;
-``ODOO_BENCH_ARGS``, ``SYNC_CLI_BIN`` and ``MOCK_API_BIN``). Writes the
+``ODOO_BENCH_ARGS``, ``SYNC_CLI_BIN`` and ``MOCK_API_BIN``). With
+``--profile``, the round runs under cProfile, and its busiest functions go to
+the log (and all of it to ``bench/out/locations.prof``). Writes the
 figures to ``bench/out/locations.json`` and Odoo's log to
 ``bench/out/locations.log``.
 """
@@ -77,6 +79,11 @@ def main():
         action="store_true",
         help="the same catalog in WH/Stock only, answered without locations: the sync as before, to compare",
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="run the round under cProfile and print where its time goes into bench/out/locations.log",
+    )
     parser.add_argument("--keep-db", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
     sync_cli, mock_api = benchlib.release_binaries()
@@ -100,6 +107,7 @@ def main():
                 BENCH_SYNC_CLI=sync_cli,
                 BENCH_RESULT=str(result_file),
                 BENCH_NO_MAPPINGS="1" if args.no_mappings else "",
+                BENCH_PROFILE="1" if args.profile else "",
             )
             where = "one location, no mapping" if args.no_mappings else f"{len(CODES)} mapped locations"
             log(f"==> {args.products} products in {where}, {args.changed} changed")
@@ -130,6 +138,8 @@ def main():
         f"Odoo's own apply {figures['odoo_apply_s']:.1f} s: {ratio:.2f} x (goal: at most {GOAL} x)"
     )
     log(f"figures written to {benchlib.save('locations', result)}; Odoo's log: {odoo_log}")
+    if args.profile:
+        log(f"the round's profile (slower than without it) is in {odoo_log}")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,11 @@ matching data and passes everything through the environment
 
 # ruff: noqa: F821 -- `env` is given by `odoo shell`
 
+import cProfile
+import io
 import json
 import logging
+import pstats
 import os
 import sys
 import time
@@ -131,7 +134,17 @@ phases = PhaseTimes()
 logger = logging.getLogger(SYNC_LOGGER)
 logger.addHandler(phases)
 logger.setLevel(logging.DEBUG)
-seconds, job_runs = run_scheduled_action(env)
+if os.environ.get("BENCH_PROFILE"):
+    profile = cProfile.Profile()
+    seconds, job_runs = profile.runcall(run_scheduled_action, env)
+    profile.dump_stats(os.path.join(os.environ["BENCH_DIR"], "out", "locations.prof"))
+    text = io.StringIO()
+    stats = pstats.Stats(profile, stream=text).sort_stats("cumulative")
+    stats.print_stats(60)
+    stats.sort_stats("tottime").print_stats(40)
+    print(text.getvalue(), flush=True)
+else:
+    seconds, job_runs = run_scheduled_action(env)
 logger.setLevel(logging.NOTSET)
 say("phases: " + ", ".join(f"{phase} {value:.1f} s" for phase, value in phases.seconds.items()))
 run = env["stock.sync.run"].search([("trigger", "=", "cron")], order="id desc", limit=1)

@@ -149,8 +149,9 @@ class LocationBatchSync(BatchSync):
         located = {}
         given = result.locations
         # Converted only when the API counts in another unit: else checked as is.
-        api_uom = product.api_uom_id
-        converts = bool(api_uom) and api_uom != product.uom_id
+        template = product.product_tmpl_id
+        api_uom = template.api_uom_id
+        converts = bool(api_uom) and api_uom != template.uom_id
         for location, codes in self.mapping.codes.items():
             if result.locations_partial:
                 listed = [code for code in codes if code in given]
@@ -159,7 +160,8 @@ class LocationBatchSync(BatchSync):
                 if len(listed) < len(codes):
                     raise UserError(partial_codes_message(self.env, location, codes))
             quantity = sum(given.get(code, 0.0) for code in codes)
-            if converts or float_round(quantity, precision_digits=digits) != quantity:
+            # A whole number is held as it is: only a fraction is checked.
+            if converts or (quantity % 1.0 != 0.0 and float_round(quantity, precision_digits=digits) != quantity):
                 quantity = self._convert(product, quantity, digits)
             located[location] = quantity
         return located
@@ -178,12 +180,14 @@ class LocationBatchSync(BatchSync):
         up_to_date = SyncOutcome("ok", self.env._("Up to date: on hand matches the stock API."))
         changes = {}
         for product, located in quantities.items():
-            compare = product.uom_id.compare
+            uom = product.product_tmpl_id.uom_id
             compared = {}
             differs = False
             for loc, quantity in located.items():
                 before = on_hand[product.id, loc.id]
-                same = compare(before, quantity) == 0
+                # Most locations hold exactly what the API says: the unit's
+                # rounding is asked only when they differ.
+                same = before == quantity or uom.compare(before, quantity) == 0
                 # Equal to the unit's precision: the same, for the apply.
                 compared[loc] = StockChange(quantity if same else before, quantity)
                 differs = differs or not same
