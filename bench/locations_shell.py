@@ -12,8 +12,8 @@ import cProfile
 import io
 import json
 import logging
-import pstats
 import os
+import pstats
 import sys
 import time
 
