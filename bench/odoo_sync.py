@@ -208,12 +208,17 @@ def report(result):
             )
     print()
     print("Odoo's own batched inventory apply of the same changes, in the same database and run:")
-    print("| products | changed | Odoo's apply (s) | sync of the changed catalog (s) | ratio |")
-    print("| ---: | ---: | ---: | ---: | ---: |")
+    print("the counts created in inventory mode, then one action_apply_inventory (timed apart, the counts set):")
+    print(
+        "| products | changed | counts (s) | action_apply_inventory (s) | sync of the changed catalog (s) "
+        "| ratio to both | ratio to the apply alone |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for size in result["sizes"]:
         print(
-            f"| {size['products']} | {size['changed']} | {size['odoo_apply_s']:.2f} | "
-            f"{size['changed_run']['seconds']:.2f} | {size['ratio_to_odoo_apply']:.2f} x |"
+            f"| {size['products']} | {size['changed']} | {size['odoo_counts_s']:.2f} | "
+            f"{size['odoo_apply_only_s']:.2f} | {size['changed_run']['seconds']:.2f} | "
+            f"{size['ratio_to_odoo_apply']:.2f} x | {size['ratio_to_apply_only']:.2f} x |"
         )
     print()
     big = max(result["sizes"], key=lambda size: size["products"], default=None)
@@ -223,7 +228,10 @@ def report(result):
         print(f"{met}  {big['products']} products, {big['changed']} changed, in at most 12 s ({seconds:.2f} s)")
         ratio = big["ratio_to_odoo_apply"]
         met = "MET    " if ratio <= 1.3 else "NOT MET"
-        print(f"{met}  the same, at most 1.3 x Odoo's own apply of its changes ({ratio:.2f} x)")
+        print(f"{met}  the same, at most 1.3 x Odoo's own counts and apply of its changes ({ratio:.2f} x)")
+        ratio = big["ratio_to_apply_only"]
+        met = "MET    " if ratio <= 1.3 else "NOT MET"
+        print(f"{met}  the same, at most 1.3 x action_apply_inventory alone, the counts set ({ratio:.2f} x)")
         per_product = big["unchanged_run"]["per_product_ms"]
         met = "MET    " if per_product <= 0.3 else "NOT MET"
         print(f"{met}  the unchanged catalog at most 0.3 ms a product ({per_product:.3f} ms)")
@@ -244,6 +252,7 @@ def report_listing(listing):
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     full, unchanged, per_product = listing["full_round"], listing["unchanged_round"], listing["per_product_round"]
     floor = listing["odoo_apply_s"]
+    apply_only = listing["odoo_apply_only_s"]
     print(
         f"| listing, full round | {listing['products']} | {listing['changed']} | {full['seconds']:.2f} | "
         f"{full['requests']} | {full['job_runs']} | {listing['ratio_to_odoo_apply']:.2f} x |"
@@ -265,7 +274,11 @@ def report_listing(listing):
         f"| listing, round of changes | {delta['products']} | {delta['changed']} | {changes['seconds']:.2f} | "
         f"{changes['requests']} | 1 | |"
     )
-    print(f"Odoo's own apply of the {listing['changed']} changes: {floor:.2f} s")
+    print(
+        f"Odoo's own apply of the {listing['changed']} changes: {floor:.2f} s, "
+        f"of which action_apply_inventory {apply_only:.2f} s "
+        f"(the full round {listing['ratio_to_apply_only']:.2f} x the apply alone)"
+    )
     print()
     ratio = listing["ratio_to_odoo_apply"]
     met = "MET    " if ratio <= 1.3 else "NOT MET"
