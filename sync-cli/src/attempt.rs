@@ -10,9 +10,9 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use url::Url;
 
+use crate::invalid::Invalid;
 use crate::reason::{Code, Reason};
 use crate::retry::is_retryable_status;
-use crate::validate::Invalid;
 
 /// What made a connection fail, for the reason code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -472,7 +472,7 @@ fn parse_seconds(value: &str) -> Result<Duration, String> {
 mod tests {
     use super::*;
     use crate::id::MAX_ID_CHARS;
-    use crate::validate::MAX_QUANTITY_CHARS;
+    use crate::invalid::MAX_QUANTITY_CHARS;
     use clap::CommandFactory;
 
     #[test]

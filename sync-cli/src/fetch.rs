@@ -11,10 +11,11 @@ use url::Url;
 use crate::attempt::Attempt;
 use crate::http::{Exchange, Http};
 use crate::id::check_id;
+use crate::invalid::Invalid;
 use crate::locations::Locations;
 use crate::outcome::{Outcome, Status};
 use crate::target::UrlTemplate;
-use crate::validate::{Answered, Invalid, validate_answer};
+use crate::validate::{Answered, validate_answer};
 
 /// Fetches IDs through one shared [`Http`] client. `Sync`: worker threads
 /// share one `Fetcher`.

@@ -20,10 +20,10 @@ use crate::attempt::{Attempt, Limits, classify, classify_io, root_cause};
 use crate::auth::Credentials;
 use crate::error::Error;
 use crate::id::quote;
+use crate::invalid::Invalid;
 use crate::rate::{RateLimiter, quota_wait};
 use crate::retry::{RetryPolicy, parse_retry_after};
 use crate::token::Secrets;
-use crate::validate::Invalid;
 
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("sync-cli/", env!("CARGO_PKG_VERSION"));

@@ -9,7 +9,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Number;
 
-use crate::validate::Invalid;
+use crate::invalid::Invalid;
 
 /// Reads an untrusted body as one JSON value: not empty, not an HTML page,
 /// JSON (serde_json's nesting limit of 128 included), whatever its

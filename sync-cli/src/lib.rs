@@ -17,7 +17,10 @@
 //! | [`attempt`] | how one request ended, and the sentence saying so |
 //! | [`id`] | rulebook: which external IDs are valid |
 //! | [`json`] | the one reader of untrusted JSON, JSON pointers |
-//! | [`validate`] | rulebook: an untrusted body, a product ID, a quantity |
+//! | [`invalid`] | why an untrusted body is refused, and its reason code |
+//! | [`quantity`] | rulebook: a quantity, the product's or a location's |
+//! | [`locations`] | rulebook: the optional quantities per location |
+//! | [`validate`] | rulebook: an untrusted answer, its product ID |
 //! | [`target`] | base URL, endpoint template, percent-encoding of IDs |
 //! | [`fetch`] | `fetch`, one ID: its URL, one GET, its body checked |
 //! | [`fetching`] | `fetch`: the run, its progress bar, results counted |
@@ -44,6 +47,7 @@ pub mod fetch;
 pub mod fetching;
 pub mod http;
 pub mod id;
+pub mod invalid;
 pub mod json;
 pub mod listing;
 pub mod locations;
@@ -52,6 +56,7 @@ pub mod outcome;
 pub mod output;
 pub mod page;
 pub mod pipeline;
+pub mod quantity;
 pub mod rate;
 pub mod reason;
 pub mod retry;

@@ -22,8 +22,9 @@ use std::fmt;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::id::{BadId, check_id, quote};
+use crate::invalid::{Invalid, shorten};
 use crate::json::Node;
-use crate::validate::{Invalid, parse_quantity, shorten};
+use crate::quantity::parse_quantity;
 
 /// The quantity at each location, in the answer's order; printed as a JSON
 /// object, `{"PARIS": 30.0, "LYON": 20.0}`.

@@ -5,7 +5,7 @@
 //! Each record is held to the rules of `fetch`, from the same code: the ID is
 //! a JSON string or number ([`crate::validate::read_product_id`]) that
 //! passes [`crate::id::check_id`]; the quantity passes
-//! [`crate::validate::parse_quantity`]. As for `fetch`, a key given twice on
+//! [`crate::quantity::parse_quantity`]. As for `fetch`, a key given twice on
 //! the way to a value that sync-cli reads is an ambiguous answer, refused
 //! whichever value would win. Whether an ID was listed before is the
 //! listing's business ([`crate::listing`]), not a page's.
@@ -13,10 +13,12 @@
 pub use crate::json::Pointer;
 
 use crate::id::{BadId, check_id};
+use crate::invalid::Invalid;
 use crate::json::{Found, Node, child_mut, find, find_path, parse_json};
 use crate::locations::{Locations, read_locations};
+use crate::quantity::parse_quantity;
 use crate::reason::{Code, Reason, json_type};
-use crate::validate::{Invalid, parse_quantity, read_product_id};
+use crate::validate::read_product_id;
 
 /// How a listing's pages are laid out.
 #[derive(Clone, Debug)]
