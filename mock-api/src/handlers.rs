@@ -16,10 +16,11 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::clock::{http_date, rfc3339};
-use crate::data::{Product, json_kind, parse_stock};
+use crate::data::{Product, parse_stock};
 use crate::fault::Fault;
 use crate::listing::{ListingQuery, cursor_after};
 use crate::locations::{Location, decimal_sum};
+use crate::quantity::json_kind;
 use crate::rate::Quota;
 use crate::state::{AppState, Change, Stock};
 

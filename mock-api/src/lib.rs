@@ -29,8 +29,8 @@
 //! Modules: [`state`] holds the products and settings (one struct),
 //! [`handlers`] answers the routes, [`listing`] reads the listing's
 //! parameters, [`clock`] keeps the time, [`rate`] the request rate,
-//! [`notify`] sends the notifications, [`fault`], [`data`] and
-//! [`locations`] describe the products.
+//! [`notify`] sends the notifications, [`fault`], [`data`], [`locations`]
+//! and [`quantity`] describe the products.
 //!
 //! ```
 //! use mock_api::{app, AppState};
@@ -46,6 +46,7 @@ pub mod handlers;
 pub mod listing;
 pub mod locations;
 pub mod notify;
+pub mod quantity;
 pub mod rate;
 pub mod state;
 

@@ -12,7 +12,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::data::{is_decimal, json_kind, parse_quantity, same_quantity};
+use crate::quantity::{is_decimal, json_kind, parse_quantity, same_quantity};
 
 /// The longest location code, in characters.
 pub const MAX_CODE_CHARS: usize = 255;

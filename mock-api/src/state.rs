@@ -7,10 +7,11 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, SystemTime};
 
 use crate::clock::Clock;
-use crate::data::{Product, same_quantity};
+use crate::data::Product;
 use crate::fault::Fault;
 use crate::locations::{Location, same_locations};
 use crate::notify::Notifier;
+use crate::quantity::same_quantity;
 use crate::rate::RateLimiter;
 
 /// Settings that do not change while the server runs.
