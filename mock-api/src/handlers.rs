@@ -82,6 +82,87 @@ pub async fn list(
     Json(Listing { items, next_cursor }).into_response()
 }
 
+/// `GET /api/levels?limit=500&cursor=C&updated_since=T&ids=A,B`: one page of
+/// the levels listing, one record per product and location (as Shopify's
+/// inventory levels), `{"items": [{"product_id", "location", "quantity",
+/// "updated_at"}], "next_cursor": "..." | null}`. `updated_since` and
+/// `updated_at` are each location's own; products without locations are not
+/// listed.
+pub async fn list_levels(
+    State(state): State<AppState>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    let query = match listing_query(query) {
+        Ok(query) => query,
+        Err(body) => return (StatusCode::BAD_REQUEST, Json(body)).into_response(),
+    };
+    let after = match query.after.as_deref().map(level_of_cursor) {
+        Some(Err(body)) => return (StatusCode::BAD_REQUEST, Json(body)).into_response(),
+        Some(Ok(after)) => Some(after),
+        None => None,
+    };
+    let page = state.levels_page(after, query.since, query.ids.as_deref(), query.limit);
+    if let Some(failing) = page
+        .items
+        .iter()
+        .find(|level| level.fault.is_some_and(Fault::fails_listing_page))
+    {
+        tracing::info!(
+            product_id = failing.product_id,
+            "levels page fails on purpose"
+        );
+        return json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service temporarily unavailable",
+        );
+    }
+    let next_cursor = page
+        .more
+        .then(|| {
+            page.items
+                .last()
+                .map(|level| cursor_after(&format!("{}\0{}", level.product_id, level.location)))
+        })
+        .flatten();
+    let items: Vec<LevelRecord> = page
+        .items
+        .iter()
+        .map(|level| LevelRecord {
+            product_id: &level.product_id,
+            location: &level.location,
+            quantity: &level.quantity,
+            updated_at: rfc3339(level.updated_at),
+        })
+        .collect();
+    Json(Levels { items, next_cursor }).into_response()
+}
+
+/// The product and location a levels cursor stands for, or the 400's body.
+fn level_of_cursor(after: &str) -> Result<(&str, &str), Value> {
+    after.split_once('\0').ok_or_else(|| {
+        json!({
+            "error": "cursor is not one of this listing: pass the next_cursor of the previous page as it came",
+            "parameter": "cursor",
+        })
+    })
+}
+
+/// One page of the levels listing.
+#[derive(Serialize)]
+struct Levels<'a> {
+    items: Vec<LevelRecord<'a>>,
+    next_cursor: Option<String>,
+}
+
+/// A product at one location: `{"product_id", "location", "quantity", "updated_at"}`.
+#[derive(Serialize)]
+struct LevelRecord<'a> {
+    product_id: &'a str,
+    location: &'a str,
+    quantity: &'a str,
+    updated_at: String,
+}
+
 /// One page of the listing.
 #[derive(Serialize)]
 struct Listing<'a> {

@@ -67,6 +67,7 @@ pub use state::{AppState, Change, PutError, Settings, Stock};
 pub fn app(state: AppState) -> Router {
     let stock = Router::new()
         .route("/api/stock", get(handlers::list))
+        .route("/api/levels", get(handlers::list_levels))
         .route(
             "/api/stock/{id}",
             get(handlers::get_stock).put(handlers::put_stock),

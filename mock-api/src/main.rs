@@ -23,7 +23,8 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(2);
 /// Routes: GET /api/stock/{id}, PUT /api/stock/{id} with {"quantity": "60"}
 /// or {"locations": [{"location": "PARIS", "quantity": "30"}, ...]}, GET
 /// /api/stock?limit=500&cursor=C&updated_since=T (the listing, by pages), GET
-/// /health. Every answer carries a Date header: the API's own clock.
+/// /api/levels (the same, one record per product and location), GET /health.
+/// Every answer carries a Date header: the API's own clock.
 ///
 /// The first line on stdout is `listening on http://ADDRESS`; request logs go to
 /// stderr (RUST_LOG, default info).

@@ -51,19 +51,42 @@ struct Entry {
     fault: Option<Fault>,
     /// When the quantity last changed, on the API's clock.
     updated_at: SystemTime,
+    /// When each location's quantity last changed (the levels listing's
+    /// `updated_at`), in the order of `locations`.
+    located_at: Vec<SystemTime>,
     /// `GET /api/stock/{id}` requests seen for this product.
     hits: AtomicU64,
 }
 
 impl Entry {
     fn new(stock: Stock, fault: Option<Fault>, updated_at: SystemTime) -> Self {
+        let located_at = vec![updated_at; stock.locations.as_ref().map_or(0, Vec::len)];
         Entry {
             quantity: stock.quantity,
             locations: stock.locations,
             fault,
             updated_at,
+            located_at,
             hits: AtomicU64::new(0),
         }
+    }
+
+    /// When each of `new` locations last changed, were they set now: a
+    /// location that holds the same quantity as before keeps its time.
+    fn located_at(&self, new: Option<&[Location]>, now: SystemTime) -> Vec<SystemTime> {
+        let old = self.locations.as_deref().unwrap_or_default();
+        new.unwrap_or_default()
+            .iter()
+            .map(|level| {
+                old.iter()
+                    .zip(&self.located_at)
+                    .find(|(was, _)| {
+                        was.location == level.location
+                            && same_quantity(&was.quantity, &level.quantity)
+                    })
+                    .map_or(now, |(_, at)| *at)
+            })
+            .collect()
     }
 
     /// Whether the entry already holds `stock` (the same numbers).
@@ -123,6 +146,25 @@ pub struct Page {
     /// The products of the page, by product_id.
     pub items: Vec<Product>,
     /// Whether products come after the page.
+    pub more: bool,
+}
+
+/// A product's stock at one of its locations, as the levels listing shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Level {
+    pub product_id: String,
+    pub location: String,
+    pub quantity: String,
+    pub fault: Option<Fault>,
+    /// When the quantity at this location last changed.
+    pub updated_at: SystemTime,
+}
+
+/// One page of the levels listing, taken under the lock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LevelsPage {
+    pub items: Vec<Level>,
+    /// Whether levels come after the page.
     pub more: bool,
 }
 
@@ -255,6 +297,7 @@ impl AppState {
             if entry.holds(&stock) {
                 return Change::Unchanged;
             }
+            entry.located_at = entry.located_at(stock.locations.as_deref(), now);
             entry.quantity = stock.quantity;
             entry.locations = stock.locations;
             entry.updated_at = now;
@@ -294,6 +337,58 @@ impl AppState {
         let items: Vec<Product> = matching.by_ref().take(limit).collect();
         let more = matching.next().is_some();
         Page { items, more }
+    }
+
+    /// The levels listing's page: at most `limit` levels (a product at one
+    /// of its locations) coming after `after` (a product_id and a location;
+    /// from the start when `None`), whose location's `updated_at` is at or
+    /// after `since`, of the products `ids` (all when `None`), by product_id
+    /// then in the product's order of locations. Products without locations
+    /// have no level.
+    pub fn levels_page(
+        &self,
+        after: Option<(&str, &str)>,
+        since: Option<SystemTime>,
+        ids: Option<&[String]>,
+        limit: usize,
+    ) -> LevelsPage {
+        let products = self
+            .inner
+            .products
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
+        let start = after.map_or(Bound::Unbounded, |(id, _)| Bound::Included(id));
+        let mut matching = products
+            .range::<str, _>((start, Bound::Unbounded))
+            .filter(|(id, _)| ids.is_none_or(|ids| ids.iter().any(|wanted| wanted == *id)))
+            .flat_map(|(id, entry)| {
+                let levels = entry.locations.as_deref().unwrap_or_default();
+                levels
+                    .iter()
+                    .zip(&entry.located_at)
+                    .map(move |(level, at)| Level {
+                        product_id: id.clone(),
+                        location: level.location.clone(),
+                        quantity: level.quantity.clone(),
+                        fault: entry.fault,
+                        updated_at: *at,
+                    })
+            })
+            // The levels of the cursor's product up to its location were on earlier pages.
+            .skip_while(|level| {
+                after.is_some_and(|(id, location)| {
+                    level.product_id == id && level.location != location
+                })
+            })
+            .skip_while(|level| {
+                after.is_some_and(|(id, location)| {
+                    level.product_id == id && level.location == location
+                })
+            })
+            .filter(|level| since.is_none_or(|since| level.updated_at >= since));
+        let items: Vec<Level> = matching.by_ref().take(limit).collect();
+        let more = matching.next().is_some();
+        LevelsPage { items, more }
     }
 
     /// Every product, sorted by ID.

@@ -11,7 +11,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use common::{get, put};
 use mock_api::clock::rfc3339;
-use mock_api::{AppState, Fault, Product, Settings, app};
+use mock_api::{AppState, Fault, Location, Product, Settings, app};
 use serde_json::{Value, json};
 
 /// 2026-12-04T10:00:00Z
@@ -295,4 +295,130 @@ async fn other_faults_of_a_located_product() {
         json!({"product_id": "S", "quantity": "0.5", "locations": [{"location": "PARIS", "quantity": "0.5"}]})
     );
     assert_eq!(get(&router, "/api/stock/S").await.json()["quantity"], "1.5");
+}
+
+/// The levels listing's items, as `(product_id, location, quantity)`.
+fn levels(page: &Value) -> Vec<(String, String, String)> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            let text = |key: &str| item[key].as_str().unwrap().to_owned();
+            (text("product_id"), text("location"), text("quantity"))
+        })
+        .collect()
+}
+
+fn level(id: &str, location: &str, quantity: &str) -> (String, String, String) {
+    (id.to_owned(), location.to_owned(), quantity.to_owned())
+}
+
+fn located_product(
+    id: &str,
+    levels: &[(&str, &str)],
+    total: &str,
+    updated_at: SystemTime,
+) -> Product {
+    Product {
+        product_id: id.to_owned(),
+        quantity: total.to_owned(),
+        locations: Some(
+            levels
+                .iter()
+                .map(|(code, quantity)| Location::new(*code, *quantity))
+                .collect(),
+        ),
+        fault: None,
+        updated_at: Some(updated_at),
+    }
+}
+
+#[tokio::test]
+async fn the_levels_listing_has_one_record_per_product_and_location() {
+    let router = demo();
+    let answer = get(&router, "/api/levels?limit=1000").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    // In this order: the product, the location, its quantity there, when that changed.
+    assert!(
+        body(&answer).contains(
+            r#"{"product_id":"GS-1013","location":"PARIS","quantity":"30","updated_at":""#
+        ),
+        "{}",
+        body(&answer)
+    );
+    let page = answer.json();
+    let listed = levels(&page);
+    assert!(listed.contains(&level("GS-1013", "PARIS", "30")));
+    assert!(listed.contains(&level("GS-1013", "LYON", "15")));
+    // Products without locations have no level.
+    assert!(!listed.iter().any(|(id, _, _)| id == "GS-1001"));
+    assert!(page["next_cursor"].is_null());
+}
+
+#[tokio::test]
+async fn the_levels_listing_pages_between_the_locations_of_a_product() {
+    let (_, router) = serve(vec![
+        located_product(
+            "A",
+            &[("PARIS", "1"), ("LYON", "2"), ("NICE", "3")],
+            "6",
+            at(0),
+        ),
+        located_product("B", &[("PARIS", "4")], "4", at(0)),
+    ]);
+    let mut seen = Vec::new();
+    let mut uri = "/api/levels?limit=2".to_owned();
+    loop {
+        let page = get(&router, &uri).await.json();
+        seen.extend(levels(&page));
+        match page["next_cursor"].as_str() {
+            Some(cursor) => uri = format!("/api/levels?limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            level("A", "PARIS", "1"),
+            level("A", "LYON", "2"),
+            level("A", "NICE", "3"),
+            level("B", "PARIS", "4"),
+        ]
+    );
+    // A cursor of the product listing is not one of the levels listing.
+    let product_cursor = mock_api::listing::cursor_after("A");
+    let refused = get(&router, &format!("/api/levels?cursor={product_cursor}")).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.json()["parameter"], "cursor");
+}
+
+#[tokio::test]
+async fn a_put_stamps_only_the_locations_it_changes() {
+    let (state, router) = serve(vec![located_product(
+        "A",
+        &[("PARIS", "1"), ("LYON", "2")],
+        "3",
+        at(0),
+    )]);
+    let since = rfc3339(state.now());
+    let changed = put(
+        &router,
+        "/api/stock/A",
+        r#"{"locations": [{"location": "PARIS", "quantity": "1.0"}, {"location": "LYON", "quantity": "5"}]}"#,
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    let page = get(&router, &format!("/api/levels?updated_since={since}"))
+        .await
+        .json();
+    assert_eq!(levels(&page), [level("A", "LYON", "5")]);
+    // The product listing stamps the product as a whole.
+    let products = get(&router, &format!("/api/stock?updated_since={since}"))
+        .await
+        .json();
+    assert_eq!(products["items"].as_array().unwrap().len(), 1);
+    // ids keeps only the products asked for.
+    let none = get(&router, "/api/levels?ids=B").await.json();
+    assert!(levels(&none).is_empty());
 }
