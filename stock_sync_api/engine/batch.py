@@ -1,8 +1,8 @@
-"""One batch of one company: refuse what cannot be synced, take the API's
-answers, lock, convert, compare, judge the brake, apply or plan, record."""
+"""One batch of one company, in sequence: refuse what cannot be synced
+(:mod:`.syncable`), take the API's answers, lock, convert, compare, judge
+the brake (:mod:`.brake`), apply or plan, record."""
 
 import logging
-import math
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -10,9 +10,11 @@ from contextlib import contextmanager
 from odoo import _
 from odoo.exceptions import ConcurrencyError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import float_round, mute_logger
+from odoo.tools import mute_logger
 
 from . import messages
+from .brake import Brake
+from .syncable import SyncableBatch
 from .types import StockChange, SyncOutcome
 
 _logger = logging.getLogger(__name__)
@@ -41,7 +43,7 @@ class PhaseTimer:
             self.seconds[phase] += time.perf_counter() - start
 
 
-class BatchSync:
+class BatchSync(SyncableBatch):
     """Syncs the batches of one run, each of one company (``run.env.company``).
 
     :param run: the ``stock.sync.run``, in the batch's company
@@ -49,7 +51,7 @@ class BatchSync:
     :param answers: where the API's answers come from (``answers(index, products)``)
     :param recorder: the run's :class:`~.recorder.RunRecorder`
     :param unchanged_elsewhere: products the API says did not change, that
-        the brake counts as compared (a run of what changed)
+        the brake counts as compared (a run of what changed: see :class:`~.brake.Brake`)
     :param tries: how many times these products have been tried in this
         round, this time included, when this is their last try: a product
         whose stock moves again then ends in error. None: a product whose
@@ -59,14 +61,12 @@ class BatchSync:
 
     def __init__(self, run, config, answers, recorder, tries=None, unchanged_elsewhere=0):
         self.run = run
-        #: Products of the catalog that a run of what changed leaves out as
-        #: unchanged (see :meth:`_judge_brake`).
-        self.unchanged_elsewhere = unchanged_elsewhere
         self.env = run.env
         self.config = config
         self.answers = answers
         self.recorder = recorder
         self.tries = tries
+        self.brake = Brake(run, config.brake, unchanged_elsewhere)
         #: ``{external_id: FetchResult}``: the answers of the products that
         #: moved, to be tried again with the same answers.
         self.moved = {}
@@ -119,7 +119,7 @@ class BatchSync:
             quantities = self._quantities(to_fetch & locked, results, outcomes)
             # On hand is read once the answers are in: stock that moved meanwhile counts.
             changes = self._compare(quantities, location, outcomes)
-            applies = self.run._applies() and not self._judge_brake(changes, len(quantities))
+            applies = self.run._applies() and not self.brake.holds(changes, len(quantities))
 
         with timer("apply"):
             outcomes.update(self._apply(changes, location) if applies else self._plan(changes))
@@ -154,83 +154,8 @@ class BatchSync:
         return self.env.company._get_stock_sync_location()
 
     # ------------------------------------------------------------------
-    # Refuse, convert, compare
+    # Compare
     # ------------------------------------------------------------------
-
-    def _refusals(self, products):
-        """Products whose quantity the inventory adjustment cannot set safely.
-
-        :return: ``{product_id: SyncOutcome}``
-        """
-        refused = {}
-        for product in products:
-            if not product.is_storable:
-                message = _("This product does not track inventory: enable “Track Inventory” to synchronise it.")
-            elif product.tracking != "none":
-                message = _("This product is tracked by lots or serial numbers, which the stock API does not give.")
-            else:
-                continue
-            refused[product.id] = SyncOutcome("error", message)
-        return refused
-
-    def _quantities(self, products, results, outcomes):
-        """The API's quantity of each product, in its unit; the others' errors go to ``outcomes``.
-
-        :param results: ``{external_id: FetchResult}``
-        :return: ``{product: quantity}``
-        """
-        quantities = {}
-        digits = self.env["decimal.precision"].precision_get("Product Unit")
-        for product in products:
-            result = results[product.api_external_id]
-            if result.ok and result.locations_partial:
-                # Added up from a listing of changes read per location.
-                outcomes[product.id] = SyncOutcome("error", partial_total_message(self.env))
-            elif result.ok:
-                try:
-                    quantities[product] = self._convert(product, result.quantity, digits)
-                except UserError as exc:
-                    outcomes[product.id] = SyncOutcome("error", exc.args[0])
-            else:
-                message = messages.fetch_error_message(self.env, result)
-                outcomes[product.id] = SyncOutcome("error", message, detail=result.error)
-                _logger.warning(
-                    "Stock API sync failed for product %r (id %s, external ID %r): %s: %s",
-                    product.display_name,
-                    product.id,
-                    product.api_external_id,
-                    result.status,
-                    result.error,
-                )
-        return quantities
-
-    def _convert(self, product, api_quantity, digits):
-        """The stock API's quantity of ``product``, in its unit.
-
-        Converted by Odoo's units of measure from the API unit, when one is
-        set. Never rounded: a quantity that the 'Product Unit' precision cannot
-        hold exactly is refused.
-
-        :param digits: the decimals of the 'Product Unit' precision, which
-            every unit shares (``uom.uom.round``)
-        :raises UserError: the product's unit cannot hold the quantity exactly
-        """
-        quantity = api_quantity
-        api_uom = product.api_uom_id
-        if api_uom and api_uom != product.uom_id:
-            quantity = api_uom._compute_quantity(api_quantity, product.uom_id, round=False)
-        rounded = float_round(quantity, precision_digits=digits)
-        if not math.isclose(quantity, rounded, rel_tol=1e-12, abs_tol=1e-9):
-            raise UserError(
-                _(
-                    "The stock API's quantity %(quantity)s %(uom)s cannot be held exactly by Odoo, which counts "
-                    "products to %(digits)s decimals (decimal precision “Product Unit”): not applied.",
-                    quantity=f"{quantity:.{digits + 6}f}".rstrip("0").rstrip("."),
-                    uom=product.uom_id.name,
-                    digits=digits,
-                )
-            )
-        return rounded
 
     def _compare(self, quantities, location, outcomes):
         """Compare each product's API quantity with its on-hand at ``location``;
@@ -252,54 +177,6 @@ class BatchSync:
             else:
                 changes[product] = StockChange(before, quantity)
         return changes
-
-    # ------------------------------------------------------------------
-    # The brake
-    # ------------------------------------------------------------------
-
-    def _judge_brake(self, changes, compared):
-        """Judge everything this run has compared so far, this batch included:
-        when too many products would drop to zero, or change at all, the run
-        is held and applies nothing more.
-
-        A run of what changed (a round of changes, notified products) takes
-        only products the API says changed: the others of the catalog are
-        unchanged by the API's own word, and count as compared, so that the
-        share judged is the catalog's, as for a scheduled round.
-
-        :param compared: how many products of this batch were compared
-        :return: whether the run is held
-        """
-        run = self.run
-        brake = self.config.brake
-        if run.hold_reason:
-            return True
-        if run.brake_lifted:
-            return False
-        compared += run.changed_count + run.up_to_date_count + self.unchanged_elsewhere
-        changed = run.changed_count + len(changes)
-        zero = run.zero_count + sum(change.drops_to_zero for change in changes.values())
-        if compared < brake.min_products:
-            return False
-        reason = None
-        if 100.0 * zero / compared > brake.zero_percent:
-            reason = _(
-                "%(zero)s of the %(compared)s products compared would drop to zero, more than the %(limit)s%% allowed.",
-                zero=zero,
-                compared=compared,
-                limit=f"{brake.zero_percent:g}",
-            )
-        elif 100.0 * changed / compared > brake.change_percent:
-            reason = _(
-                "%(changed)s of the %(compared)s products compared would change, more than the %(limit)s%% allowed.",
-                changed=changed,
-                compared=compared,
-                limit=f"{brake.change_percent:g}",
-            )
-        if reason is None:
-            return False
-        run._hold(reason)
-        return True
 
     # ------------------------------------------------------------------
     # Apply or plan
@@ -397,15 +274,6 @@ class BatchSync:
             tries=self.tries,
         )
         return SyncOutcome("error", message, change)
-
-
-def partial_total_message(env):
-    """Why a product of a company that maps no location is not synced from a
-    listing of changes read per location."""
-    return env._(
-        "The listing of changes gives this product's quantity at some of its locations only, and its company "
-        "maps no API location: its total is not known, nothing was applied. The next full round synchronises it."
-    )
 
 
 def is_concurrency_error(error):
