@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 
 from ..engine import as_variants, changes_round, notified_round, read_setting, scheduled_round, sync_again
+from ..engine.alerts import ALERTS, SAME_ISSUE_NOTES
 
 _logger = logging.getLogger(__name__)
 
@@ -17,15 +18,6 @@ ISSUES = [("failed", "Failed"), ("held", "Held"), ("errors", "With errors")]
 #: A notified run with the same issue as one that ended less than this
 #: before it is not alerted again.
 NOTIFIED_ALERT_EVERY = timedelta(hours=1)
-
-#: The issues alerted, by trigger. The errors of a notified run are on its
-#: products, and the hourly run alerts them: of a notified run, only one that
-#: stopped or was held, and so applies nothing more, needs a person at once.
-ALERTED_ISSUES = {
-    "cron": ("failed", "held", "errors"),
-    "changes": ("failed", "held"),
-    "notified": ("failed", "held"),
-}
 
 
 class StockSyncRun(models.Model):
@@ -424,12 +416,12 @@ class StockSyncRun(models.Model):
 
     def _alert(self):
         """Tell the inventory administrators that a scheduled or notified run
-        ended with an issue (see :data:`ALERTED_ISSUES`), unless the run of
-        the same trigger before it ended with the same one: an API down for a
-        day makes one alert, not one an hour. A notified run is not alerted
-        when a notified run ended with the same issue within the hour."""
+        ended with an issue (see :data:`~..engine.alerts.ALERTS`), unless the
+        run of the same trigger before it ended with the same one: an API down
+        for a day makes one alert, not one an hour. A notified run is not
+        alerted when a notified run ended with the same issue within the hour."""
         self.ensure_one()
-        if self.issue not in ALERTED_ISSUES.get(self.trigger, ()):
+        if self.issue not in ALERTS.get(self.trigger, {}):
             return
         domain = [("trigger", "=", self.trigger), ("id", "<", self.id), ("state", "!=", "running")]
         if self.trigger == "notified":
@@ -437,10 +429,7 @@ class StockSyncRun(models.Model):
             domain += [("issue", "=", self.issue), ("date_end", ">=", fields.Datetime.now() - NOTIFIED_ALERT_EVERY)]
         previous = self.sudo().search(domain, order="id desc", limit=1)
         if previous.issue == self.issue:
-            self.sudo().message_post(
-                body=self._get_same_issue_note(previous),
-                subtype_xmlid="mail.mt_note",
-            )
+            self.sudo().message_post(body=self._get_same_issue_note(previous), subtype_xmlid="mail.mt_note")
             return
         admins = (
             self.env.ref("stock.group_stock_manager")
@@ -456,58 +445,17 @@ class StockSyncRun(models.Model):
             message_type="comment",
         )
 
+    # str() translates a term of the table here as _() would: in the language
+    # of the run's context, else of its user's.
+
     def _get_same_issue_note(self, previous):
-        if self.trigger == "notified":
-            return _(
-                "Same issue as the previous notified synchronisation %(previous)s: no new alert.",
-                previous=previous.name,
-            )
-        if self.trigger == "changes":
-            return _("Same issue as the previous round of changes %(previous)s: no new alert.", previous=previous.name)
-        return _(
-            "Same issue as the previous scheduled synchronisation %(previous)s: no new alert.", previous=previous.name
-        )
+        return str(SAME_ISSUE_NOTES[self.trigger]) % {"previous": previous.name}
 
     def _get_alert_body(self):
-        """The alert, worded for the run's trigger (a notified run and a round
-        of changes are alerted when they fail or are held)."""
-        if self.trigger == "notified" and self.issue == "failed":
-            return _(
-                "The notified synchronisation %(name)s failed: %(reason)s", name=self.name, reason=self.failure_message
-            )
-        if self.trigger == "notified" and self.issue == "held":
-            return _(
-                "The notified synchronisation %(name)s was held and applied nothing more: %(reason)s "
-                "Open it to see what it would change, then apply or discard it.",
-                name=self.name,
-                reason=self.hold_reason,
-            )
-        if self.trigger == "changes" and self.issue == "failed":
-            return _("The round of changes %(name)s failed: %(reason)s", name=self.name, reason=self.failure_message)
-        if self.trigger == "changes" and self.issue == "held":
-            return _(
-                "The round of changes %(name)s was held and applied nothing more: %(reason)s "
-                "Open it to see what it would change, then apply or discard it.",
-                name=self.name,
-                reason=self.hold_reason,
-            )
-        if self.issue == "failed":
-            return _(
-                "The scheduled synchronisation %(name)s failed: %(reason)s", name=self.name, reason=self.failure_message
-            )
-        if self.issue == "held":
-            return _(
-                "The scheduled synchronisation %(name)s was held and applied nothing more: %(reason)s "
-                "Open it to see what it would change, then apply or discard it.",
-                name=self.name,
-                reason=self.hold_reason,
-            )
-        return _(
-            "The scheduled synchronisation %(name)s ended with %(errors)s products in error out of %(total)s.",
-            name=self.name,
-            errors=self.error_count,
-            total=self.done_count,
-        )
+        """The alert, worded for the run's trigger and issue."""
+        reason = self.failure_message if self.issue == "failed" else self.hold_reason
+        values = {"name": self.name, "reason": reason, "errors": self.error_count, "total": self.done_count}
+        return str(ALERTS[self.trigger][self.issue]) % values
 
     # ------------------------------------------------------------------
     # Buttons
