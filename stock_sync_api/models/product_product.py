@@ -125,7 +125,7 @@ class ProductProduct(models.Model):
             raise AccessError(_("Only inventory administrators can run the stock API synchronisation."))
         products = self._get_api_sync_products()
         run, outcomes = sync_now(products, "manual", left_out=self - products)
-        return run._get_notification(products, outcomes)
+        return products._get_api_sync_notification(run, outcomes)
 
     def action_api_sync_preview(self):
         """List action: what a sync of these variants would change, without moving stock."""
@@ -134,6 +134,38 @@ class ProductProduct(models.Model):
         products = self._get_api_sync_products()
         run, _outcomes = sync_now(products, "preview", left_out=self - products)
         return run.action_open()
+
+    def _get_api_sync_notification(self, run, outcomes):
+        """What a click on "Run synchronisation" shows once ``run`` has synced
+        these variants: the one product's outcome, or how many of them were
+        synchronised."""
+        errors = [pid for pid, outcome in outcomes.items() if outcome.state in ("error", "busy")]
+        if run.state == "held":
+            title = _("Stock API synchronisation held")
+            message = run.hold_reason
+        elif len(self) == 1:
+            outcome = outcomes[self.id]
+            title = self.display_name
+            message = outcome.message
+        else:
+            title = _("Stock API synchronisation")
+            message = _(
+                "%(done)s of %(total)s products synchronised, %(errors)s with errors.",
+                done=len(self) - len(errors),
+                total=len(self),
+                errors=len(errors),
+            )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": title,
+                "message": message,
+                "type": "danger" if errors or run.state == "held" else "success",
+                "sticky": bool(errors) or run.state == "held",
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     # ------------------------------------------------------------------
     # Which products a synchronisation takes

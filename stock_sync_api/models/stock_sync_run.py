@@ -511,37 +511,6 @@ class StockSyncRun(models.Model):
             )
         return True
 
-    def _get_notification(self, products, outcomes):
-        """What a click on "Run synchronisation" shows: the one product's
-        outcome, or how many of the products were synchronised."""
-        errors = [pid for pid, outcome in outcomes.items() if outcome.state in ("error", "busy")]
-        if self.state == "held":
-            title = _("Stock API synchronisation held")
-            message = self.hold_reason
-        elif len(products) == 1:
-            outcome = outcomes[products.id]
-            title = products.display_name
-            message = outcome.message
-        else:
-            title = _("Stock API synchronisation")
-            message = _(
-                "%(done)s of %(total)s products synchronised, %(errors)s with errors.",
-                done=len(products) - len(errors),
-                total=len(products),
-                errors=len(errors),
-            )
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": title,
-                "message": message,
-                "type": "danger" if errors or self.state == "held" else "success",
-                "sticky": bool(errors) or self.state == "held",
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
-
     def action_open(self):
         self.ensure_one()
         return {
