@@ -55,7 +55,12 @@ def find_binary(name, env_var):
 
 
 def set_api_quantity(api_url, external_id, quantity):
-    """Change what mock-api answers for a product, as a demo would (``PUT``).
+    """Change what mock-api answers for a product, as a demo would (``PUT``)."""
+    put_api_stock(api_url, external_id, {"quantity": str(quantity)})
+
+
+def put_api_stock(api_url, external_id, body):
+    """``PUT`` ``body`` (a quantity, or locations) to mock-api's product.
 
     Odoo's tests block HTTP from their own process: a child process sends it.
     """
@@ -65,8 +70,8 @@ def set_api_quantity(api_url, external_id, quantity):
         " headers={'Content-Type': 'application/json'})\n"
         "urllib.request.urlopen(request, timeout=10).read()\n"
     )
-    body = json.dumps({"quantity": str(quantity)})
-    subprocess.run([sys.executable, "-c", script, f"{api_url}/api/stock/{external_id}", body], check=True, timeout=30)
+    data = json.dumps(body)
+    subprocess.run([sys.executable, "-c", script, f"{api_url}/api/stock/{external_id}", data], check=True, timeout=30)
 
 
 def closed_port_url():

@@ -1,3 +1,4 @@
+from datetime import UTC, datetime, timedelta
 from unittest.mock import patch
 
 from psycopg2 import IntegrityError
@@ -9,7 +10,7 @@ from odoo.tools import mute_logger
 
 from ..engine import SyncRound
 from ..synccli import parse_listing
-from .common import StockSyncApiCase
+from .common import StockSyncApiCase, put_api_stock
 from .test_tour import FrenchStockManagerMixin
 
 
@@ -34,16 +35,12 @@ LOCATED = [
 ]
 
 
-@tagged("post_install", "-at_install")
-class TestLocations(StockSyncApiCase):
-    """A company that maps the stock API's locations gets each location's own quantity."""
+class MappedLocationsCase(StockSyncApiCase):
+    """The main company's Paris (WH/Stock) and Lyon warehouses, mapped to
+    the API's PARIS, and to LYON and LYON-B."""
 
     @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls._clear_external_ids()
-        cls.located_api = cls._start_mock_api(LOCATED)
-        cls._set_params(base_url=cls.located_api)
+    def _map_locations(cls):
         cls.main = cls.env.company
         Warehouse = cls.env["stock.warehouse"].sudo()
         cls.lyon_warehouse = Warehouse.create({"name": "Lyon", "code": "LYN", "company_id": cls.main.id})
@@ -71,6 +68,19 @@ class TestLocations(StockSyncApiCase):
 
     def _lines(self, run, template):
         return run.line_ids.filtered(lambda line: line.product_tmpl_id == template).sorted("location_id")
+
+
+@tagged("post_install", "-at_install")
+class TestLocations(MappedLocationsCase):
+    """A company that maps the stock API's locations gets each location's own quantity."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._clear_external_ids()
+        cls.located_api = cls._start_mock_api(LOCATED)
+        cls._set_params(base_url=cls.located_api)
+        cls._map_locations()
 
     # ------------------------------------------------------------------
     # Applying per location
@@ -344,3 +354,92 @@ class TestLocationsTour(FrenchStockManagerMixin, HttpCase):
         )
         mapping = self.env["stock.sync.location"].search([("code", "=", "MARSEILLE")])
         self.assertEqual((mapping.location_id, mapping.company_id), (self.lyon, self.env.company))
+
+
+#: When the products of the levels listing last changed: a day ago.
+YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@tagged("post_install", "-at_install")
+class TestLocationsListedPerLevel(MappedLocationsCase):
+    """An API that lists one record per product and location (Shopify's
+    inventory levels, read with the *Location At* setting), end to end: the
+    real sync-cli reads mock-api's ``/api/levels`` two records a page."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._clear_external_ids()
+        cls._map_locations()
+
+    def setUp(self):
+        super().setUp()
+        levels = [
+            located("L-BOTH", PARIS=30, LYON=20),
+            located("L-MISSING", PARIS=5),
+            located("L-UNMAPPED", PARIS=1, MARS=4),
+        ]
+        for record in levels:
+            record["updated_at"] = YESTERDAY
+        # mock-api's own, whose stock the test changes.
+        self.api_url = self._start_mock_api(levels)
+        self._set_params(
+            base_url=self.api_url,
+            fetch_mode="listing",
+            listing_endpoint="/api/levels",
+            listing_location_field="/location",
+            listing_page_size=2,
+        )
+
+    def _runs(self, trigger):
+        return self.env["stock.sync.run"].sudo().search([("trigger", "=", trigger)], order="id")
+
+    def test_full_round_sets_each_mapped_location_from_its_records(self):
+        both = self._product("L-BOTH", paris=30, lyon=10)
+        missing = self._product("L-MISSING", paris=5, lyon=7)
+        unmapped = self._product("L-UNMAPPED", paris=3)
+        gone = self._product("L-GONE", paris=6)
+        self.assertIs(self._run_cron(), True)
+        run = self._runs("cron")[-1]
+        self.assertEqual(run.state, "done")
+        self.assertEqual((self._at(both, self.paris), self._at(both, self.lyon)), (30, 20))
+        # A mapped location a complete listing gives no record for is 0 there.
+        self.assertEqual((self._at(missing, self.paris), self._at(missing, self.lyon)), (5, 0))
+        self.assertEqual(self._at(unmapped, self.paris), 1)
+        self.assertEqual(run.unmapped_location_counts, {"MARS": 1})
+        # One line per location changed.
+        [line] = self._lines(run, both)
+        self.assertEqual((line.location_id, line.on_hand, line.api_quantity), (self.lyon, 10, 20))
+        [line] = self._lines(run, missing)
+        self.assertEqual((line.location_id, line.on_hand, line.api_quantity), (self.lyon, 7, 0))
+        # A product with no record at all is not in the listing: it keeps its stock.
+        self.assertEqual(gone.api_sync_state, "error")
+        self.assertEqual(gone.api_sync_message, "Not in the stock API's listing")
+        self.assertEqual(self._at(gone, self.paris), 6)
+        self.assertEqual((run.changed_count, run.up_to_date_count, run.error_count), (3, 0, 1))
+
+    def test_round_of_changes_sets_only_the_locations_listed(self):
+        # Lyon's sum is known from LYON alone (see test_round_of_changes_leaves_locations_not_listed).
+        self.mappings.filtered(lambda mapping: mapping.code == "LYON-B").sudo().unlink()
+        both = self._product("L-BOTH", paris=30, lyon=20)
+        missing = self._product("L-MISSING", paris=5)
+        self._run_cron()
+        self.assertEqual(self._runs("cron")[-1].state, "done")
+        # Paris drifts in Odoo; in the API, only Lyon changes.
+        self.env["stock.quant"].sudo()._update_available_quantity(both.product_variant_id, self.paris, 1)
+        put_api_stock(
+            self.api_url,
+            "L-BOTH",
+            {"locations": [{"location": "PARIS", "quantity": "30"}, {"location": "LYON", "quantity": "25"}]},
+        )
+        self.assertIs(self._run_cron("stock_sync_api.ir_cron_api_sync_changes"), True)
+        run = self._runs("changes")
+        self.assertEqual(len(run), 1)
+        self.assertEqual(run.state, "done")
+        self.assertEqual(run.product_tmpl_ids, both)
+        # Lyon is set; Paris, not listed as changed, is left as it is.
+        self.assertEqual((self._at(both, self.paris), self._at(both, self.lyon)), (31, 25))
+        [line] = self._lines(run, both)
+        self.assertEqual((line.location_id, line.on_hand, line.api_quantity), (self.lyon, 20, 25))
+        self.assertEqual(both.api_sync_message, "LYN/Stock 20 -> 25 Units")
+        self.assertEqual(self._at(missing, self.paris), 5)
