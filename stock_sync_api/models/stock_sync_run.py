@@ -5,9 +5,8 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.fields import Domain
 
-from ..engine import as_variants, changes_round, notified_round, read_setting, scheduled_round, sync_again
+from ..engine import as_variants, changes_round, notified_round, read_setting, run_products, scheduled_round, sync_again
 from ..engine.alerts import ALERTS, SAME_ISSUE_NOTES
 
 _logger = logging.getLogger(__name__)
@@ -193,40 +192,6 @@ class StockSyncRun(models.Model):
         scheduled_round(self.env)
 
     @api.model
-    def _get_scheduled_round(self):
-        """The scheduled run to go on with, and its products not handled yet.
-
-        A run found running with every product handled (its worker stopped
-        between the last batch's commit and the run's end) ends now, and a
-        new round starts in the same call: no round is lost.
-
-        :return: ``(run, pending)``
-        """
-        run = self._get_scheduled_run()
-        run._count_left_out()
-        pending = run._get_scheduled_pending()
-        if run.done_count and not pending:
-            _logger.warning(
-                "Stock API synchronisation %s was left running with every product handled: it ends now", run.name
-            )
-            run._finish()
-            run = self._start("cron")
-            run._count_left_out()
-            pending = run._get_scheduled_pending()
-        return run, pending
-
-    @api.model
-    def _get_scheduled_run(self):
-        """The scheduled round in progress, or a new one: a round is one run,
-        however many calls of the scheduled action it takes."""
-        run = self.sudo().search([("trigger", "=", "cron"), ("state", "=", "running")], order="id desc", limit=1)
-        return run.with_env(self.env) if run else self._start("cron")
-
-    def _get_scheduled_pending(self):
-        """Products of this scheduled round that it has not handled yet."""
-        return self._get_pending()
-
-    @api.model
     def _cron_sync_changes(self):
         """Scheduled action, every 5 minutes in listing mode: sync the products
         the stock API lists as changed since the last complete listing."""
@@ -255,60 +220,6 @@ class StockSyncRun(models.Model):
         """Scheduled action: sync the products the stock API notified, as one
         run however many notifications came in."""
         notified_round(self.env)
-
-    @api.model
-    def _get_notified_run(self):
-        """The notified run in progress (one call of the scheduled action ran
-        out of time), or a new one of every product notified so far; None
-        when no product waits."""
-        run = self.sudo().search([("trigger", "=", "notified"), ("state", "=", "running")], order="id desc", limit=1)
-        if run:
-            return run.with_env(self.env)
-        return self.env["stock.sync.notification"]._take(lambda products: self._start("notified", products))
-
-    def _get_notified_pending(self):
-        """Products of this notified run that it has not handled yet, and that
-        a synchronisation still takes."""
-        return self._get_pending()
-
-    def _get_pending(self):
-        """Products of this run that it has not handled yet, and that a
-        synchronisation still takes: of the whole catalog for a scheduled
-        round, of the products chosen for any other run.
-
-        A product this run could not lock has a line, but is not marked as
-        handled by this run (another transaction held its row).
-        """
-        self.ensure_one()
-        listed = self.env["stock.sync.run.line"].sudo().search([("run_id", "=", self.id)]).product_id
-        Product = self.env["product.product"]
-        domain = (
-            Product._get_api_sync_domain()
-            & (Domain("api_last_run_id", "=", False) | Domain("api_last_run_id", "!=", self.id))
-            & Domain("id", "not in", listed.ids)
-        )
-        if self.trigger != "cron":
-            domain &= Domain("id", "in", self.product_ids.ids)
-        return Product.search(domain, order="id")
-
-    def _count_left_out(self):
-        """Count, and mark as such, the products with an external ID that the
-        scheduled round leaves out (archived, or of an archived company)."""
-        self.ensure_one()
-        Product = self.env["product.product"].with_context(active_test=False)
-        left_out = Product.search(Product._get_api_sync_left_out_domain())
-        left_out._api_sync_mark_left_out()
-        self.sudo().skipped_count = len(left_out)
-
-    def _get_products(self):
-        """The products this run covers (to sync them again): those chosen for
-        a manual run or a preview, every product with an external ID of the
-        user's companies for a scheduled one."""
-        self.ensure_one()
-        Product = self.env["product.product"].with_context(allowed_company_ids=self.env.user.company_ids.ids)
-        if self.trigger == "cron":
-            return Product.search(Product._get_api_sync_domain(), order="id")
-        return Product.browse(self.product_ids.ids).exists().filtered("api_external_id")
 
     def _applies(self):
         """Whether this run may move stock: a preview never does, unless a person applies it."""
@@ -472,7 +383,7 @@ class StockSyncRun(models.Model):
         self.ensure_one()
         if self.state not in ("held", "planned"):
             raise UserError(_("Only a held or planned synchronisation can be applied."))
-        products = self._get_products()
+        products = run_products(self)
         self.sudo().line_ids.filtered(lambda line: line.state != "applied").unlink()
         self.sudo().write(
             {

@@ -9,6 +9,7 @@ from odoo.tests import TransactionCase, tagged
 
 from ..engine import SyncRound
 from ..engine.batch import BatchSync
+from ..engine.entry import pending_products
 from ..engine.round import MOVED_TRIES
 from .common import StockSyncApiMixin, find_binary
 
@@ -192,7 +193,7 @@ class TestBusyWarehouse(StockSyncApiMixin, TransactionCase):
             self.assertEqual(told, [["W-CALM-1", "W-CALM-2"]])
             self.assertEqual(run.state, "running")
             # The next call of the scheduled action takes it.
-            self.assertEqual(run._get_scheduled_pending().mapped("api_external_id"), ["W-MOVER"])
+            self.assertEqual(pending_products(run).mapped("api_external_id"), ["W-MOVER"])
 
     def test_a_product_moved_during_a_click_is_synced_all_the_same(self):
         """The button's request is one transaction: Odoo's own retry of a

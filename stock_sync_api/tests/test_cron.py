@@ -5,6 +5,7 @@ from freezegun import freeze_time
 from odoo import fields
 from odoo.tests import tagged
 
+from ..engine.entry import pending_products, scheduled_run
 from .common import StockSyncApiCase
 
 
@@ -66,16 +67,16 @@ class TestCron(StockSyncApiCase):
             self._make_product("T-CRON-3", on_hand=1),
         )
         Run = self.env["stock.sync.run"].sudo()
-        run = Run._get_scheduled_run()
-        pending = run._get_scheduled_pending()
+        run = scheduled_run(Run.env)
+        pending = pending_products(run)
         self.assertEqual(pending.product_tmpl_id, templates)
         # Out of time after the first batch, as when _commit_progress returns 0.
         self._sync(pending, run, after_batch=lambda batch: False)
         self.assertEqual(templates.mapped("api_sync_state"), ["ok", "ok", "never"])
         self.assertEqual((run.state, run.done_count), ("running", 2))
-        self.assertEqual(run._get_scheduled_pending().product_tmpl_id, templates[2])
+        self.assertEqual(pending_products(run).product_tmpl_id, templates[2])
         # The next call of the scheduled action goes on with the same run.
-        self.assertEqual(Run._get_scheduled_run(), run)
+        self.assertEqual(scheduled_run(Run.env), run)
         self.assertIs(self._run_cron(), True)
         self.assertEqual(templates.mapped("api_sync_state"), ["ok", "ok", "ok"])
         self.assertEqual(self._on_hand(templates[2]), 7)
@@ -84,9 +85,9 @@ class TestCron(StockSyncApiCase):
         self.assertEqual(len(run.line_ids), 3)
         # The round is over: the next one, an hour later, is a new run that takes every product again.
         with freeze_time(fields.Datetime.now() + timedelta(hours=1)):
-            next_run = Run._get_scheduled_run()
+            next_run = scheduled_run(Run.env)
             self.assertNotEqual(next_run, run)
-            self.assertEqual(next_run._get_scheduled_pending().product_tmpl_id, templates)
+            self.assertEqual(pending_products(next_run).product_tmpl_id, templates)
 
     def test_cron_never_raises(self):
         self._set_params(cli_path="/nonexistent/sync-cli")
