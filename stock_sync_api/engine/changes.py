@@ -53,7 +53,7 @@ def read_changes(env):
         _logger.info("Stock API changes not asked: the synchronisation asks one request per product")
         return None
     _give_up_unfinished(Run)
-    last = Run._get_last_listing_time()
+    last = _last_listing_time(env)
     since = _since(last)
     if since is None:
         _logger.info("Stock API: no complete listing applied yet (%r), the whole catalog is synchronised", last)
@@ -83,6 +83,17 @@ def read_changes(env):
     if not products:
         return None
     return Changes(full_round=False, products=products, listing=listing)
+
+
+def _last_listing_time(env):
+    """The API's time of the newest listing that a finished run applied in
+    full (see :func:`~.round.note_listing`), or None."""
+    run = (
+        env["stock.sync.run"]
+        .sudo()
+        .search([("listing_time", "!=", False), ("state", "=", "done")], order="date_end desc, id desc", limit=1)
+    )
+    return run.listing_time or None
 
 
 def _give_up_unfinished(Run):

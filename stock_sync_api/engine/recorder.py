@@ -81,7 +81,7 @@ class RunRecorder:
                 )
         if lines:
             self.env["stock.sync.run.line"].sudo().create(lines)
-        run.sudo()._add_counts(counts)
+        _add_counts(run.sudo(), counts)
         self._log_changes(
             [
                 (product, change, at)
@@ -122,7 +122,7 @@ class RunRecorder:
             self._write_status(locked, outcomes)
         busy = SyncOutcome("busy", messages.busy_message(self.env))
         outcomes.update((product.id, busy) for product in products - locked)
-        self.run.sudo()._add_counts({"done": len(products), "error": len(products)})
+        _add_counts(self.run.sudo(), {"done": len(products), "error": len(products)})
         return outcomes
 
     def _write_status(self, products, outcomes):
@@ -149,6 +149,12 @@ class RunRecorder:
         # As the sync's own bookkeeping: a stock manager may have no right to
         # edit products, which posting on them needs. The author stays the user.
         self.env["product.template"].browse(list(bodies)).sudo()._message_log_batch(bodies=bodies)
+
+
+def _add_counts(run, counts):
+    """Add a batch's counts (``done``, ``changed``, ``up_to_date``, ``error``, ``zero``) to the run's."""
+    run.ensure_one()
+    run.write({f"{key}_count": run[f"{key}_count"] + count for key, count in counts.items() if count})
 
 
 def _changes_at(outcome, location):

@@ -169,7 +169,7 @@ class SyncRound:
                 )
             )
             return None
-        self.run._note_listing(listing)
+        note_listing(self.run, listing)
         return ListingAnswers(listing)
 
     def _sync_in_one_transaction(self, config, answers, batches, products):
@@ -274,6 +274,16 @@ class SyncRound:
 def _done(products, moved):
     """Those of ``products`` that are done: all but those that moved (``{external_id: ...}``)."""
     return products.filtered(lambda product: product.api_external_id not in moved) if moved else products
+
+
+def note_listing(run, listing):
+    """Keep the API's time of the first listing a scheduled round or a round
+    of changes applies (a round resumed by a later call reads the listing
+    again). A manual run applies a few products of the listing only: what
+    changed since, the next round of changes must still ask."""
+    run.ensure_one()
+    if listing.server_time and not run.listing_time and run.trigger in ("cron", "changes"):
+        run.sudo().listing_time = listing.server_time
 
 
 def as_variants(records):

@@ -197,24 +197,6 @@ class StockSyncRun(models.Model):
         the stock API lists as changed since the last complete listing."""
         changes_round(self.env)
 
-    def _note_listing(self, listing):
-        """Keep the API's time of the first listing a scheduled round or a
-        round of changes applies (a round resumed by a later call reads the
-        listing again). A manual run applies a few products of the listing
-        only: what changed since, the next round of changes must still ask."""
-        self.ensure_one()
-        if listing.server_time and not self.listing_time and self.trigger in ("cron", "changes"):
-            self.sudo().listing_time = listing.server_time
-
-    @api.model
-    def _get_last_listing_time(self):
-        """The API's time of the newest listing that a finished run applied
-        in full, or None."""
-        run = self.sudo().search(
-            [("listing_time", "!=", False), ("state", "=", "done")], order="date_end desc, id desc", limit=1
-        )
-        return run.listing_time or None
-
     @api.model
     def _cron_sync_notified(self):
         """Scheduled action: sync the products the stock API notified, as one
@@ -224,11 +206,6 @@ class StockSyncRun(models.Model):
     def _applies(self):
         """Whether this run may move stock: a preview never does, unless a person applies it."""
         return self.trigger != "preview" or self.brake_lifted
-
-    def _add_counts(self, counts):
-        """Add a batch's counts (``done``, ``changed``, ``up_to_date``, ``error``, ``zero``) to the run's."""
-        self.ensure_one()
-        self.write({f"{key}_count": self[f"{key}_count"] + count for key, count in counts.items() if count})
 
     def _add_unmapped_locations(self, counts):
         """Add a batch's ``{code: products with stock there}`` of the API's
