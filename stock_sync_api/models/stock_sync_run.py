@@ -370,13 +370,9 @@ class StockSyncRun(models.Model):
                 "hold_reason": False,
                 "date_end": False,
                 "product_count": len(products),
-                "done_count": 0,
-                "changed_count": 0,
-                "up_to_date_count": 0,
-                "error_count": 0,
-                "zero_count": 0,
                 "unmapped_location_counts": False,
             }
+            | dict.fromkeys(["done_count", "changed_count", "up_to_date_count", "error_count", "zero_count"], 0)
         )
         self.sudo().message_post(
             body=_(
