@@ -24,33 +24,82 @@ def read_setting(env, key):
     try:
         return setting.parse(raw)
     except ValueError:
-        raise UserError(_describe_problem(env, setting, raw)) from None
+        raise UserError(describe_problem(env, setting, raw)) from None
 
 
-def _describe_problem(env, setting, raw):
+# --- The wording of a setting's problem, in the user's language -----------------------
+#
+# The table (:data:`..synccli.SETTINGS`) says whether a value is acceptable;
+# these functions alone say what is wrong with it. The settings form names a
+# setting by its field's label, the reader by its system parameter.
+
+
+def form_problem(env, setting, value, label):
+    """Why the settings form cannot save ``value`` as ``setting``'s, naming its field ``label``, or None.
+
+    An empty text or choice is "unset" (its default), or a value of its own: never a problem.
+    """
+    if setting.kind is str and not value:
+        return None
+    if setting.problem(value) is None:
+        return None
+    return describe_problem(env, setting, value, label)
+
+
+def describe_problem(env, setting, value, label=None):
+    """What is wrong with ``value`` as ``setting``'s value, which :meth:`Setting.problem` refuses.
+
+    :param label: the label of its field on the settings form, which then
+        names it; otherwise its system parameter names it, and ``value`` is
+        the stored text
+    """
     if setting.choices:
+        # Only a stored value: the form's field offers the choices alone.
         return env._(
             "The setting %(param)s is %(value)r; it must be one of %(choices)s.",
             param=setting.param,
-            value=raw,
-            choices=", ".join(setting.choices),
+            value=value,
+            choices=", ".join(setting.values),
         )
+    if setting.rule == "endpoint":
+        if label is not None:
+            return env._("The endpoint must contain {id}, where the external ID goes.")
+        return env._("The setting %(param)s must contain {id}.", param=setting.param)
     if setting.kind is str:
-        return describe_text_problem(env, setting.param, setting.rule, raw)
+        return describe_text_problem(env, label or setting.param, setting.rule, value)
+    if label is not None:
+        return _describe_range_on_form(env, setting, value, label)
     if setting.kind is int:
         return env._(
             "The setting %(param)s is %(value)r; it must be a whole number between %(low)s and %(high)s.",
             param=setting.param,
-            value=raw,
+            value=value,
             low=format_number(setting.low),
             high=format_number(setting.high),
         )
     return env._(
         "The setting %(param)s is %(value)r; it must be a number between %(low)s and %(high)s.",
         param=setting.param,
-        value=raw,
+        value=value,
         low=format_number(setting.low),
         high=format_number(setting.high),
+    )
+
+
+def _describe_range_on_form(env, setting, value, label):
+    if setting.key == "max_quantity":
+        # In words of its own, without the value.
+        return env._(
+            "The largest quantity must be between %(low)s and %(high)s.",
+            low=format_number(setting.low),
+            high=format_number(setting.high),
+        )
+    return env._(
+        "%(setting)s must be between %(low)s and %(high)s, not %(value)s.",
+        setting=label,
+        low=format_number(setting.low),
+        high=format_number(setting.high),
+        value=format_number(value),
     )
 
 
@@ -80,6 +129,32 @@ def describe_text_problem(env, name, rule, value):
     )
 
 
+def credentials_problem(env, auth, auth_header, auth_user, on_form=False):
+    """What the way the token is sent (``auth``) still needs, or None: the
+    header's name for ``header``, the API user for ``basic``.
+
+    :param on_form: name the settings form's fields, not the system parameters
+    """
+    if auth == "header" and not auth_header:
+        if on_form:
+            return env._("The token is sent in a header of its own: give that header's name in Token Header.")
+        return env._(
+            "The setting %(param)s is header, but %(header)s, the name of the header that carries the token, "
+            "is not set.",
+            param=SETTINGS["auth"].param,
+            header=SETTINGS["auth_header"].param,
+        )
+    if auth == "basic" and not auth_user:
+        if on_form:
+            return env._("HTTP Basic authentication needs the API User.")
+        return env._(
+            "The setting %(param)s is basic, but %(user)s, the API user, is not set.",
+            param=SETTINGS["auth"].param,
+            user=SETTINGS["auth_user"].param,
+        )
+    return None
+
+
 def read_cli_settings(env):
     """The settings of a ``sync-cli`` run.
 
@@ -102,8 +177,6 @@ def read_cli_settings(env):
             )
         )
     endpoint = read_setting(env, "endpoint")
-    if endpoint and "{id}" not in endpoint:
-        raise UserError(env._("The setting %(param)s must contain {id}.", param=SETTINGS["endpoint"].param))
     if not endpoint and read_setting(env, "fetch_mode") != "listing":
         raise UserError(
             env._(
@@ -114,23 +187,9 @@ def read_cli_settings(env):
     auth = read_setting(env, "auth")
     auth_header = read_setting(env, "auth_header") if auth == "header" else ""
     auth_user = read_setting(env, "auth_user") if auth == "basic" else ""
-    if auth == "header" and not auth_header:
-        raise UserError(
-            env._(
-                "The setting %(param)s is header, but %(header)s, the name of the header that carries the token, "
-                "is not set.",
-                param=SETTINGS["auth"].param,
-                header=SETTINGS["auth_header"].param,
-            )
-        )
-    if auth == "basic" and not auth_user:
-        raise UserError(
-            env._(
-                "The setting %(param)s is basic, but %(user)s, the API user, is not set.",
-                param=SETTINGS["auth"].param,
-                user=SETTINGS["auth_user"].param,
-            )
-        )
+    problem = credentials_problem(env, auth, auth_header, auth_user)
+    if problem:
+        raise UserError(problem)
     try:
         return SyncCliSettings(
             base_url=base_url,

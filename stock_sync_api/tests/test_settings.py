@@ -117,6 +117,29 @@ class TestSettings(StockSyncApiCase):
                         read_setting(self.env, key)
                     params.set_param(f"stock_sync_api.{key}", False)
 
+    def test_every_setting_of_the_table_is_a_field_of_the_form(self):
+        """A row of the table is a field api_sync_<key> of the form: its
+        kind, label, help, storage and readers are the row's, and the form
+        shows it."""
+        admin = self.env.ref("base.user_admin")
+        Settings = self.env["res.config.settings"].with_user(admin)
+        arch = Settings.get_views([(False, "form")])["views"]["form"]["arch"]
+        kinds = {str: "char", int: "integer", float: "float"}
+        for key, setting in SETTINGS.items():
+            with self.subTest(key=key):
+                field = Settings._fields[f"api_sync_{key}"]
+                self.assertEqual(field.type, "selection" if setting.choices else kinds[setting.kind])
+                self.assertEqual((field.string, field.help), (setting.label, setting.help))
+                self.assertEqual(getattr(field, "config_parameter", None), None if setting.plain else setting.param)
+                self.assertEqual(field.groups, "base.group_system" if setting.admin_only else None)
+                self.assertIn(f'name="api_sync_{key}"', arch)
+        # What a plain setting's stored text says is what the form shows, 0 and empty included.
+        self._set_params(retries="0", listing_records_path=" ", hold_zero_percent="0")
+        settings = self.env["res.config.settings"].sudo().create({})
+        self.assertEqual(settings.api_sync_retries, 0)
+        self.assertEqual(settings.api_sync_listing_records_path, "")
+        self.assertEqual(settings.api_sync_hold_zero_percent, 0.0)
+
     def test_token_and_cli_path_for_system_administrators_only(self):
         fields = self.env["res.config.settings"].with_user(self.stock_manager).fields_get()
         self.assertNotIn("api_sync_token", fields)

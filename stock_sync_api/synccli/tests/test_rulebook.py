@@ -15,6 +15,8 @@ from synccli import (
     INVALID_ID,
     MAX_QUANTITY_RANGE,
     RANGES,
+    SETTINGS,
+    Setting,
     SyncCliSettings,
     external_id_problem,
     fetch,
@@ -67,6 +69,24 @@ def test_the_runner_defaults_are_the_settings_defaults():
     for key in ("timeout", "retries", "concurrency", "max_quantity", "cli_path"):
         assert getattr(config, key) == DEFAULTS[key], key
     assert DEFAULTS["concurrency"] == 32
+
+
+def test_a_setting_whose_zero_or_empty_is_a_value_is_stored_plain():
+    """A system parameter stored by a settings form's field is unset at 0
+    or empty: a setting whose 0 or empty is a value of its own says so."""
+    with pytest.raises(ValueError, match="must be plain"):
+        Setting("wait", 5, 0, 10)
+    with pytest.raises(ValueError, match="must be plain"):
+        Setting("path", "/items", rule="pointer", empty_allowed=True)
+    assert Setting("wait", 5, 0, 10, plain=True).plain
+    assert {key for key, setting in SETTINGS.items() if setting.plain} >= {"retries", "endpoint"}
+
+
+def test_every_setting_has_a_label_and_each_choice_its_own():
+    for setting in SETTINGS.values():
+        assert setting.label, setting.key
+        assert all(value and label for value, label in setting.choices), setting.key
+        assert setting.default in setting.values if setting.choices else setting.problem(setting.default) is None
 
 
 BOUNDARIES = [(key, value) for key in ("timeout", "retries", "concurrency") for value in RANGES[key]] + [
