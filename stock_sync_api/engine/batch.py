@@ -172,7 +172,9 @@ class BatchSync(SyncableBatch):
         changes = {}
         for product, quantity in quantities.items():
             before = on_hand[product]
-            if product.uom_id.compare(before, quantity) == 0:
+            # Most products hold exactly what the API says: the unit's
+            # rounding is asked only when they differ.
+            if before == quantity or product.product_tmpl_id.uom_id.compare(before, quantity) == 0:
                 outcomes[product.id] = up_to_date
             else:
                 changes[product] = StockChange(before, quantity)

@@ -17,7 +17,6 @@ from collections import defaultdict
 from typing import NamedTuple
 
 from odoo.exceptions import UserError
-from odoo.tools import float_round
 
 from . import messages
 from .batch import BatchSync
@@ -148,10 +147,6 @@ class LocationBatchSync(BatchSync):
         """
         located = {}
         given = result.locations
-        # Converted only when the API counts in another unit: else checked as is.
-        template = product.product_tmpl_id
-        api_uom = template.api_uom_id
-        converts = bool(api_uom) and api_uom != template.uom_id
         for location, codes in self.mapping.codes.items():
             if result.locations_partial:
                 listed = [code for code in codes if code in given]
@@ -159,11 +154,7 @@ class LocationBatchSync(BatchSync):
                     continue  # not listed as changed: left as it is
                 if len(listed) < len(codes):
                     raise UserError(partial_codes_message(self.env, location, codes))
-            quantity = sum(given.get(code, 0.0) for code in codes)
-            # A whole number is held as it is: only a fraction is checked.
-            if converts or (quantity % 1.0 != 0.0 and float_round(quantity, precision_digits=digits) != quantity):
-                quantity = self._convert(product, quantity, digits)
-            located[location] = quantity
+            located[location] = self._convert(product, sum(given.get(code, 0.0) for code in codes), digits)
         return located
 
     def _compare(self, quantities, location, outcomes):

@@ -25,9 +25,12 @@ class SyncableBatch:
         """
         refused = {}
         for product in products:
-            if not product.is_storable:
+            # Read on the template: a variant's inherited fields cost a
+            # computation each (see batch.prefetch).
+            template = product.product_tmpl_id
+            if not template.is_storable:
                 message = _("This product does not track inventory: enable “Track Inventory” to synchronise it.")
-            elif product.tracking != "none":
+            elif template.tracking != "none":
                 message = _("This product is tracked by lots or serial numbers, which the stock API does not give.")
             else:
                 continue
@@ -77,9 +80,13 @@ class SyncableBatch:
         :raises UserError: the product's unit cannot hold the quantity exactly
         """
         quantity = api_quantity
-        api_uom = product.api_uom_id
-        if api_uom and api_uom != product.uom_id:
-            quantity = api_uom._compute_quantity(api_quantity, product.uom_id, round=False)
+        template = product.product_tmpl_id
+        api_uom = template.api_uom_id
+        if api_uom and api_uom != template.uom_id:
+            quantity = api_uom._compute_quantity(api_quantity, template.uom_id, round=False)
+        elif quantity % 1.0 == 0.0:
+            # A whole number is held as it is (+ 0.0: never -0).
+            return float(quantity) + 0.0
         rounded = float_round(quantity, precision_digits=digits)
         if not math.isclose(quantity, rounded, rel_tol=1e-12, abs_tol=1e-9):
             raise UserError(

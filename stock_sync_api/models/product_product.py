@@ -268,8 +268,8 @@ class ProductProduct(models.Model):
         :return: the variants locked, with their template
         """
         locked = self.try_lock_for_update(allow_referencing=True)
-        templates = locked.product_tmpl_id.try_lock_for_update(allow_referencing=True)
-        return locked.filtered(lambda product: product.product_tmpl_id in templates)
+        templates = set(locked.product_tmpl_id.try_lock_for_update(allow_referencing=True).ids)
+        return locked.filtered(lambda product: product.product_tmpl_id.id in templates)
 
     # ------------------------------------------------------------------
     # Recording the synchronisation's outcome
