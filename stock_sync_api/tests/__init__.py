@@ -11,6 +11,7 @@ from . import test_faults
 from . import test_listing
 from . import test_locations
 from . import test_notify
+from . import test_notify_route
 from . import test_rpc
 from . import test_run
 from . import test_schema
