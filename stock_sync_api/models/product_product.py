@@ -21,6 +21,35 @@ STATUS_FIELDS = [
 SYNC_STATES = [("never", "Never synced"), ("ok", "Synced"), ("error", "Error")]
 
 
+def summarise_status(env, variants):
+    """A template's status from its variants' (``[{field: value}]``, the
+    active ones; all of an archived template): a single variant's own; of
+    several, a summary of those with an external ID.
+
+    :return: ``{field: value}``, the last run as an ID
+    """
+    synced = [row for row in variants if row["api_external_id"]] if len(variants) > 1 else variants
+    if len(synced) == 1:
+        return {name: synced[0][name] or False for name in STATUS_FIELDS} | {
+            "api_sync_state": synced[0]["api_sync_state"] or "never"
+        }
+    states = {row["api_sync_state"] for row in synced}
+    errors = sum(row["api_sync_state"] == "error" for row in synced)
+    last_syncs = [row["api_last_sync_date"] for row in synced]
+    attempts = sorted((row for row in synced if row["api_last_attempt_date"]), key=lambda r: r["api_last_attempt_date"])
+    return {
+        "api_sync_state": "error" if errors else ("never" if "never" in states or not synced else "ok"),
+        "api_sync_message": env._(
+            "%(errors)s of %(count)s variants in error: see the variants below.", errors=errors, count=len(synced)
+        )
+        if errors
+        else False,
+        "api_last_sync_date": min(last_syncs) if synced and all(last_syncs) else False,
+        "api_last_attempt_date": attempts[-1]["api_last_attempt_date"] if attempts else False,
+        "api_last_run_id": attempts[-1]["api_last_run_id"] if attempts else False,
+    }
+
+
 class ProductProduct(models.Model):
     """The unit of the synchronisation: each variant has its own external ID
     and status (a T-shirt's sizes are three products of the stock API)."""

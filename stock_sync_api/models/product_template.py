@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from .product_product import STATUS_FIELDS, SYNC_STATES
+from .product_product import STATUS_FIELDS, SYNC_STATES, summarise_status
 
 
 class ProductTemplate(models.Model):
@@ -113,7 +113,7 @@ class ProductTemplate(models.Model):
             rows = [{name: variant[name] for name in (*STATUS_FIELDS, "api_external_id")} for variant in variants]
             for row, variant in zip(rows, variants, strict=True):
                 row["api_last_run_id"] = variant.api_last_run_id.id
-            values = template._summarise_api_sync_status(rows)
+            values = summarise_status(self.env, rows)
             values["api_last_run_id"] = self.env["stock.sync.run"].browse(values["api_last_run_id"])
             template.update(values)
 
@@ -121,36 +121,6 @@ class ProductTemplate(models.Model):
     def _compute_api_variant_count(self):
         for template in self:
             template.api_variant_count = len(template.product_variant_ids.filtered("api_external_id"))
-
-    def _summarise_api_sync_status(self, variants):
-        """A template's status from its variants' (``[{field: value}]``, the
-        active ones; all of an archived template): a single variant's own; of
-        several, a summary of those with an external ID.
-
-        :return: ``{field: value}``, the last run as an ID
-        """
-        synced = [row for row in variants if row["api_external_id"]] if len(variants) > 1 else variants
-        if len(synced) == 1:
-            return {name: synced[0][name] or False for name in STATUS_FIELDS} | {
-                "api_sync_state": synced[0]["api_sync_state"] or "never"
-            }
-        states = {row["api_sync_state"] for row in synced}
-        errors = sum(row["api_sync_state"] == "error" for row in synced)
-        last_syncs = [row["api_last_sync_date"] for row in synced]
-        attempts = sorted(
-            (row for row in synced if row["api_last_attempt_date"]), key=lambda r: r["api_last_attempt_date"]
-        )
-        return {
-            "api_sync_state": "error" if errors else ("never" if "never" in states or not synced else "ok"),
-            "api_sync_message": self.env._(
-                "%(errors)s of %(count)s variants in error: see the variants below.", errors=errors, count=len(synced)
-            )
-            if errors
-            else False,
-            "api_last_sync_date": min(last_syncs) if synced and all(last_syncs) else False,
-            "api_last_attempt_date": attempts[-1]["api_last_attempt_date"] if attempts else False,
-            "api_last_run_id": attempts[-1]["api_last_run_id"] if attempts else False,
-        }
 
     def _api_sync_summarise_status(self):
         """Write each template's status from its variants', in one query to
@@ -178,7 +148,7 @@ class ProductTemplate(models.Model):
         columns = ("api_external_id", *STATUS_FIELDS)
         for template_id, *row in self.env.cr.fetchall():
             variants[template_id].append(dict(zip(columns, row, strict=True)))
-        values = {template_id: self._summarise_api_sync_status(rows) for template_id, rows in variants.items()}
+        values = {template_id: summarise_status(self.env, rows) for template_id, rows in variants.items()}
         self.flush_recordset(STATUS_FIELDS)
         self.env.cr.execute(
             SQL(
