@@ -21,7 +21,8 @@ every product holds the API's quantity in each location. Needs what
 bench/odoo_sync.py needs (``odoo`` on PATH and its database server, cargo;
 ``ODOO_BENCH_ARGS``, ``SYNC_CLI_BIN`` and ``MOCK_API_BIN``). With
 ``--profile``, the round runs under cProfile, and its busiest functions go to
-the log (and all of it to ``bench/out/locations.prof``). Writes the
+the log (and all of it to ``bench/out/locations.prof``, Odoo's own apply's
+to ``bench/out/locations_floor.prof``). Writes the
 figures to ``bench/out/locations.json`` and Odoo's log to
 ``bench/out/locations.log``.
 """

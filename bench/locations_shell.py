@@ -113,10 +113,16 @@ def odoo_apply(twins, nice):
     counted = time.perf_counter() - start
     env.cr.commit()
     env.invalidate_all()
+    profile = cProfile.Profile() if os.environ.get("BENCH_PROFILE") else None
     start = time.perf_counter()
-    counts.action_apply_inventory()
+    if profile:
+        profile.runcall(counts.action_apply_inventory)
+    else:
+        counts.action_apply_inventory()
     env.flush_all()
     applied = time.perf_counter() - start
+    if profile:
+        profile.dump_stats(os.path.join(os.environ["BENCH_DIR"], "out", "locations_floor.prof"))
     env.cr.commit()
     return counted, applied, len(counts)
 
