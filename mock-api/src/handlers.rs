@@ -60,19 +60,9 @@ pub async fn list(
         query.ids.as_deref(),
         query.limit,
     );
-    if let Some(failing) = page
-        .items
-        .iter()
-        .find(|p| p.fault.is_some_and(Fault::fails_listing_page))
+    if let Some(failure) = failing_page(page.items.iter().map(|p| (p.product_id.as_str(), p.fault)))
     {
-        tracing::info!(
-            product_id = failing.product_id,
-            "listing page fails on purpose"
-        );
-        return json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service temporarily unavailable",
-        );
+        return failure;
     }
     let next_cursor = page
         .more
@@ -102,19 +92,9 @@ pub async fn list_levels(
         None => None,
     };
     let page = state.levels_page(after, query.since, query.ids.as_deref(), query.limit);
-    if let Some(failing) = page
-        .items
-        .iter()
-        .find(|level| level.fault.is_some_and(Fault::fails_listing_page))
+    if let Some(failure) = failing_page(page.items.iter().map(|l| (l.product_id.as_str(), l.fault)))
     {
-        tracing::info!(
-            product_id = failing.product_id,
-            "levels page fails on purpose"
-        );
-        return json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "service temporarily unavailable",
-        );
+        return failure;
     }
     let next_cursor = page
         .more
@@ -145,6 +125,18 @@ fn level_of_cursor(after: &str) -> Result<(&str, &str), Value> {
             "parameter": "cursor",
         })
     })
+}
+
+/// The 503 of a page that holds a product whose fault fails the listing
+/// page it is on, given the page's `(product_id, fault)`s; `None` for a page
+/// that is served.
+fn failing_page<'a>(mut items: impl Iterator<Item = (&'a str, Option<Fault>)>) -> Option<Response> {
+    let (product_id, _) = items.find(|(_, fault)| fault.is_some_and(Fault::fails_listing_page))?;
+    tracing::info!(product_id, "listing page fails on purpose");
+    Some(json_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "service temporarily unavailable",
+    ))
 }
 
 /// One page of the levels listing.

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::{Duration, SystemTime};
 
 use crate::clock::Clock;
@@ -218,6 +218,15 @@ impl AppState {
     }
 
     /// The time on the API's clock.
+    /// The products, for reading (a poisoned lock is read all the same, as
+    /// the writers do).
+    fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Entry>> {
+        self.inner
+            .products
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub fn now(&self) -> SystemTime {
         self.inner.settings.clock.now()
     }
@@ -225,11 +234,7 @@ impl AppState {
     /// Counts a `GET` for `id` and says how to answer it, or `None` when the
     /// product is unknown.
     pub fn lookup(&self, id: &str) -> Option<Lookup> {
-        let products = self
-            .inner
-            .products
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let products = self.read();
         let entry = products.get(id)?;
         let previous = entry.hits.fetch_add(1, Ordering::Relaxed);
         let fault = entry
@@ -245,10 +250,7 @@ impl AppState {
     /// How many `GET /api/stock/{id}` requests the product has had (0 for an
     /// unknown product).
     pub fn hits(&self, id: &str) -> u64 {
-        self.inner
-            .products
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.read()
             .get(id)
             .map_or(0, |entry| entry.hits.load(Ordering::Relaxed))
     }
@@ -323,11 +325,7 @@ impl AppState {
         ids: Option<&[String]>,
         limit: usize,
     ) -> Page {
-        let products = self
-            .inner
-            .products
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let products = self.read();
         let start = after.map_or(Bound::Unbounded, Bound::Excluded);
         let mut matching = products
             .range::<str, _>((start, Bound::Unbounded))
@@ -352,11 +350,7 @@ impl AppState {
         ids: Option<&[String]>,
         limit: usize,
     ) -> LevelsPage {
-        let products = self
-            .inner
-            .products
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let products = self.read();
         let start = after.map_or(Bound::Unbounded, |(id, _)| Bound::Included(id));
         let mut matching = products
             .range::<str, _>((start, Bound::Unbounded))
@@ -393,10 +387,7 @@ impl AppState {
 
     /// Every product, sorted by ID.
     pub fn products(&self) -> Vec<Product> {
-        self.inner
-            .products
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.read()
             .iter()
             .map(|(id, entry)| product(id, entry))
             .collect()
