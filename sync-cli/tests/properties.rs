@@ -284,6 +284,16 @@ fn field_values() -> impl Strategy<Value = String> {
 
 /// A location's entry as JSON text: its keys in any order, some missing or
 /// twice, values of any kind.
+/// A JSON object of `fields` (each key, and its value as JSON text), in
+/// their order, repeated keys kept.
+fn json_object(fields: &[(&str, String)]) -> String {
+    let fields: Vec<String> = fields
+        .iter()
+        .map(|(key, value)| format!("{}: {value}", serde_json::Value::from(*key)))
+        .collect();
+    format!("{{{}}}", fields.join(", "))
+}
+
 fn location_entries() -> impl Strategy<Value = String> {
     let key = prop::sample::select(vec!["location", "quantity", "location", "quantity", "x"]);
     let value = prop_oneof![
@@ -292,13 +302,7 @@ fn location_entries() -> impl Strategy<Value = String> {
         field_values(),
     ];
     prop_oneof![
-        9 => prop::collection::vec((key, value), 0..4).prop_map(|fields| {
-            let fields: Vec<String> = fields
-                .iter()
-                .map(|(key, value)| format!("{}: {value}", serde_json::Value::from(*key)))
-                .collect();
-            format!("{{{}}}", fields.join(", "))
-        }),
+        9 => prop::collection::vec((key, value), 0..4).prop_map(|fields| json_object(&fields)),
         1 => field_values(),
     ]
 }
@@ -364,13 +368,7 @@ fn records() -> impl Strategy<Value = String> {
     let field = key.prop_flat_map(move |key| (Just(key), value(key)));
     prop_oneof![
         2 => consistent_records(),
-        9 => prop::collection::vec(field, 0..5).prop_map(|fields| {
-            let fields: Vec<String> = fields
-                .iter()
-                .map(|(key, value)| format!("{}: {value}", serde_json::Value::from(*key)))
-                .collect();
-            format!("{{{}}}", fields.join(", "))
-        }),
+        9 => prop::collection::vec(field, 0..5).prop_map(|fields| json_object(&fields)),
         1 => field_values(),
     ]
 }
