@@ -172,9 +172,7 @@ class BatchSync(SyncableBatch):
         changes = {}
         for product, quantity in quantities.items():
             before = on_hand[product]
-            # Most products hold exactly what the API says: the unit's
-            # rounding is asked only when they differ.
-            if before == quantity or product.product_tmpl_id.uom_id.compare(before, quantity) == 0:
+            if holds(product, before, quantity):
                 outcomes[product.id] = up_to_date
             else:
                 changes[product] = StockChange(before, quantity)
@@ -283,6 +281,13 @@ def is_concurrency_error(error):
     failure, a lock not available, a deadlock): the same work succeeds in a
     new transaction."""
     return isinstance(error, (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, ConcurrencyError))
+
+
+def holds(product, on_hand, quantity):
+    """Whether ``on_hand`` is ``quantity`` to the precision of ``product``'s
+    unit. Most products hold exactly what the API says: the unit's rounding is
+    asked only when they differ."""
+    return on_hand == quantity or product.product_tmpl_id.uom_id.compare(on_hand, quantity) == 0
 
 
 def prefetch(products):

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from odoo.exceptions import UserError
 
 from . import messages
-from .batch import BatchSync
+from .batch import BatchSync, holds
 from .types import StockChange, SyncOutcome
 
 _logger = logging.getLogger(__name__)
@@ -171,14 +171,11 @@ class LocationBatchSync(BatchSync):
         up_to_date = SyncOutcome("ok", self.env._("Up to date: on hand matches the stock API."))
         changes = {}
         for product, located in quantities.items():
-            uom = product.product_tmpl_id.uom_id
             compared = {}
             differs = False
             for loc, quantity in located.items():
                 before = on_hand[product.id, loc.id]
-                # Most locations hold exactly what the API says: the unit's
-                # rounding is asked only when they differ.
-                same = before == quantity or uom.compare(before, quantity) == 0
+                same = holds(product, before, quantity)
                 # Equal to the unit's precision: the same, for the apply.
                 compared[loc] = StockChange(quantity if same else before, quantity)
                 differs = differs or not same
