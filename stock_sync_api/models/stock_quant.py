@@ -101,6 +101,9 @@ class StockQuant(models.Model):
         quants.sudo().write({"user_id": self.env.user.id, "inventory_date": fields.Date.today()})
         self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM stock_move")
         [last_move_id] = self.env.cr.fetchone()
+        # Odoo's apply reads a column of each product on its own (the lot
+        # properties of the quant it creates): read them all in one query.
+        products.fetch()
         result = quants.action_apply_inventory()
         if isinstance(result, dict):
             raise UserError(_("Odoo reported a conflict with an inventory count in progress; nothing was applied."))
