@@ -24,7 +24,9 @@ matching data and passes everything through the environment:
 # ruff: noqa: F821 -- `env` is given by `odoo shell`
 
 import cProfile
+import functools
 import http.client
+import itertools
 import json
 import logging
 import os
@@ -254,23 +256,29 @@ def phase_figures(handler, total, count):
     }
 
 
-def odoo_apply_floor(size, location, expected):
+#: Numbers the sets of twins of :func:`odoo_apply_floor`.
+TWIN_SETS = itertools.count(1)
+
+
+def odoo_apply_floor(size, location, changes):
     """Odoo's own batched inventory apply of the changes the sync makes: the
     same counts, on twin products without external ID, set and applied the way
     a stock manager applies a list of counts (one ``action_apply_inventory``).
 
+    :param changes: ``{n: (on_hand, quantity)}``: product ``n`` goes from
+        ``on_hand`` to the API's ``quantity``
     :return: ``{"odoo_apply_s": counts and apply, "odoo_apply_only_s": the
         apply alone, the counts set beforehand, "odoo_counts_s": the counts}``
     """
-    changed = [n for n in range(size) if expected[n] != on_hand(n)]
     Template = env["product.template"].with_context(
         tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
     )
-    twins = Template.create([{"name": f"Floor twin {size}-{n}", "is_storable": True} for n in changed])
+    twin_set = next(TWIN_SETS)
+    twins = Template.create([{"name": f"Floor twin {size}-{twin_set}-{n}", "is_storable": True} for n in changes])
     env["stock.quant"].sudo().create(
         [
-            {"product_id": twin.product_variant_id.id, "location_id": location.id, "quantity": on_hand(n)}
-            for n, twin in zip(changed, twins, strict=True)
+            {"product_id": twin.product_variant_id.id, "location_id": location.id, "quantity": before}
+            for (before, _quantity), twin in zip(changes.values(), twins, strict=True)
         ]
     )
     env.cr.commit()
@@ -279,8 +287,8 @@ def odoo_apply_floor(size, location, expected):
     Count = env["stock.quant"].with_context(inventory_mode=True, inventory_name="Floor")
     counts = Count.create(
         [
-            {"product_id": twin.product_variant_id.id, "location_id": location.id, "inventory_quantity": expected[n]}
-            for n, twin in zip(changed, twins, strict=True)
+            {"product_id": twin.product_variant_id.id, "location_id": location.id, "inventory_quantity": quantity}
+            for (_before, quantity), twin in zip(changes.values(), twins, strict=True)
         ]
     )
     env.flush_all()
@@ -295,10 +303,26 @@ def odoo_apply_floor(size, location, expected):
     applied = time.perf_counter() - start
     env.cr.commit()
     say(
-        f"    {size}: Odoo's own apply of the {len(changed)} changes: {counted + applied:.2f} s "
+        f"    {size}: Odoo's own apply of the {len(changes)} changes: {counted + applied:.2f} s "
         f"(counts {counted:.2f} s, action_apply_inventory {applied:.2f} s)"
     )
     return {"odoo_apply_s": counted + applied, "odoo_apply_only_s": applied, "odoo_counts_s": counted}
+
+
+def bracketed(size, location, changes, sync_round):
+    """Odoo's own apply of ``changes`` (see :func:`odoo_apply_floor`), right
+    before and right after ``sync_round()`` (the sync of the same changes),
+    so that a machine slower for a minute weighs on both sides.
+
+    :return: ``(sync_round()'s result, {floor figures: the mean of the two,
+        "floors": both})``
+    """
+    before = odoo_apply_floor(size, location, changes)
+    result = sync_round()
+    after = odoo_apply_floor(size, location, changes)
+    floors = {key: (before[key] + after[key]) / 2 for key in before}
+    floors["floors"] = [before, after]
+    return result, floors
 
 
 def run_twice(label, templates, location, expected, changed, handler):
@@ -323,17 +347,72 @@ def run_twice(label, templates, location, expected, changed, handler):
     return {"products": len(templates), "changed": changed, "changed_run": first, "unchanged_run": second}
 
 
-def bench_size(size, handler):
+def bench_size(size, handler, rounds):
+    """The first sync of a catalog of ``size`` products, then ``rounds - 1``
+    hourly rounds, a new tenth changed in the API before each; Odoo's own
+    apply of the same changes measured before and after each (see
+    :func:`bracketed`)."""
     expected = {n: api_quantity(size, n) for n in range(size)}
-    changed = sum(expected[n] != on_hand(n) for n in range(size))
-    say(f"==> {size} products, {changed} changed")
+    changes = {n: (on_hand(n), expected[n]) for n in range(size) if expected[n] != on_hand(n)}
+    say(f"==> {size} products, {len(changes)} changed")
     templates, location = create_catalog(size)
-    figures = run_twice(f"{size}", templates, location, expected, changed, handler)
-    # In the same database and run: the floor the changed run is compared with.
-    figures.update(odoo_apply_floor(size, location, expected))
-    figures["ratio_to_odoo_apply"] = figures["changed_run"]["seconds"] / figures["odoo_apply_s"]
-    figures["ratio_to_apply_only"] = figures["changed_run"]["seconds"] / figures["odoo_apply_only_s"]
+    figures, floors = bracketed(
+        size, location, changes, lambda: run_twice(f"{size}", templates, location, expected, len(changes), handler)
+    )
+    figures.update(with_ratios(figures["changed_run"]["seconds"], floors))
+    figures["rounds"] = [
+        {
+            "seconds": figures["changed_run"]["seconds"],
+            "first": True,
+            "phases_s": figures["changed_run"]["phases_s"],
+            **with_ratios(figures["changed_run"]["seconds"], floors),
+        }
+    ]
+    for _ in range(1, rounds):
+        before = dict(expected)
+        changed = change_api(size, templates, expected, bench_setting.round)
+        bench_setting.round += 1
+        changes = {n: (before[n], expected[n]) for n in range(size) if expected[n] != before[n]}
+        env.cr.commit()
+        say(f"==> {size} products, hourly round, {changed} changed")
+        run, floors = bracketed(
+            size, location, changes, functools.partial(sync_round, templates, location, expected, changed, handler)
+        )
+        figures["rounds"].append(
+            {
+                "seconds": run["seconds"],
+                "first": False,
+                "phases_s": run["phases_s"],
+                **with_ratios(run["seconds"], floors),
+            }
+        )
+    ratios = sorted(r["ratio_to_apply_only"] for r in figures["rounds"])
+    figures["median_ratio_to_apply_only"] = ratios[len(ratios) // 2]
+    ratios = sorted(r["ratio_to_odoo_apply"] for r in figures["rounds"])
+    figures["median_ratio_to_odoo_apply"] = ratios[len(ratios) // 2]
     return templates, location, expected, figures
+
+
+def with_ratios(seconds, floors):
+    """``floors`` and the ratios of a sync of ``seconds`` to them."""
+    return {
+        **floors,
+        "ratio_to_odoo_apply": seconds / floors["odoo_apply_s"],
+        "ratio_to_apply_only": seconds / floors["odoo_apply_only_s"],
+    }
+
+
+def sync_round(templates, location, expected, changed, handler):
+    """One round of the scheduled action on a catalog synced before, checked."""
+    moves_before = env["stock.move"].search_count([("is_inventory", "=", True)])
+    handler.reset()
+    seconds, runs = run_scheduled_action(env)
+    figures = phase_figures(handler, seconds, len(templates))
+    figures["job_runs"] = runs
+    check(templates, location, expected, changed, moves_before)
+    say(f"    hourly round: {seconds:.2f} s ({runs} job runs), {figures['phases_s']}")
+    time.sleep(1.1)
+    return figures
 
 
 def bench_setting(key, values, templates, location, expected, handler):
@@ -440,7 +519,8 @@ def bench_listing(handler, floors):
     say(f"    unchanged: {unchanged['seconds']:.2f} s, {unchanged['requests']} requests")
     time.sleep(1.1)
     if size not in floors:
-        floors[size] = odoo_apply_floor(size, location, expected)
+        changes = {n: (on_hand(n), expected[n]) for n in range(size) if expected[n] != on_hand(n)}
+        floors[size] = odoo_apply_floor(size, location, changes)
     figures = {
         "products": size,
         "changed": changed,
@@ -546,15 +626,16 @@ def main():
         logger = logging.getLogger(SYNC_LOGGER)
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
+        rounds = int(os.environ.get("BENCH_ROUNDS") or 1)
         for size in sizes:
-            templates, location, expected, figures = bench_size(size, handler)
+            templates, location, expected, figures = bench_size(size, handler, rounds if size == max(sizes) else 1)
             result["sizes"].append(figures)
         for key, variable in (("batch_size", "BENCH_BATCH_SIZES"), ("concurrency", "BENCH_CONCURRENCIES")):
             values = [int(v) for v in os.environ.get(variable, "").split(",") if v]
             if values:
                 result[f"{key}_sweep"] = bench_setting(key, values, templates, location, expected, handler)
         if os.environ.get("BENCH_LISTING_API_URL"):
-            floor_keys = ("odoo_apply_s", "odoo_apply_only_s", "odoo_counts_s")
+            floor_keys = ("odoo_apply_s", "odoo_apply_only_s", "odoo_counts_s", "floors")
             floors = {size["products"]: {key: size[key] for key in floor_keys} for size in result["sizes"]}
             result["listing"] = bench_listing(handler, floors)
     with open(os.environ["BENCH_RESULT"], "w", encoding="utf-8") as out:
