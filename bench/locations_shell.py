@@ -70,7 +70,7 @@ def setup():
         tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
     )
     Quant = env["stock.quant"].sudo()
-    products, twins = [], []
+    products, twins = [], {"before": [], "after": []}
     start = time.perf_counter()
     for first in range(0, PRODUCTS, CHUNK):
         numbers = range(first, min(first + CHUNK, PRODUCTS))
@@ -80,34 +80,45 @@ def setup():
                 for n in numbers
             ]
         ).product_variant_id
-        twin = Template.create(
-            [{"name": f"Twin {external_id(n)}", "is_storable": True} for n in numbers]
-        ).product_variant_id
+        # Twins of the changed products only: Odoo's apply counts no other.
+        new_twins = env["product.product"]
+        for when in twins:
+            twin = Template.create(
+                [
+                    {"name": f"Twin {when} {external_id(n)}", "is_storable": True}
+                    for n in numbers
+                    if changed(n, PRODUCTS, CHANGED)
+                ]
+            ).product_variant_id
+            twins[when] += twin.ids
+            new_twins += twin
         Quant.create(
-            [{"product_id": p.id, "location_id": loc.id, "quantity": 10.0} for p in synced + twin for loc in locations]
+            [
+                {"product_id": p.id, "location_id": loc.id, "quantity": 10.0}
+                for p in synced + new_twins
+                for loc in locations
+            ]
         )
         products += synced.ids
-        twins += twin.ids
         env.cr.commit()
         env.invalidate_all()
-    say(f"catalog of {PRODUCTS} products and their twins in {time.perf_counter() - start:.0f} s")
-    return env["product.product"].browse(products), env["product.product"].browse(twins), locations
+    say(f"catalog of {PRODUCTS} products and twins of the changed ones in {time.perf_counter() - start:.0f} s")
+    twins = {when: env["product.product"].browse(ids) for when, ids in twins.items()}
+    return env["product.product"].browse(products), twins, locations
 
 
-def odoo_apply(twins, nice):
+def odoo_apply(twins, nice, profile_as):
     """Odoo's own apply of the same changes: counts created in inventory mode,
     then one apply, timed apart (the apply starts from the counts committed).
 
+    :param twins: twins of the changed products
+    :param profile_as: the profile's file name, with ``--profile``
     :return: ``(counts' seconds, apply's seconds, counts)``
     """
     Count = env["stock.quant"].with_context(inventory_mode=True, inventory_name="Floor")
     start = time.perf_counter()
     counts = Count.create(
-        [
-            {"product_id": twin.id, "location_id": nice.id, "inventory_quantity": 12.0}
-            for n, twin in enumerate(twins)
-            if changed(n, PRODUCTS, CHANGED)
-        ]
+        [{"product_id": twin.id, "location_id": nice.id, "inventory_quantity": 12.0} for twin in twins]
     )
     env.flush_all()
     counted = time.perf_counter() - start
@@ -122,7 +133,7 @@ def odoo_apply(twins, nice):
     env.flush_all()
     applied = time.perf_counter() - start
     if profile:
-        profile.dump_stats(os.path.join(os.environ["BENCH_DIR"], "out", "locations_floor.prof"))
+        profile.dump_stats(os.path.join(os.environ["BENCH_DIR"], "out", profile_as))
     env.cr.commit()
     return counted, applied, len(counts)
 
@@ -145,10 +156,9 @@ def check(products, locations):
 
 
 products, twins, locations = setup()
-#: Odoo's own apply first: the round then runs second, on a warmer database.
-FLOOR_FIRST = bool(os.environ.get("BENCH_FLOOR_FIRST"))
-if FLOOR_FIRST:
-    counts_s, apply_s, counted = odoo_apply(twins, locations[-1])
+# Odoo's own apply right before and right after the round, on twins of its
+# own each time: a machine slower for a minute weighs on both sides.
+floors = [odoo_apply(twins["before"], locations[-1], "locations_floor_before.prof")]
 phases = PhaseTimes()
 logger = logging.getLogger(SYNC_LOGGER)
 logger.addHandler(phases)
@@ -168,9 +178,13 @@ logger.setLevel(logging.NOTSET)
 say("phases: " + ", ".join(f"{phase} {value:.1f} s" for phase, value in phases.seconds.items()))
 run = env["stock.sync.run"].search([("trigger", "=", "cron")], order="id desc", limit=1)
 say(f"round: {seconds:.1f} s, {run.state}, {run.changed_count} changed, {run.error_count} errors")
-if not FLOOR_FIRST:
-    counts_s, apply_s, counted = odoo_apply(twins, locations[-1])
-say(f"Odoo's own apply of {counted} counts: {counts_s + apply_s:.1f} s (action_apply_inventory {apply_s:.1f} s)")
+floors.append(odoo_apply(twins["after"], locations[-1], "locations_floor_after.prof"))
+for when, (counts_s, apply_s, counted) in zip(("before", "after"), floors, strict=True):
+    say(
+        f"Odoo's own apply of {counted} counts {when}: {counts_s + apply_s:.1f} s "
+        f"(action_apply_inventory {apply_s:.1f} s)"
+    )
+counts_s, apply_s = (sum(floor[i] for floor in floors) / len(floors) for i in (0, 1))
 figures = {
     "round_s": seconds,
     "job_runs": job_runs,
@@ -181,8 +195,8 @@ figures = {
     "lines": len(run.line_ids),
     "odoo_apply_s": counts_s + apply_s,
     "odoo_apply_only_s": apply_s,
-    "odoo_apply_counts": counted,
-    "odoo_apply_first": FLOOR_FIRST,
+    "odoo_apply_counts": floors[0][2],
+    "odoo_applies": [{"counts_s": c, "apply_only_s": a} for c, a, _counted in floors],
     "wrong": check(products, locations),
 }
 with open(os.environ["BENCH_RESULT"], "w", encoding="utf-8") as out:
