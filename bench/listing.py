@@ -13,7 +13,10 @@
    requests.
 3. Peak memory (maximum resident set size, GNU ``time -v``) of
    ``sync-cli list`` over 100,000 and 1,000,000 products, mock-api answering
-   at once: memory must stay flat whatever the listing's length.
+   at once: memory must stay flat whatever the listing's length. The same
+   for one record per product and location: ``--location-field /location``
+   over mock-api's ``/api/levels``, 1,000,000 records (333,334 products in
+   three locations), each run's records counted.
 
 Prints a table and writes every figure to ``bench/out/listing.json``.
 
@@ -41,6 +44,9 @@ PAGE_SIZES = (500, 1000)
 DELTA = 100
 MEMORY_PRODUCTS = (100_000, 1_000_000)
 MEMORY_TARGET_MIB = 30
+#: The listing of one record per product and location: its records, and its locations.
+LEVELS_RECORDS = 1_000_000
+LEVELS_LOCATIONS = ("PARIS", "LYON", "NICE")
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 
 
@@ -89,15 +95,19 @@ def put_quantity(url, external_id, quantity):
         response.read()
 
 
-def peak_memory_kib(sync_cli, url):
-    """Maximum resident set size of one complete ``sync-cli list``, in KiB."""
+def peak_memory_kib(sync_cli, url, *args, output=os.devnull):
+    """Maximum resident set size of one complete ``sync-cli list``, in KiB.
+
+    :param args: more of ``list``'s options
+    :param output: where its records go
+    """
     time_bin = benchlib.gnu_time()
     # Write-only: sync-cli takes a stdout on /dev/null opened for reading and
     # writing (subprocess.DEVNULL) for a closed one, and fails the run.
-    with open(os.devnull, "wb") as devnull:
+    with open(output, "wb") as out:
         done = subprocess.run(
-            [time_bin, "-v", sync_cli, "list", "--base-url", url, "--page-size", "1000"],
-            stdout=devnull,
+            [time_bin, "-v", sync_cli, "list", "--base-url", url, "--page-size", "1000", *args],
+            stdout=out,
             stderr=subprocess.PIPE,
             text=True,
             check=False,
@@ -105,6 +115,40 @@ def peak_memory_kib(sync_cli, url):
     if done.returncode != 0:
         raise RuntimeError(f"sync-cli list exited {done.returncode}: {done.stderr[-500:]}")
     return int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr).group(1))
+
+
+def levels_memory(sync_cli, mock_api, tmp):
+    """Peak memory of ``sync-cli list --location-field /location`` over
+    mock-api's ``/api/levels`` (:data:`LEVELS_RECORDS` records), each run's
+    records counted: one per product and location, and the trailer."""
+    products = -(-LEVELS_RECORDS // len(LEVELS_LOCATIONS))
+    data = tmp / "levels.json"
+    log(f"==> writing {products} products in {len(LEVELS_LOCATIONS)} locations")
+    with open(data, "w", encoding="utf-8") as out:
+        json.dump(
+            [
+                {
+                    "product_id": product_id(n),
+                    "locations": [{"location": code, "quantity": str(n % 97)} for code in LEVELS_LOCATIONS],
+                }
+                for n in range(products)
+            ],
+            out,
+        )
+    output = tmp / "levels.jsonl"
+    rss = []
+    with MockApi(mock_api, data, latency_ms=0) as api:
+        log(f"==> peak memory of list --location-field, {products * len(LEVELS_LOCATIONS)} records, pages of 1000")
+        for _ in range(RUNS):
+            args = ("--endpoint", "/api/levels", "--location-field", "/location")
+            rss.append(peak_memory_kib(sync_cli, api.url, *args, output=output) / 1024)
+            with open(output, "rb") as records:
+                lines = sum(chunk.count(b"\n") for chunk in iter(lambda: records.read(1 << 20), b""))
+            if lines != products * len(LEVELS_LOCATIONS) + 1:
+                raise RuntimeError(f"list --location-field printed {lines} lines")
+    figures = {"records": products * len(LEVELS_LOCATIONS), "products": products, "max_rss_mib": summary(rss)}
+    log(f"    {figures['max_rss_mib']['median']:.1f} MiB")
+    return figures
 
 
 def main():
@@ -160,7 +204,11 @@ def main():
                 rss = [peak_memory_kib(sync_cli, api.url) for _ in range(RUNS)]
                 memory[count] = {"max_rss_mib": summary([kib / 1024 for kib in rss])}
                 log(f"    {memory[count]['max_rss_mib']['median']:.1f} MiB")
-        result["memory"] = {"target_mib": MEMORY_TARGET_MIB, "records": memory}
+        result["memory"] = {
+            "target_mib": MEMORY_TARGET_MIB,
+            "records": memory,
+            "levels": levels_memory(sync_cli, mock_api, tmp),
+        }
     report(result)
     log(f"figures written to {benchlib.save('listing', result)}")
 
@@ -189,6 +237,8 @@ def report(result):
     print("| ---: | ---: |")
     for count, figures in result["memory"]["records"].items():
         print(f"| {count} | {figures['max_rss_mib']['median']:.1f} MiB |")
+    levels = result["memory"]["levels"]
+    print(f"| {levels['records']}, one per product and location | {levels['max_rss_mib']['median']:.1f} MiB |")
     print()
     fetch = runs[f"fetch_concurrency_{FETCH_CONCURRENCY}"]["seconds"]["median"]
     listing = runs["list_page_size_500"]["seconds"]["median"]
@@ -203,6 +253,10 @@ def report(result):
     for count, figures in result["memory"]["records"].items():
         rss = figures["max_rss_mib"]["median"]
         checks.append((f"peak memory at {count} records under {target} MiB ({rss:.1f} MiB)", rss < target))
+    rss = levels["max_rss_mib"]["median"]
+    checks.append(
+        (f"peak memory at {levels['records']} records per location under {target} MiB ({rss:.1f} MiB)", rss < target)
+    )
     for text, met in checks:
         print(f"{'MET    ' if met else 'NOT MET'}  {text}")
 
