@@ -309,16 +309,16 @@ def odoo_apply_floor(size, location, changes):
     return {"odoo_apply_s": counted + applied, "odoo_apply_only_s": applied, "odoo_counts_s": counted}
 
 
-def bracketed(size, location, changes, sync_round):
+def bracketed(size, location, changes, run_round):
     """Odoo's own apply of ``changes`` (see :func:`odoo_apply_floor`), right
-    before and right after ``sync_round()`` (the sync of the same changes),
+    before and right after ``run_round()`` (the sync of the same changes),
     so that a machine slower for a minute weighs on both sides.
 
-    :return: ``(sync_round()'s result, {floor figures: the mean of the two,
+    :return: ``(run_round()'s result, {floor figures: the mean of the two,
         "floors": both})``
     """
     before = odoo_apply_floor(size, location, changes)
-    result = sync_round()
+    result = run_round()
     after = odoo_apply_floor(size, location, changes)
     floors = {key: (before[key] + after[key]) / 2 for key in before}
     floors["floors"] = [before, after]
@@ -328,22 +328,8 @@ def bracketed(size, location, changes, sync_round):
 def run_twice(label, templates, location, expected, changed, handler):
     """Run the scheduled action on a catalog where ``changed`` products
     differ, then again once nothing differs; check both."""
-    moves_before = env["stock.move"].search_count([("is_inventory", "=", True)])
-    handler.reset()
-    seconds, runs = run_scheduled_action(env)
-    first = phase_figures(handler, seconds, len(templates))
-    first["job_runs"] = runs
-    check(templates, location, expected, changed, moves_before)
-    say(f"    {label}, changed catalog: {seconds:.2f} s ({runs} job runs), {first['phases_s']}")
-    # Dates are stored to the second: the next round must start a second later.
-    time.sleep(1.1)
-    handler.reset()
-    seconds, runs = run_scheduled_action(env)
-    second = phase_figures(handler, seconds, len(templates))
-    second["job_runs"] = runs
-    check(templates, location, expected, changed, moves_before)
-    say(f"    {label}, unchanged catalog: {seconds:.2f} s ({runs} job runs), {second['phases_s']}")
-    time.sleep(1.1)
+    first = sync_round(f"{label}, changed catalog", templates, location, expected, changed, handler)
+    second = sync_round(f"{label}, unchanged catalog", templates, location, expected, 0, handler)
     return {"products": len(templates), "changed": changed, "changed_run": first, "unchanged_run": second}
 
 
@@ -376,7 +362,10 @@ def bench_size(size, handler, rounds):
         env.cr.commit()
         say(f"==> {size} products, hourly round, {changed} changed")
         run, floors = bracketed(
-            size, location, changes, functools.partial(sync_round, templates, location, expected, changed, handler)
+            size,
+            location,
+            changes,
+            functools.partial(sync_round, "hourly round", templates, location, expected, changed, handler),
         )
         figures["rounds"].append(
             {
@@ -402,15 +391,17 @@ def with_ratios(seconds, floors):
     }
 
 
-def sync_round(templates, location, expected, changed, handler):
-    """One round of the scheduled action on a catalog synced before, checked."""
+def sync_round(label, templates, location, expected, changes, handler):
+    """One round of the scheduled action, checked: every product holds
+    ``expected``, with one inventory move for each of ``changes`` products."""
     moves_before = env["stock.move"].search_count([("is_inventory", "=", True)])
     handler.reset()
     seconds, runs = run_scheduled_action(env)
     figures = phase_figures(handler, seconds, len(templates))
     figures["job_runs"] = runs
-    check(templates, location, expected, changed, moves_before)
-    say(f"    hourly round: {seconds:.2f} s ({runs} job runs), {figures['phases_s']}")
+    check(templates, location, expected, changes, moves_before)
+    say(f"    {label}: {seconds:.2f} s ({runs} job runs), {figures['phases_s']}")
+    # Dates are stored to the second: the next round must start a second later.
     time.sleep(1.1)
     return figures
 
