@@ -5,6 +5,8 @@ from odoo.tests import tagged
 from odoo.tools import SQL
 
 from ..engine import answers
+from ..engine.batch import prefetch
+from ..engine.types import StockChange
 from ..synccli import FetchResult
 from .common import StockSyncApiCase
 
@@ -136,6 +138,42 @@ class TestBatch(StockSyncApiCase):
             self.assertEqual(a.api_sync_state, "ok", external_id)
             self.assertEqual(self._on_hand(a), API_QUANTITIES[external_id], external_id)
             self.assertEqual(self._snapshot(a), self._snapshot(b), external_id)
+
+    def test_apply_makes_no_query_per_product_beyond_odoos(self):
+        """Applying a batch's changes, its counts included, makes no more
+        queries than Odoo's own apply of the same counts: none per product
+        of its own (Odoo's apply would read each product on its own)."""
+        synced = [self._make_product(False, name=f"Applied {n}", on_hand=10) for n in range(30)]
+        twins = [self._make_product(False, name=f"Counted {n}", on_hand=10) for n in range(30)]
+        Count = self.env["stock.quant"].with_context(inventory_mode=True, inventory_name="Stock API synchronisation")
+        counts = Count.create(
+            [
+                {"product_id": twin.product_variant_id.id, "location_id": self.location.id, "inventory_quantity": 7}
+                for twin in twins
+            ]
+        )
+        self.env.flush_all()
+        self.env.invalidate_all()
+        # The products read whole beforehand: the queries of the apply alone.
+        counts.product_id.fetch()
+        start = self.env.cr.sql_log_count
+        counts.action_apply_inventory()
+        self.env.flush_all()
+        odoo_queries = self.env.cr.sql_log_count - start
+
+        self.env.invalidate_all()
+        products = self.env["product.product"].concat(*(template.product_variant_id for template in synced))
+        prefetch(products)  # what a batch has read of its products
+        start = self.env.cr.sql_log_count
+        moves = self.env["stock.quant"]._api_sync_apply_inventory(
+            dict.fromkeys(products, StockChange(10.0, 7.0)), self.location
+        )
+        self.env.flush_all()
+        queries = self.env.cr.sql_log_count - start
+
+        self.assertEqual(len(moves), 30)
+        self.assertEqual([self._on_hand(template) for template in synced], [7.0] * 30)
+        self.assertLessEqual(queries, odoo_queries, f"{queries} queries, {odoo_queries} for Odoo's own")
 
     def test_several_quants_at_the_location(self):
         """Odoo merges them later; the count goes on the first, as Odoo's own would."""
