@@ -49,11 +49,8 @@ pub async fn health() -> Json<Value> {
 pub async fn list(
     State(state): State<AppState>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Response {
-    let query = match listing_query(query) {
-        Ok(query) => query,
-        Err(body) => return (StatusCode::BAD_REQUEST, Json(body)).into_response(),
-    };
+) -> Result<Response, BadRequest> {
+    let query = listing_query(query)?;
     let page = state.page_of(
         query.after.as_deref(),
         query.since,
@@ -62,14 +59,14 @@ pub async fn list(
     );
     if let Some(failure) = failing_page(page.items.iter().map(|p| (p.product_id.as_str(), p.fault)))
     {
-        return failure;
+        return Ok(failure);
     }
     let next_cursor = page
         .more
         .then(|| page.items.last().map(|p| cursor_after(&p.product_id)))
         .flatten();
     let items: Vec<Record> = page.items.iter().map(listed).collect();
-    Json(Listing { items, next_cursor }).into_response()
+    Ok(Json(Listing { items, next_cursor }).into_response())
 }
 
 /// `GET /api/levels?limit=500&cursor=C&updated_since=T&ids=A,B`: one page of
@@ -81,20 +78,13 @@ pub async fn list(
 pub async fn list_levels(
     State(state): State<AppState>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Response {
-    let query = match listing_query(query) {
-        Ok(query) => query,
-        Err(body) => return (StatusCode::BAD_REQUEST, Json(body)).into_response(),
-    };
-    let after = match query.after.as_deref().map(level_of_cursor) {
-        Some(Err(body)) => return (StatusCode::BAD_REQUEST, Json(body)).into_response(),
-        Some(Ok(after)) => Some(after),
-        None => None,
-    };
+) -> Result<Response, BadRequest> {
+    let query = listing_query(query)?;
+    let after = query.after.as_deref().map(level_of_cursor).transpose()?;
     let page = state.levels_page(after, query.since, query.ids.as_deref(), query.limit);
     if let Some(failure) = failing_page(page.items.iter().map(|l| (l.product_id.as_str(), l.fault)))
     {
-        return failure;
+        return Ok(failure);
     }
     let next_cursor = page
         .more
@@ -114,16 +104,16 @@ pub async fn list_levels(
             updated_at: rfc3339(level.updated_at),
         })
         .collect();
-    Json(Levels { items, next_cursor }).into_response()
+    Ok(Json(Levels { items, next_cursor }).into_response())
 }
 
-/// The product and location a levels cursor stands for, or the 400's body.
-fn level_of_cursor(after: &str) -> Result<(&str, &str), Value> {
+/// The product and location a levels cursor stands for, or the 400 refusing it.
+fn level_of_cursor(after: &str) -> Result<(&str, &str), BadRequest> {
     after.split_once('\0').ok_or_else(|| {
-        json!({
+        BadRequest(json!({
             "error": "cursor is not one of this listing: pass the next_cursor of the previous page as it came",
             "parameter": "cursor",
-        })
+        }))
     })
 }
 
@@ -219,17 +209,27 @@ impl<'a> Record<'a> {
     }
 }
 
-/// The listing's parameters, or the body of the 400 answer that names the
+/// The listing's parameters, or the 400 answer that names the
 /// bad one.
 fn listing_query(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Result<ListingQuery, Value> {
+) -> Result<ListingQuery, BadRequest> {
     let Query(pairs) = query.map_err(|rejection| {
         let error = format!("the query string cannot be read: {}", rejection.body_text());
-        json!({ "error": error })
+        BadRequest(json!({ "error": error }))
     })?;
     ListingQuery::parse(&pairs)
-        .map_err(|err| json!({ "error": err.message, "parameter": err.parameter }))
+        .map_err(|err| BadRequest(json!({ "error": err.message, "parameter": err.parameter })))
+}
+
+/// A request refused with a 400, whose JSON body names what was wrong.
+#[derive(Debug)]
+pub struct BadRequest(Value);
+
+impl IntoResponse for BadRequest {
+    fn into_response(self) -> Response {
+        (StatusCode::BAD_REQUEST, Json(self.0)).into_response()
+    }
 }
 
 /// A product as the listing shows it. The faults that give a bad quantity
