@@ -306,7 +306,7 @@ class ProductProduct(models.Model):
 
     def _api_sync_write_status(self, outcomes, run):
         """Record each variant's outcome of ``run``, then its template's
-        summary, in one UPDATE each.
+        summary, in one statement (a template with several variants: one more).
 
         These columns are the sync's own status, not a change of the product:
         they are written in SQL so that the product's write date stays as it
@@ -326,28 +326,55 @@ class ProductProduct(models.Model):
         for product_id, outcome in outcomes.items():
             groups[outcome.state, outcome.message].append(product_id)
         products = self.browse(list(outcomes))
-        products.flush_recordset(STATUS_FIELDS)
+        self.flush_model(["active", "product_tmpl_id", *STATUS_FIELDS])
+        templates = products.product_tmpl_id
+        templates.flush_recordset(["active", *STATUS_FIELDS])
+        # A template with one variant takes that variant's status as it is, in
+        # the same statement: most have one, and a round writes every one of them.
         self.env.cr.execute(
             SQL(
                 """
-                UPDATE product_product AS product
-                   SET api_sync_state = COALESCE(outcome.state, product.api_sync_state),
-                       api_sync_message = outcome.message,
-                       api_last_attempt_date = %(now)s,
-                       api_last_sync_date = CASE WHEN outcome.state = 'ok' THEN %(now)s
-                                                 ELSE product.api_last_sync_date END,
-                       api_last_run_id = %(run)s
-                  FROM (VALUES %(rows)s) AS outcome(ids, state, message)
-                 WHERE product.id = ANY(outcome.ids)
+                WITH variant AS (
+                    UPDATE product_product AS product
+                       SET api_sync_state = COALESCE(outcome.state, product.api_sync_state),
+                           api_sync_message = outcome.message,
+                           api_last_attempt_date = %(now)s,
+                           api_last_sync_date = CASE WHEN outcome.state = 'ok' THEN %(now)s
+                                                     ELSE product.api_last_sync_date END,
+                           api_last_run_id = %(run)s
+                      FROM (VALUES %(rows)s) AS outcome(ids, state, message)
+                     WHERE product.id = ANY(outcome.ids)
+                 RETURNING product.id, product.product_tmpl_id, product.active, product.api_sync_state,
+                           product.api_sync_message, product.api_last_sync_date, product.api_last_attempt_date,
+                           product.api_last_run_id
+                ), single AS (
+                    UPDATE product_template AS template
+                       SET api_sync_state = variant.api_sync_state, api_sync_message = variant.api_sync_message,
+                           api_last_sync_date = variant.api_last_sync_date,
+                           api_last_attempt_date = variant.api_last_attempt_date,
+                           api_last_run_id = variant.api_last_run_id
+                      FROM variant
+                     WHERE template.id = ANY(%(templates)s)
+                       AND template.id = variant.product_tmpl_id AND (variant.active OR NOT template.active)
+                       AND NOT EXISTS (
+                           SELECT FROM product_product AS other
+                            WHERE other.product_tmpl_id = template.id AND other.id != variant.id
+                              AND (other.active OR NOT template.active))
+                 RETURNING template.id
+                )
+                SELECT id FROM single
                 """,
                 now=fields.Datetime.now(),
                 run=run.id,
+                templates=templates.ids,
                 rows=SQL(", ").join(
                     SQL("(%s::int[], %s::varchar, %s::text)", ids, state, message)
                     for (state, message), ids in groups.items()
                 ),
             )
         )
+        single = self.env["product.template"].browse(id_ for (id_,) in self.env.cr.fetchall())
         products.invalidate_recordset(STATUS_FIELDS)
-        templates = products.product_tmpl_id
-        templates._api_sync_summarise_status()
+        single.invalidate_recordset(STATUS_FIELDS)
+        # The others summarise their variants'.
+        (templates - single)._api_sync_summarise_status()

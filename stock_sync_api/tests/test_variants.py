@@ -7,6 +7,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from ..models.product_product import STATUS_FIELDS
 from .common import StockSyncApiCase, set_api_quantity
 from .test_tour import FrenchStockManagerMixin
 
@@ -104,6 +105,20 @@ class TestVariants(StockSyncApiCase):
         self.assertEqual(template.api_sync_state, "ok")
         # Its last sync is its variants' oldest.
         self.assertEqual(template.api_last_sync_date, min(template.product_variant_ids.mapped("api_last_sync_date")))
+
+    def test_a_template_with_one_active_variant_takes_its_status_as_it_is(self):
+        template, variants = self._make_tshirt(on_hand=1)
+        (variants["M"] | variants["L"]).sudo().action_archive()
+        variants["S"].action_api_sync()
+        self.assertEqual(variants["S"].api_sync_state, "ok")
+        for name in STATUS_FIELDS:
+            self.assertEqual(template[name], variants["S"][name], name)
+        # Active again, a size never synced makes the product not synced yet.
+        variants["M"].sudo().action_unarchive()
+        variants["S"].action_api_sync()
+        self.assertEqual(template.api_sync_state, "never")
+        self.assertFalse(template.api_last_sync_date)
+        self.assertEqual(template.api_last_run_id, variants["S"].api_last_run_id)
 
     def test_the_variants_list_action_syncs_the_selected_variants(self):
         template, variants = self._make_tshirt(on_hand=1)
