@@ -282,8 +282,6 @@ fn field_values() -> impl Strategy<Value = String> {
     ]
 }
 
-/// A location's entry as JSON text: its keys in any order, some missing or
-/// twice, values of any kind.
 /// A JSON object of `fields` (each key, and its value as JSON text), in
 /// their order, repeated keys kept.
 fn json_object(fields: &[(&str, String)]) -> String {
@@ -294,6 +292,8 @@ fn json_object(fields: &[(&str, String)]) -> String {
     format!("{{{}}}", fields.join(", "))
 }
 
+/// A location's entry as JSON text: its keys in any order, some missing or
+/// twice, values of any kind.
 fn location_entries() -> impl Strategy<Value = String> {
     let key = prop::sample::select(vec!["location", "quantity", "location", "quantity", "x"]);
     let value = prop_oneof![
