@@ -50,6 +50,13 @@ def summarise_status(env, variants):
     }
 
 
+def counted(variant):
+    """Whether the variant aliased ``variant`` counts in the status of the
+    template aliased ``template``: the active variants, all of an archived
+    template's (as :func:`summarise_status` is given them)."""
+    return SQL("(%s.active OR NOT template.active)", SQL.identifier(variant))
+
+
 class ProductProduct(models.Model):
     """The unit of the synchronisation: each variant has its own external ID
     and status (a T-shirt's sizes are three products of the stock API)."""
@@ -355,11 +362,11 @@ class ProductProduct(models.Model):
                            api_last_run_id = variant.api_last_run_id
                       FROM variant
                      WHERE template.id = ANY(%(templates)s)
-                       AND template.id = variant.product_tmpl_id AND (variant.active OR NOT template.active)
+                       AND template.id = variant.product_tmpl_id AND %(variant_counted)s
                        AND NOT EXISTS (
                            SELECT FROM product_product AS other
                             WHERE other.product_tmpl_id = template.id AND other.id != variant.id
-                              AND (other.active OR NOT template.active))
+                              AND %(other_counted)s)
                  RETURNING template.id
                 )
                 SELECT id FROM single
@@ -367,6 +374,8 @@ class ProductProduct(models.Model):
                 now=fields.Datetime.now(),
                 run=run.id,
                 templates=templates.ids,
+                variant_counted=counted("variant"),
+                other_counted=counted("other"),
                 rows=SQL(", ").join(
                     SQL("(%s::int[], %s::varchar, %s::text)", ids, state, message)
                     for (state, message), ids in groups.items()

@@ -2,7 +2,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
-from .product_product import STATUS_FIELDS, SYNC_STATES, summarise_status
+from .product_product import STATUS_FIELDS, SYNC_STATES, counted, summarise_status
 
 
 class ProductTemplate(models.Model):
@@ -138,10 +138,11 @@ class ProductTemplate(models.Model):
                        variant.api_last_run_id
                   FROM product_product AS variant
                   JOIN product_template AS template ON template.id = variant.product_tmpl_id
-                 WHERE variant.product_tmpl_id = ANY(%s) AND (variant.active OR NOT template.active)
+                 WHERE variant.product_tmpl_id = ANY(%s) AND %s
                  ORDER BY variant.id
                 """,
                 self.ids,
+                counted("variant"),
             )
         )
         variants = {template_id: [] for template_id in self.ids}
