@@ -95,9 +95,10 @@ class StockQuant(models.Model):
         for key, change in changes.items():
             quant = count_quants[key]
             counted[quant.quantity + change.quantity - change.on_hand].append(quant.id)
-        counter = {"user_id": self.env.user.id, "inventory_date": fields.Date.today()}
+        # Who counted, and when: in the same write as the count.
+        stamp = {"user_id": self.env.user.id, "inventory_date": fields.Date.today()}
         for inventory_quantity, quant_ids in counted.items():
-            Quant.sudo().browse(quant_ids).write({"inventory_quantity": inventory_quantity, **counter})
+            Quant.sudo().browse(quant_ids).write({"inventory_quantity": inventory_quantity, **stamp})
         quants = Quant.browse([count_quants[key].id for key in changes])
         self.env.cr.execute("SELECT COALESCE(MAX(id), 0) FROM stock_move")
         [last_move_id] = self.env.cr.fetchone()
