@@ -339,21 +339,14 @@ def bench_size(size, handler, rounds):
     apply of the same changes measured before and after each (see
     :func:`bracketed`)."""
     expected = {n: api_quantity(size, n) for n in range(size)}
-    changes = {n: (on_hand(n), expected[n]) for n in range(size) if expected[n] != on_hand(n)}
+    changes = first_changes(size, expected)
     say(f"==> {size} products, {len(changes)} changed")
     templates, location = create_catalog(size)
     figures, floors = bracketed(
         size, location, changes, lambda: run_twice(f"{size}", templates, location, expected, len(changes), handler)
     )
     figures.update(with_ratios(figures["changed_run"]["seconds"], floors))
-    figures["rounds"] = [
-        {
-            "seconds": figures["changed_run"]["seconds"],
-            "first": True,
-            "phases_s": figures["changed_run"]["phases_s"],
-            **with_ratios(figures["changed_run"]["seconds"], floors),
-        }
-    ]
+    figures["rounds"] = [round_figures(figures["changed_run"], floors, first=True)]
     for _ in range(1, rounds):
         before = dict(expected)
         changed = change_api(size, templates, expected, bench_setting.round)
@@ -367,19 +360,25 @@ def bench_size(size, handler, rounds):
             changes,
             functools.partial(sync_round, "hourly round", templates, location, expected, changed, handler),
         )
-        figures["rounds"].append(
-            {
-                "seconds": run["seconds"],
-                "first": False,
-                "phases_s": run["phases_s"],
-                **with_ratios(run["seconds"], floors),
-            }
-        )
-    ratios = sorted(r["ratio_to_apply_only"] for r in figures["rounds"])
-    figures["median_ratio_to_apply_only"] = ratios[len(ratios) // 2]
-    ratios = sorted(r["ratio_to_odoo_apply"] for r in figures["rounds"])
-    figures["median_ratio_to_odoo_apply"] = ratios[len(ratios) // 2]
+        figures["rounds"].append(round_figures(run, floors, first=False))
+    for key in ("ratio_to_apply_only", "ratio_to_odoo_apply"):
+        # The median round's own ratio (the upper one of an even count).
+        ratios = sorted(round_[key] for round_ in figures["rounds"])
+        figures[f"median_{key}"] = ratios[len(ratios) // 2]
     return templates, location, expected, figures
+
+
+def first_changes(size, expected):
+    """``{n: (on_hand, quantity)}``: the products whose API quantity
+    (``expected``) differs from the on-hand a new catalog starts with."""
+    return {n: (on_hand(n), expected[n]) for n in range(size) if expected[n] != on_hand(n)}
+
+
+def round_figures(run, floors, first):
+    """A round's time and phases (``run``, from :func:`sync_round`), beside
+    Odoo's applies around it (``floors``, from :func:`bracketed`)."""
+    seconds = run["seconds"]
+    return {"seconds": seconds, "first": first, "phases_s": run["phases_s"], **with_ratios(seconds, floors)}
 
 
 def with_ratios(seconds, floors):
@@ -496,7 +495,8 @@ def bench_listing(handler, floors):
     url, request_log = os.environ["BENCH_LISTING_API_URL"], os.environ["BENCH_LISTING_LOG"]
     size = int(os.environ["BENCH_LISTING_PRODUCTS"])
     expected = {n: api_quantity(size, n) for n in range(size)}
-    changed = sum(expected[n] != on_hand(n) for n in range(size))
+    changes = first_changes(size, expected)
+    changed = len(changes)
     say(f"==> listing mode: {size} products, {changed} changed")
     templates, location = create_catalog(size)
     set_api(url, "listing")
@@ -510,7 +510,6 @@ def bench_listing(handler, floors):
     say(f"    unchanged: {unchanged['seconds']:.2f} s, {unchanged['requests']} requests")
     time.sleep(1.1)
     if size not in floors:
-        changes = {n: (on_hand(n), expected[n]) for n in range(size) if expected[n] != on_hand(n)}
         floors[size] = odoo_apply_floor(size, location, changes)
     figures = {
         "products": size,
